@@ -1,0 +1,56 @@
+# Everything a fresh machine needs: `make demo` and `make test` create .venv, install the
+# package (and Graphviz's `dot` when it is missing), then run.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+
+.PHONY: demo test bench lint graphviz clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+# Graphviz's `dot` renders the graph views. Installed with apt-get when we are root on a
+# Debian-like system; otherwise we stop and say how to install it.
+graphviz:
+	@if command -v dot >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Graphviz's dot is missing: installing it with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends graphviz >/dev/null; \
+	else \
+		echo "Graphviz's 'dot' program is missing. Install it, then run make again:"; \
+		echo "  Debian/Ubuntu:  sudo apt-get install graphviz"; \
+		echo "  Fedora:         sudo dnf install graphviz"; \
+		echo "  macOS:          brew install graphviz"; \
+		echo "  conda:          conda install -c conda-forge graphviz"; \
+		exit 1; \
+	fi; \
+	command -v dot >/dev/null 2>&1 || { echo "installing Graphviz failed: no dot on PATH"; exit 1; }
+
+demo: $(VENV)/.installed graphviz
+	$(PY) -m tinygrad_edu.demo
+
+test: $(VENV)/.installed-dev graphviz
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check tinygrad_edu tests examples benchmarks
+
+# Benchmarks compare against micrograd and PyTorch (CPU build), installed into the venv
+# only; they are never dependencies of the package.
+bench: $(VENV)/.installed
+	$(PIP) install --quiet micrograd 'torch==2.13.0'
+	@for script in benchmarks/bench_*.py; do \
+		echo "== $$script"; $(PY) $$script || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .ruff_cache out

@@ -1,0 +1,38 @@
+"""tinygrad_edu: a small autograd engine for learning how neural networks train.
+
+A ``Value`` (also ``Tensor``) holds a NumPy array, records every op made from it, and
+``backward()`` runs reverse-mode autodiff over the recorded graph.
+"""
+
+from .autograd import (
+    Function,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .value import Tensor, Value, concatenate, matmul, maximum, minimum, pad, stack, where
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "Tensor",
+    "Value",
+    "__version__",
+    "concatenate",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "matmul",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "pad",
+    "set_grad_enabled",
+    "stack",
+    "where",
+]

@@ -1,0 +1,509 @@
+"""The engine: how an op is recorded, and how gradients flow back through the record.
+
+Reading order for a newcomer:
+
+1. ``ValueBase`` -- the part of a Value the engine needs: its data, its gradient and
+   ``_ctx``, the ``Function`` instance that produced it (``None`` for a leaf).
+2. ``Function.apply`` -- runs an op's ``forward`` on plain arrays and, when a gradient
+   will be needed, links the output to the op and the op to its inputs.
+3. ``run_backward`` -- orders the recorded graph and calls each op's ``backward``,
+   undoing broadcasting in exactly one place (``unbroadcast``).
+
+The graph has no reference cycles: a Value points to the op that made it, the op points
+to its inputs, and nothing points back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+# ----------------------------------------------------------------------------------------
+# Modes: gradient recording and anomaly detection
+# ----------------------------------------------------------------------------------------
+
+
+class _Modes:
+    __slots__ = ("grad_enabled", "anomaly")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+
+
+_modes = _Modes()
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops are recorded into the graph (the default)."""
+    return _modes.grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Sets gradient recording on entry and restores the previous state on exit."""
+
+    enabled: bool
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_modes.grad_enabled)
+        _modes.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _modes.grad_enabled = self._previous.pop()
+
+
+class no_grad(_GradMode):
+    """Context manager and decorator: ops inside are not recorded.
+
+    Use it for evaluation and for updating parameters by hand. It nests, and the previous
+    state comes back even when the block raises.
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Context manager and decorator: record ops again inside a ``no_grad`` block."""
+
+    enabled = True
+
+
+class set_grad_enabled(_GradMode):
+    """``with set_grad_enabled(flag):`` records ops exactly when ``flag`` is true."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__()
+        self.enabled = bool(mode)
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Inside this block, the first op whose forward or backward gives NaN or inf raises.
+
+    The error names the op and the line of your code that created its node. It costs an
+    ``isfinite`` check per op and a stack walk per recorded op, so it is off by default.
+    """
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_modes.anomaly)
+        _modes.anomaly = True
+
+    def __exit__(self, *exc: object) -> None:
+        _modes.anomaly = self._previous.pop()
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_site() -> str:
+    """The innermost line of code outside this package: where the user made the node."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    import linecache
+
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}: {line}"
+
+
+def _check_finite(what: str, ctx: Function, array: Any) -> None:
+    data = array.data if isinstance(array, ValueBase) else array
+    if not np.all(np.isfinite(data)):
+        site = getattr(ctx, "_site", None) or _user_site()
+        raise FloatingPointError(
+            f"detect_anomaly: {what} of {type(ctx).__name__} produced "
+            f"{'nan' if np.isnan(data).any() else 'inf'}; the node was created at {site}"
+        )
+
+
+# ----------------------------------------------------------------------------------------
+# The graph node and the op
+# ----------------------------------------------------------------------------------------
+
+
+class ValueBase:
+    """What the engine sees of a Value; ``tinygrad_edu.Value`` adds the arithmetic.
+
+    ``data``           the ndarray (0-d for a scalar)
+    ``grad``           ``None`` until a gradient arrives; an ndarray of ``data``'s shape and
+                       dtype, or a Value after ``backward(create_graph=True)``
+    ``requires_grad``  whether gradients flow to this node
+    ``_ctx``           the ``Function`` that produced it, ``None`` for a leaf
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_hooks")
+
+    data: np.ndarray
+    grad: Any
+    requires_grad: bool
+    _ctx: Function | None
+    name: str | None
+    _hooks: list[Callable[[Any], Any]] | None
+
+    @staticmethod
+    def _make(data: np.ndarray, ctx: Function | None) -> ValueBase:
+        """Wrap an op's output; overridden by Value so that outputs are Values."""
+        raise NotImplementedError
+
+
+class Function:
+    """Base class of every op: a forward and a backward side by side.
+
+    Subclass it and write two static methods::
+
+        class Mul(Function):
+            '''z = x * y;  dz/dx = y,  dz/dy = x.'''
+
+            @staticmethod
+            def forward(ctx, x, y):
+                ctx.save_for_backward(x, y)
+                return x * y
+
+            @staticmethod
+            def backward(ctx, grad):
+                x, y = ctx.saved_tensors
+                return grad * y, grad * x
+
+    Positional arguments of ``apply`` are the op's inputs: ``forward`` receives each Value
+    as its array and anything else as given. A 0-d Value arrives as a NumPy scalar
+    (``np.float64``), which has the same attributes and methods as a 0-d array and is
+    about ten times faster to compute with. Keyword arguments are options (an axis, a
+    shape) passed on to ``forward`` unchanged. ``backward`` receives the gradient of the
+    output and returns one gradient per input (``None`` where there is none); the engine
+    sums away broadcast axes and casts to the input's dtype, so ``backward`` may return
+    the broadcast shape.
+
+    Under ``backward(create_graph=True)``, ``backward`` gets Values instead of arrays: the
+    gradient, and in ``saved_tensors`` the Values behind any saved input or output. Written
+    with operators and NumPy functions that Values support, one formula serves both cases
+    and gives second derivatives. Anything else stored on ``ctx`` is a constant there.
+
+    An instance of the op is the ``ctx``: it is the graph node that links the output to
+    ``inputs``. Calling ``apply`` with no Value argument just returns ``forward``'s result.
+    """
+
+    __slots__ = ("inputs", "saved_tensors", "_passed", "_out", "_site", "__dict__")
+
+    inputs: tuple[Any, ...]
+    saved_tensors: tuple[Any, ...]
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for ``backward``; saved inputs and outputs become Values under
+        ``create_graph=True``."""
+        self.saved_tensors = arrays
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input, whether it is a Value that requires grad."""
+        return tuple(isinstance(a, ValueBase) and a.requires_grad for a in self.inputs)
+
+    @staticmethod
+    def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
+
+    @staticmethod
+    def backward(ctx: Function, grad: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run the op on Values (or arrays) and record it when a gradient is needed."""
+        ctx = _new(cls)
+        ctx.saved_tensors = ()
+        ctx.inputs = args
+        arrays = []
+        maker = None
+        record = False
+        for a in args:
+            if isinstance(a, ValueBase):
+                data = a.data
+                # NOTE: NumPy computes on a scalar ~10x faster than on a 0-d array.
+                arrays.append(data if data.ndim else data[()])
+                if a.requires_grad:
+                    record = True
+                if maker is None:
+                    maker = a
+            else:
+                arrays.append(a)
+        if _modes.anomaly:
+            with np.errstate(all="ignore"):
+                out = cls.forward(ctx, *arrays, **kwargs)
+            ctx._site = _user_site()
+            _check_finite("forward", ctx, out)
+        else:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        if maker is None:
+            return out
+        raw = out
+        if type(out) is not _ndarray:  # a Value always holds an ndarray, 0-d for a scalar
+            out = out.__array__() if isinstance(out, np.generic) else np.asarray(out)
+        if record and _modes.grad_enabled:
+            ctx._passed = arrays
+            ctx._out = raw
+            return maker._make(out, ctx)
+        return maker._make(out, None)
+
+
+_new = object.__new__
+_ndarray = np.ndarray
+
+
+# ----------------------------------------------------------------------------------------
+# Broadcasting, undone in one place
+# ----------------------------------------------------------------------------------------
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op", index: int = 0) -> Any:
+    """Sum ``grad`` down to ``shape``: the adjoint of broadcasting ``shape`` up.
+
+    Leading axes that broadcasting added are summed away, then axes where ``shape`` has
+    size 1 are summed with ``keepdims``. Works on ndarrays and on Values alike.
+    """
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise ValueError(
+            f"{op} backward: gradient for input {index} has shape {tuple(grad.shape)}, "
+            f"fewer axes than the input's shape {shape}"
+        )
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if ones:
+        grad = grad.sum(axis=ones, keepdims=True)
+    if tuple(grad.shape) != shape:
+        raise ValueError(
+            f"{op} backward: gradient for input {index} has shape "
+            f"{tuple(grad.shape)}, which does not reduce to the input's shape {shape}"
+        )
+    return grad
+
+
+# ----------------------------------------------------------------------------------------
+# The backward engine
+# ----------------------------------------------------------------------------------------
+
+
+def _count_consumers(roots: Sequence[ValueBase]) -> dict[int, int]:
+    """For every node that leads to a root, how many recorded edges consume it.
+
+    An explicit stack, not recursion, so a graph of any depth works. Keys are ``id``s
+    because ``==`` on Values is elementwise.
+    """
+    consumers = {id(r): 0 for r in roots}
+    stack = list(roots)
+    while stack:
+        ctx = stack.pop()._ctx
+        if ctx is None:
+            continue
+        for inp in ctx.inputs:
+            if isinstance(inp, ValueBase) and inp.requires_grad:
+                key = id(inp)
+                count = consumers.get(key)
+                if count is None:
+                    consumers[key] = 1
+                    stack.append(inp)
+                else:
+                    consumers[key] = count + 1
+    return consumers
+
+
+def _saved_as_values(ctx: Function, node: ValueBase) -> tuple[Any, ...]:
+    """The saved arrays with every saved input or output replaced by its Value."""
+    owners = {id(ctx._out): node}
+    for passed, inp in zip(ctx._passed, ctx.inputs):
+        if isinstance(inp, ValueBase):
+            owners.setdefault(id(passed), inp)
+    return tuple(owners.get(id(s), s) for s in ctx.saved_tensors)
+
+
+def _backward_on_values(ctx: Function, node: ValueBase, grad: Any) -> Any:
+    """``ctx.backward`` under ``create_graph``: saved inputs and outputs become Values."""
+    saved = ctx.saved_tensors
+    ctx.saved_tensors = _saved_as_values(ctx, node)
+    try:
+        return ctx.backward(ctx, grad)
+    finally:
+        ctx.saved_tensors = saved
+
+
+def run_backward(
+    roots: Sequence[ValueBase],
+    seeds: Sequence[Any],
+    create_graph: bool = False,
+    capture: Sequence[ValueBase] | None = None,
+) -> list[Any] | None:
+    """Propagate ``seeds`` (one gradient per root) back through the recorded graph.
+
+    Nodes are processed in a topological order: a node's ``backward`` runs only after
+    every op that consumes it has passed its share back, so the gradient it propagates is
+    complete. Gradients for this call are summed in a local table, never in place, so a
+    second call does not pick up the first one's intermediate gradients.
+
+    Without ``capture`` (``Value.backward``) every node's ``.grad`` is accumulated:
+    leaves as in PyTorch, and intermediate nodes too so the graph views can show them.
+    With ``capture`` (``tinygrad_edu.grad``) no ``.grad`` is touched and the gradients of
+    the captured nodes are returned (``None`` where no gradient arrived).
+    """
+    consumers = _count_consumers(roots)
+    pending: dict[int, Any] = {}
+    for root, seed in zip(roots, seeds):
+        key = id(root)
+        pending[key] = seed if key not in pending else pending[key] + seed
+    wanted = None if capture is None else {id(v): None for v in capture}
+    ready = [r for r in roots if consumers[id(r)] == 0]
+    checked = create_graph or _modes.anomaly  # the slow path: Values, or finiteness checks
+    previous = _modes.grad_enabled
+    _modes.grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grad = pending.pop(id(node), None)
+            ctx = node._ctx
+            if grad is None:  # no gradient reached this node: only release its inputs
+                grads = (None,) * len(ctx.inputs) if ctx is not None else ()
+            else:
+                if node._hooks:
+                    grad = _run_hooks(node._hooks, grad)
+                stored = grad
+                if type(grad) is not _ndarray and not create_graph:
+                    stored = grad.__array__() if isinstance(grad, np.generic) else np.asarray(grad)
+                if wanted is None:
+                    node.grad = stored if node.grad is None else node.grad + stored
+                elif id(node) in wanted:
+                    wanted[id(node)] = stored
+                if ctx is None:
+                    continue
+                grads = _backward_on_values(ctx, node, grad) if create_graph else ctx.backward(ctx, grad)
+                if type(grads) is not tuple:
+                    grads = (grads,)
+                if len(grads) != len(ctx.inputs):
+                    raise ValueError(
+                        f"{type(ctx).__name__}.backward returned {len(grads)} gradient(s) "
+                        f"for {len(ctx.inputs)} input(s)"
+                    )
+            for inp, g in zip(ctx.inputs, grads):
+                if not isinstance(inp, ValueBase) or not inp.requires_grad:
+                    continue
+                key = id(inp)
+                if g is not None:
+                    data = inp.data
+                    try:
+                        fits = g.shape == data.shape and g.dtype is data.dtype
+                    except AttributeError:  # a plain Python number
+                        fits = False
+                    if checked or not fits:
+                        g = _fit_gradient(g, inp, ctx, create_graph)
+                    before = pending.get(key)
+                    pending[key] = g if before is None else before + g
+                count = consumers[key] - 1
+                consumers[key] = count
+                if not count:
+                    ready.append(inp)
+    finally:
+        _modes.grad_enabled = previous
+    return None if wanted is None else [wanted[id(v)] for v in capture]
+
+
+def _run_hooks(hooks: list[Callable[[Any], Any]], grad: Any) -> Any:
+    for hook in hooks:
+        replaced = hook(grad)
+        if replaced is not None:
+            grad = replaced
+    return grad
+
+
+def _fit_gradient(g: Any, inp: ValueBase, ctx: Function, create_graph: bool) -> Any:
+    """Give an op's gradient the input's shape (undo broadcasting) and dtype."""
+    data = inp.data
+    index = next(i for i, v in enumerate(ctx.inputs) if v is inp)
+    if not hasattr(g, "shape"):
+        g = np.asarray(g)
+    if g.shape != data.shape:
+        g = unbroadcast(g, data.shape, type(ctx).__name__, index)
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype, copy=False)
+    if create_graph and not isinstance(g, ValueBase):
+        g = inp._make(np.asarray(g), None)
+    if _modes.anomaly:
+        _check_finite(f"backward (gradient for input {index})", ctx, g)
+    return g
+
+
+# ----------------------------------------------------------------------------------------
+# Entry points: seeds, and gradients without touching .grad
+# ----------------------------------------------------------------------------------------
+
+
+def seed_gradient(output: ValueBase, grad: Any, create_graph: bool, op: str) -> Any:
+    """The starting gradient dL/d(output) for a backward pass, checked against ``output``."""
+    if not output.requires_grad:
+        raise RuntimeError(
+            f"{op}: this Value does not require grad: it was made from Values with "
+            f"requires_grad=False or under no_grad(), so there is no graph to differentiate"
+        )
+    shape = output.data.shape
+    if grad is None:
+        if output.data.size != 1:
+            raise ValueError(
+                f"{op}: a gradient can be implied only for a one-element output; this one "
+                f"has shape {shape}, so pass grad= an array of that shape (or reduce it "
+                f"first, e.g. .sum())"
+            )
+        seed = np.ones_like(output.data)
+    elif isinstance(grad, ValueBase):
+        seed = grad
+    else:
+        seed = np.asarray(grad, dtype=output.data.dtype)
+    if tuple(seed.shape) != shape:
+        raise ValueError(f"{op}: grad has shape {tuple(seed.shape)} but the output has "
+                         f"shape {shape}; they must match")
+    if create_graph and not isinstance(seed, ValueBase):
+        seed = output._make(seed, None)
+    return seed
+
+
+def grad(
+    outputs: ValueBase | Sequence[ValueBase],
+    inputs: ValueBase | Sequence[ValueBase],
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Any, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, leaving ``.grad`` alone.
+
+    Returns one gradient per input: an ndarray, or a Value recorded in the graph when
+    ``create_graph=True`` (so it can be differentiated again, e.g. for Hessian-vector
+    products). ``grad_outputs`` gives dL/d(output) per output and may be left out for
+    one-element outputs. An input that the outputs do not depend on is an error unless
+    ``allow_unused=True``, which gives ``None`` for it.
+    """
+    outs = [outputs] if isinstance(outputs, ValueBase) else list(outputs)
+    ins = [inputs] if isinstance(inputs, ValueBase) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outs)
+    elif isinstance(grad_outputs, (ValueBase, np.ndarray)) or np.isscalar(grad_outputs):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outs)} outputs")
+    for i, v in enumerate(ins):
+        if not isinstance(v, ValueBase) or not v.requires_grad:
+            raise ValueError(f"grad: input {i} is not a Value that requires grad")
+    seeds = [seed_gradient(o, g, create_graph, "grad") for o, g in zip(outs, grad_outputs)]
+    found = run_backward(outs, seeds, create_graph, capture=ins)
+    for i, g in enumerate(found):
+        if g is None and not allow_unused:
+            raise ValueError(f"grad: the outputs do not depend on input {i}; pass "
+                             f"allow_unused=True to get None for it")
+    return tuple(found)

@@ -1,0 +1,339 @@
+"""Elementwise ops: arithmetic, the classic nonlinearities, and selection.
+
+Every backward is written with operators and NumPy functions that both ndarrays and
+Values understand, so the same formula runs fast on arrays and records a graph under
+``create_graph=True``. Broadcasting is undone by the engine, not here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+# ----------------------------------------------------------------------------------------
+# Arithmetic
+# ----------------------------------------------------------------------------------------
+
+
+class Add(Function):
+    """z = x + y;  dz/dx = 1,  dz/dy = 1."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """z = x - y;  dz/dx = 1,  dz/dy = -1."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Mul(Function):
+    """z = x * y;  dz/dx = y,  dz/dy = x."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * y, grad * x
+
+
+class Div(Function):
+    """z = x / y;  dz/dx = 1 / y,  dz/dy = -x / y**2 = -z / y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = x / y
+        ctx.save_for_backward(y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, z = ctx.saved_tensors
+        gx = grad / y
+        return gx, -gx * z
+
+
+class Neg(Function):
+    """z = -x;  dz/dx = -1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """z = x ** y;  dz/dx = y * x**(y - 1),  dz/dy = z * log(x)  (needs x > 0).
+
+    With a constant exponent only the first derivative is computed. ``0 ** y`` has
+    ``dz/dy = 0`` for ``y > 0`` (the limit); a negative base with an exponent that
+    requires grad is an error, since ``log(x)`` is not real there.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = x**y
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, z = ctx.saved_tensors
+        gx = grad * y * x ** (y - 1) if ctx.needs_input_grad[0] else None
+        gy = None
+        if ctx.needs_input_grad[1]:
+            base = np.asarray(x)
+            if (base < 0).any():
+                raise ValueError(
+                    f"pow backward: the gradient with respect to the exponent needs a "
+                    f"base >= 0 (it is z * log(x)); got base values {base[base < 0][:5]}"
+                )
+            positive = base > 0
+            safe_x = np.where(positive, x, 1.0)
+            gy = np.where(positive, grad * z * np.log(safe_x), 0.0)
+        return gx, gy
+
+
+class Abs(Function):
+    """z = |x|;  dz/dx = sign(x)  (0 at x = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x)
+
+
+class Cast(Function):
+    """z = x in another float dtype; the engine casts the gradient back."""
+
+    @staticmethod
+    def forward(ctx, x, *, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+# ----------------------------------------------------------------------------------------
+# Transcendental functions and nonlinearities
+# ----------------------------------------------------------------------------------------
+
+
+class Exp(Function):
+    """z = e**x;  dz/dx = z."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.exp(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad * z
+
+
+class Log(Function):
+    """z = ln(x);  dz/dx = 1 / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    """z = sqrt(x);  dz/dx = 1 / (2 z)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.sqrt(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad / (2 * z)
+
+
+class Sin(Function):
+    """z = sin(x);  dz/dx = cos(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)
+
+
+class Cos(Function):
+    """z = cos(x);  dz/dx = -sin(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * np.sin(x)
+
+
+class Tanh(Function):
+    """z = tanh(x);  dz/dx = 1 - z**2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.tanh(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad * (1 - z * z)
+
+
+class Sigmoid(Function):
+    """z = 1 / (1 + e**-x);  dz/dx = z (1 - z).
+
+    Computed from ``e**-|x|``, which never overflows: for x >= 0 it is 1 / (1 + e**-x),
+    for x < 0 the equal e**x / (1 + e**x).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x))
+        z = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad * (z * (1 - z))
+
+
+class ReLU(Function):
+    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0 (so ReLU'(0) = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x > 0)
+
+
+# ----------------------------------------------------------------------------------------
+# Selection: maximum, minimum, clip, where
+# ----------------------------------------------------------------------------------------
+
+
+class Maximum(Function):
+    """z = max(x, y) elementwise;  dz/dx = [x > y],  dz/dy = [y > x].
+
+    Where x == y the gradient is shared equally, 1/2 each, as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share = (x > y) + 0.5 * (x == y)
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Function):
+    """z = min(x, y) elementwise;  dz/dx = [x < y],  dz/dy = [y < x]; ties share 1/2."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share = (x < y) + 0.5 * (x == y)
+        return grad * share, grad * (1 - share)
+
+
+class Clip(Function):
+    """z = min(max(x, lo), hi);  dz/dx = 1 where lo <= x <= hi, else 0 (as PyTorch's clamp).
+
+    ``lo`` and ``hi`` are constants; either may be ``None``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, lo=None, hi=None):
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        ctx.inside = inside
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.inside
+
+
+class Where(Function):
+    """z = a where cond else b;  dz/da = [cond],  dz/db = [not cond]. ``cond`` is constant."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        cond = ctx.cond
+        return None, np.where(cond, grad, 0.0), np.where(cond, 0.0, grad)

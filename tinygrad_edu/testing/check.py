@@ -1,0 +1,54 @@
+"""``check_op``: a property test of first and second derivatives in one call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ..value import Value
+from . import strategies as ts
+from .gradcheck import gradcheck, gradgradcheck
+
+
+def check_op(
+    fn: Callable[..., Value],
+    *domains: ts.Domain,
+    shapes: st.SearchStrategy[tuple[tuple[int, ...], ...]] | None = None,
+    second_order: bool = True,
+    max_examples: int | None = None,
+    unique: bool = False,
+    **tolerances: Any,
+) -> None:
+    """Property-test the gradients of ``fn`` over random inputs; raises on a failure.
+
+    One input is drawn per domain (one ``real()`` input when none is given), with shapes
+    from ``shapes`` -- by default mutually broadcastable shapes, 0-d and size-1 axes
+    included. For each draw, ``gradcheck`` (and with ``second_order``, ``gradgradcheck``)
+    must pass; ``tolerances`` (``eps``, ``atol``, ``rtol``) are passed to them. Hypothesis
+    shrinks a failure to a small example and reports it. Runs under the active Hypothesis
+    profile; ``max_examples`` overrides its example count::
+
+        def test_softplus():
+            check_op(lambda x: (1 + x.exp()).log())
+    """
+    domains = domains or (ts.real(),)
+    shape_strategy = shapes if shapes is not None else ts.broadcastable_shapes(len(domains))
+
+    @given(st.data())
+    def prop(data: st.DataObject) -> None:
+        drawn = data.draw(shape_strategy, label="shapes")
+        if len(drawn) != len(domains):
+            raise ValueError(f"check_op: shapes gave {len(drawn)} shapes for "
+                             f"{len(domains)} inputs")
+        xs = [Value(data.draw(ts.arrays(s, d, unique=unique), label=f"input {i}"))
+              for i, (s, d) in enumerate(zip(drawn, domains))]
+        gradcheck(fn, *xs, **tolerances)
+        if second_order:
+            gradgradcheck(fn, *xs, **tolerances)
+
+    if max_examples is not None:
+        prop = settings(max_examples=max_examples)(prop)
+    prop()

@@ -1,0 +1,134 @@
+"""Central differences in float64 against the engine's backward, first and second order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd import grad
+from ..value import Value
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with the numeric one; the message says where."""
+
+
+def _leaves(inputs: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
+    """float64 copies of the inputs that require grad; everything else passes through."""
+    xs: list[Any] = []
+    checked: list[int] = []
+    for i, x in enumerate(inputs):
+        if isinstance(x, Value) and x.requires_grad:
+            xs.append(Value(x.data, dtype=np.float64, name=x.name))
+            checked.append(i)
+        else:
+            xs.append(x)
+    if not checked:
+        raise ValueError("gradcheck: no input is a Value that requires grad")
+    return xs, checked
+
+
+def _output(fn: Callable[..., Any], xs: list[Any]) -> Value:
+    out = fn(*xs)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck: fn must return a Value; got {type(out).__name__}")
+    return out
+
+
+def gradcheck(
+    fn: Callable[..., Value],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check the gradient of ``fn`` with respect to every input Value that requires grad.
+
+    The output is projected on a random direction ``r`` (so one backward pass checks the
+    whole vector-Jacobian product ``r @ J``); each element of each input is then moved by
+    ``±eps`` and the central difference of ``sum(fn(...) * r)`` is compared with the
+    analytic gradient: ``|analytic - numeric| <= atol + rtol * |numeric|``. Inputs are
+    copied to float64 first. Returns True, or raises ``GradcheckError`` naming the input,
+    the worst element's index, and both values.
+    """
+    xs, checked = _leaves(inputs)
+    out = _output(fn, xs)
+    r = np.asarray(np.random.default_rng(seed).standard_normal(out.shape))
+    wrt = [xs[i] for i in checked]
+    if out.requires_grad:
+        analytic = grad(out, wrt, grad_outputs=r, allow_unused=True)
+    else:
+        analytic = (None,) * len(wrt)
+
+    def projected(k: int, data: np.ndarray) -> float:
+        trial = list(xs)
+        trial[k] = Value(data, requires_grad=True)
+        return float((np.asarray(_output(fn, trial).data, dtype=np.float64) * r).sum())
+
+    for k, a in zip(checked, analytic):
+        base = xs[k].data
+        a = np.zeros_like(base) if a is None else np.asarray(a, dtype=np.float64)
+        numeric = np.empty_like(base)
+        for j in np.ndindex(base.shape):
+            plus, minus = base.copy(), base.copy()
+            plus[j] += eps
+            minus[j] -= eps
+            numeric[j] = (projected(k, plus) - projected(k, minus)) / (2 * eps)
+        _compare(a, numeric, k, atol, rtol)
+    return True
+
+
+def _compare(analytic: np.ndarray, numeric: np.ndarray, k: int, atol: float, rtol: float) -> None:
+    excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+    if analytic.shape != numeric.shape or not np.all(excess <= 0):
+        if analytic.shape != numeric.shape:
+            raise GradcheckError(
+                f"gradcheck: input {k}: analytic gradient has shape {analytic.shape}, "
+                f"expected {numeric.shape}"
+            )
+        flat = int(np.nanargmax(np.where(np.isnan(excess), np.inf, excess)))
+        j = np.unravel_index(flat, numeric.shape) if numeric.ndim else ()
+        raise GradcheckError(
+            f"gradcheck: input {k} (shape {numeric.shape}), element {tuple(int(i) for i in j)}: "
+            f"analytic {float(analytic[j]):.6g} vs numeric {float(numeric[j]):.6g} "
+            f"(atol={atol}, rtol={rtol})"
+        )
+
+
+def gradgradcheck(
+    fn: Callable[..., Value],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check second derivatives: ``gradcheck`` of the first-order gradient of ``fn``.
+
+    The first-order gradient is computed with ``create_graph=True`` and projected on
+    random directions ``u`` (one per input), giving the scalar ``sum_k <u_k, r @ dfn/dx_k>``
+    whose own gradient -- Hessian-vector products -- is then checked numerically.
+    """
+    xs, checked = _leaves(inputs)
+    out = _output(fn, xs)
+    rng = np.random.default_rng(seed + 1)
+    r = np.asarray(rng.standard_normal(out.shape))
+    us = [np.asarray(rng.standard_normal(np.shape(xs[i].data))) for i in checked]
+
+    def first_order(*args: Any) -> Value:
+        wrt = [args[i] for i in checked]
+        # `0 * sum(x)` keeps the result a function of every input even where fn is
+        # linear (its gradient then is a constant and the second derivative is zero).
+        total = sum(((x * 0.0).sum() for x in wrt), Value(0.0, requires_grad=False))
+        y = fn(*args)
+        if y.requires_grad:
+            grads = grad(y, wrt, grad_outputs=r, create_graph=True, allow_unused=True)
+            for g, u in zip(grads, us):
+                if g is not None:
+                    total = total + (g * u).sum()
+        return total
+
+    return gradcheck(first_order, *xs, eps=eps, atol=atol, rtol=rtol, seed=seed)

@@ -1,0 +1,689 @@
+"""``Value`` (also exported as ``Tensor``): an ndarray that records the ops made from it.
+
+Every operator below is a one-line call to an op in ``tinygrad_edu.ops``; the op holds
+the forward and backward maths. NumPy interoperates both ways: ``np.asarray(v)`` gives the
+data, and NumPy's own functions on a Value (``np.exp(v)``, ``ndarray + v``,
+``np.where(c, v, 0)``) run the differentiable op and return a Value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .autograd import ValueBase
+from .ops.elementwise import (
+    Abs,
+    Add,
+    Cast,
+    Clip,
+    Cos,
+    Div,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    ReLU,
+    Sigmoid,
+    Sin,
+    Sqrt,
+    Sub,
+    Tanh,
+    Where,
+)
+from .ops.axes import normalize_axes
+from .ops.linalg import MatMul
+from .ops.reduce import LogSumExp, Max, Mean, Min, Sum, Var
+from .ops.shape import BroadcastTo, Concatenate, GetItem, Pad, Reshape, Stack, Transpose
+
+_new = object.__new__
+
+_KIND_NAMES = {"c": "complex", "U": "string", "S": "bytes", "O": "object", "M": "datetime",
+               "m": "timedelta", "V": "structured"}
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """Validate and copy user data into a float ndarray."""
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Value: dtype must be a floating type such as float32 or "
+                            f"float64; got {dtype}")
+    if isinstance(data, ValueBase):
+        data = data.data
+    elif isinstance(data, (list, tuple)) and any(isinstance(d, ValueBase) for d in data):
+        raise TypeError("Value: got a list that contains Values; use "
+                        "tinygrad_edu.stack(values) to combine them and keep the graph")
+    try:
+        array = np.array(data)
+    except ValueError as e:
+        raise ValueError(f"Value: data must be a number, a regular nested list of numbers "
+                         f"or an ndarray; {e}") from None
+    kind = array.dtype.kind
+    if kind in "biu":
+        return array.astype(dtype or np.float64)
+    if kind != "f":
+        name = _KIND_NAMES.get(kind, str(array.dtype))
+        raise TypeError(f"Value: data must be real numbers; got {name} data "
+                        f"(dtype {array.dtype}): {_preview(array)}")
+    if dtype is not None and array.dtype != dtype:
+        return array.astype(dtype)
+    return array
+
+
+def _preview(array: np.ndarray) -> str:
+    text = np.array2string(np.asarray(array), precision=4, threshold=8, edgeitems=2,
+                           separator=", ")
+    return " ".join(text.split())
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, ValueBase) else x
+
+
+def _shape_arg(shape: tuple) -> tuple[int, ...]:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` as NumPy and PyTorch both do."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _index_arg(index: Any) -> Any:
+    """An index with Values replaced by their data and lists made arrays."""
+    if isinstance(index, tuple):
+        return tuple(_index_arg(i) for i in index)
+    if isinstance(index, ValueBase):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+class _HookHandle:
+    """Returned by ``register_hook``; ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks = hooks
+        self._fn = fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+class Value(ValueBase):
+    """An ndarray (0-d for a scalar) that records the ops made from it, for backprop.
+
+    >>> a = Value(2.0); b = Value(-3.0)
+    >>> c = a * b + a
+    >>> c.backward()
+    >>> a.grad, b.grad
+    (array(-2.), array(2.))
+
+    ``requires_grad`` defaults to True, as in micrograd: a leaf gets a gradient unless
+    you opt out (data batches and constants: ``requires_grad=False``). Integer and
+    boolean data become float64 (or ``dtype``); float32 is kept through every op.
+    Gradients accumulate across ``backward`` calls, as in PyTorch: clear them with
+    ``zero_grad()``. The engine never edits a ``.grad`` array in place and may share one
+    array between nodes, so replace a gradient rather than modifying it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None,
+                 name: str | None = None) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx = None
+        self.name = name
+        self._hooks = None
+
+    @staticmethod
+    def _make(data: np.ndarray, ctx: autograd.Function | None) -> Value:
+        # The engine's constructor: no validation, and always a plain Value (an op on a
+        # Parameter gives a Value).
+        v = _new(Value)
+        v.data = data
+        v.grad = None
+        v.requires_grad = ctx is not None
+        v._ctx = ctx
+        v.name = None
+        v._hooks = None
+        return v
+
+    # ------------------------------------------------------------------------------------
+    # Attributes
+    # ------------------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a Value made by the user rather than by an op."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> autograd.Function | None:
+        """The op node that made this Value (``None`` for a leaf)."""
+        return self._ctx
+
+    def item(self) -> float:
+        """The value of a one-element Value as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element Value converts to a number; this "
+                             f"one has shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data (shared, not copied), as PyTorch's ``Tensor.numpy()``."""
+        return self.data
+
+    def __repr__(self) -> str:
+        if self.data.ndim == 0:
+            parts = [str(self.data[()])]
+            if self.dtype != np.float64:
+                parts.append(f"dtype={self.dtype}")
+            if self.grad is not None:
+                parts.append(f"grad={np.asarray(_data(self.grad))[()]}")
+        else:
+            parts = [f"shape={self.shape}", f"dtype={self.dtype}", f"data={_preview(self.data)}"]
+            if self.grad is not None:
+                parts.append(f"grad={_preview(_data(self.grad))}")
+        if not self.requires_grad:
+            parts.append("requires_grad=False")
+        if self.name is not None:
+            parts.append(f"name={self.name!r}")
+        return f"Value({', '.join(parts)})"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d Value")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Value]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d Value")
+        return (self[i] for i in range(len(self.data)))
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    # Comparisons compare the data and give boolean arrays: they have no gradient.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return self.data == _data(other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return self.data != _data(other)
+
+    def __lt__(self, other: Any) -> Any:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self.data >= _data(other)
+
+    # ------------------------------------------------------------------------------------
+    # Arithmetic operators
+    # ------------------------------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Value:
+        return Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Value:
+        return Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Value:
+        return Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Value:
+        return Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Value:
+        return Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Value:
+        return Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Value:
+        return Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return Div.apply(other, self)
+
+    def __pow__(self, other: Any) -> Value:
+        return Pow.apply(self, other)
+
+    def __rpow__(self, other: Any) -> Value:
+        return Pow.apply(other, self)
+
+    def __matmul__(self, other: Any) -> Value:
+        return MatMul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> Value:
+        return MatMul.apply(other, self)
+
+    def __neg__(self) -> Value:
+        return Neg.apply(self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return Abs.apply(self)
+
+    def __getitem__(self, index: Any) -> Value:
+        return GetItem.apply(self, index=_index_arg(index))
+
+    # ------------------------------------------------------------------------------------
+    # Elementwise functions
+    # ------------------------------------------------------------------------------------
+
+    def abs(self) -> Value:
+        return Abs.apply(self)
+
+    def exp(self) -> Value:
+        return Exp.apply(self)
+
+    def log(self) -> Value:
+        return Log.apply(self)
+
+    def sqrt(self) -> Value:
+        return Sqrt.apply(self)
+
+    def sin(self) -> Value:
+        return Sin.apply(self)
+
+    def cos(self) -> Value:
+        return Cos.apply(self)
+
+    def tanh(self) -> Value:
+        return Tanh.apply(self)
+
+    def sigmoid(self) -> Value:
+        return Sigmoid.apply(self)
+
+    def relu(self) -> Value:
+        return ReLU.apply(self)
+
+    def maximum(self, other: Any) -> Value:
+        return Maximum.apply(self, other)
+
+    def minimum(self, other: Any) -> Value:
+        return Minimum.apply(self, other)
+
+    def clip(self, min: Any = None, max: Any = None) -> Value:  # noqa: A002 (NumPy's names)
+        """Limit to [min, max]; the gradient passes where min <= x <= max."""
+        if min is None and max is None:
+            raise ValueError("clip: give min, max or both")
+        return Clip.apply(self, lo=_data(min), hi=_data(max))
+
+    def astype(self, dtype: Any, copy: bool = True) -> Value:
+        """The same values in another float dtype; the gradient is cast back.
+
+        With ``copy=False`` and the same dtype, the Value itself is returned.
+        """
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"astype: a Value holds floats; got dtype {dtype}")
+        if not copy and dtype == self.dtype:
+            return self
+        return Cast.apply(self, dtype=dtype)
+
+    # ------------------------------------------------------------------------------------
+    # Reductions: NumPy's axis= (None, int or tuple) and keepdims=
+    # ------------------------------------------------------------------------------------
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Value:
+        return Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Value:
+        return Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Value:
+        """Largest element(s); tied maxima share the gradient equally."""
+        return Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Value:
+        """Smallest element(s); tied minima share the gradient equally."""
+        return Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Value:
+        """Variance; ``ddof=0`` (NumPy's default) divides by n, ``ddof=1`` by n - 1."""
+        return Var.apply(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Value:
+        """Standard deviation: ``sqrt(var)``."""
+        return Var.apply(self, axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Value:
+        """``log(sum(exp(x)))``, computed without overflow."""
+        return LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    # ------------------------------------------------------------------------------------
+    # Shape
+    # ------------------------------------------------------------------------------------
+
+    def reshape(self, *shape: Any) -> Value:
+        return Reshape.apply(self, shape=_shape_arg(shape))
+
+    def transpose(self, *axes: Any) -> Value:
+        """Permute the axes as NumPy does; with no axes, reverse them."""
+        axes = _shape_arg(axes) if axes else tuple(range(self.ndim - 1, -1, -1))
+        return Transpose.apply(self, axes=axes)
+
+    def permute(self, *axes: Any) -> Value:
+        """PyTorch's name for ``transpose`` with explicit axes."""
+        return Transpose.apply(self, axes=_shape_arg(axes))
+
+    @property
+    def T(self) -> Value:
+        return self.transpose()
+
+    def swapaxes(self, axis1: int, axis2: int) -> Value:
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return Transpose.apply(self, axes=tuple(axes))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Value:
+        """Merge axes start_dim..end_dim into one (all of them by default, as NumPy)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        return Reshape.apply(self, shape=shape)
+
+    def squeeze(self, axis: Any = None) -> Value:
+        """Remove size-1 axes (all of them, or the given ones, which must have size 1)."""
+        if axis is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        else:
+            axes = normalize_axes(axis, self.ndim, "squeeze")
+            wide = [a for a in axes if self.shape[a] != 1]
+            if wide:
+                raise ValueError(f"squeeze: axis {wide[0]} of shape {self.shape} has size "
+                                 f"{self.shape[wide[0]]}, not 1")
+        return Reshape.apply(self, shape=tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int) -> Value:
+        """Insert a size-1 axis at ``axis`` (NumPy's ``expand_dims``)."""
+        (axis,) = normalize_axes(axis, self.ndim + 1, "unsqueeze")
+        return Reshape.apply(self, shape=self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def broadcast_to(self, shape: Any) -> Value:
+        return BroadcastTo.apply(self, shape=_shape_arg((shape,)))
+
+    # ------------------------------------------------------------------------------------
+    # Autodiff
+    # ------------------------------------------------------------------------------------
+
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+        """Compute the gradient of this Value with respect to every node it depends on.
+
+        ``grad`` is the upstream gradient (dL/dself); it may be left out only for a
+        one-element Value. Gradients are added to ``.grad`` (accumulated across calls,
+        as in PyTorch) on leaves and on intermediate nodes alike, so every node of the
+        graph shows its gradient. With ``create_graph=True`` the gradients are Values
+        recorded in the graph, so they can be differentiated again.
+        """
+        seed = autograd.seed_gradient(self, grad, create_graph, "backward")
+        autograd.run_backward([self], [seed], create_graph)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``.grad`` becomes ``None``)."""
+        self.grad = None
+
+    def register_hook(self, fn: Callable[[Any], Any]) -> _HookHandle:
+        """Call ``fn(grad)`` when this Value's gradient is complete during backward.
+
+        If ``fn`` returns something other than ``None``, that replaces the gradient (for
+        this node's ``.grad`` and for everything upstream of it). Returns a handle whose
+        ``remove()`` takes the hook off.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this Value does not require grad, so no "
+                               "gradient will ever reach it")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _HookHandle(self._hooks, fn)
+
+    def detach(self) -> Value:
+        """A new leaf sharing this data, cut from the graph (``requires_grad=False``)."""
+        return Value._make(self.data, None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Value:
+        """Set ``requires_grad`` in place on a leaf; returns the Value."""
+        if self._ctx is not None:
+            raise RuntimeError("requires_grad_: only leaves can change requires_grad; use "
+                               "detach() to cut an intermediate Value from the graph")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    # ------------------------------------------------------------------------------------
+    # NumPy protocols
+    # ------------------------------------------------------------------------------------
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy:
+            return np.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        op = _UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
+        if op is not None:
+            return op(*inputs)
+        if any(isinstance(o, ValueBase) for o in kwargs.get("out", ())):
+            return NotImplemented
+        result = getattr(ufunc, method)(*(_data(i) for i in inputs), **kwargs)
+        if ufunc not in _ZERO_GRADIENT_UFUNCS:
+            _refuse_silent_detach(f"numpy.{ufunc.__name__}", inputs, result)
+        return result
+
+    def __array_function__(self, func: Callable, types: Any, args: Any, kwargs: Any) -> Any:
+        impl = _FUNCTIONS.get(func)
+        if impl is not None:
+            return impl(*args, **kwargs)
+        result = func(*_unwrap(args), **_unwrap(kwargs))
+        _refuse_silent_detach(f"numpy.{func.__name__}", (args, kwargs), result)
+        return result
+
+
+Tensor = Value
+
+
+def _unwrap(obj: Any) -> Any:
+    if isinstance(obj, ValueBase):
+        return obj.data
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_unwrap(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _unwrap(v) for k, v in obj.items()}
+    return obj
+
+
+def _needs_graph(obj: Any) -> bool:
+    if isinstance(obj, ValueBase):
+        return obj.requires_grad
+    if isinstance(obj, (list, tuple)):
+        return any(_needs_graph(o) for o in obj)
+    if isinstance(obj, dict):
+        return any(_needs_graph(o) for o in obj.values())
+    return False
+
+
+def _refuse_silent_detach(name: str, inputs: Any, result: Any) -> None:
+    """A NumPy function we cannot differentiate must not quietly drop the gradient."""
+    floating = isinstance(result, (np.ndarray, np.floating)) and result.dtype.kind == "f"
+    if floating and autograd.is_grad_enabled() and _needs_graph(inputs):
+        raise TypeError(
+            f"{name} on a Value that requires grad has no gradient in tinygrad_edu; use a "
+            f"Value method or write a Function, or pass v.data (or v.detach()) to compute "
+            f"it without a gradient"
+        )
+
+
+# ----------------------------------------------------------------------------------------
+# Functions over several Values
+# ----------------------------------------------------------------------------------------
+
+
+def where(cond: Any, a: Any, b: Any) -> Value:
+    """``a`` where ``cond`` is true, else ``b``; the condition gets no gradient."""
+    return Where.apply(np.asarray(_data(cond)).astype(bool, copy=False), a, b)
+
+
+def maximum(a: Any, b: Any) -> Value:
+    """Elementwise maximum; where a == b each gets half the gradient."""
+    return Maximum.apply(a, b)
+
+
+def minimum(a: Any, b: Any) -> Value:
+    """Elementwise minimum; where a == b each gets half the gradient."""
+    return Minimum.apply(a, b)
+
+
+def matmul(a: Any, b: Any) -> Value:
+    """``a @ b`` with NumPy's rules for 1-D, 2-D and batched operands."""
+    return MatMul.apply(a, b)
+
+
+def concatenate(values: Sequence[Any], axis: int = 0) -> Value:
+    """Join Values along an existing axis."""
+    return Concatenate.apply(*values, axis=axis)
+
+
+def stack(values: Sequence[Any], axis: int = 0) -> Value:
+    """Join same-shaped Values along a new axis (so 0-d Values make a vector)."""
+    return Stack.apply(*values, axis=axis)
+
+
+def pad(x: Any, pad_width: Any, constant_values: float = 0.0) -> Value:
+    """Pad with a constant, ``pad_width`` as in ``np.pad``: one (before, after) per axis."""
+    return Pad.apply(x, pad_width=pad_width, constant_values=constant_values)
+
+
+def _np_sum(a, axis=None, keepdims=False):
+    return Sum.apply(a, axis=axis, keepdims=keepdims)
+
+
+def _np_mean(a, axis=None, keepdims=False):
+    return Mean.apply(a, axis=axis, keepdims=keepdims)
+
+
+def _np_max(a, axis=None, keepdims=False):
+    return Max.apply(a, axis=axis, keepdims=keepdims)
+
+
+def _np_min(a, axis=None, keepdims=False):
+    return Min.apply(a, axis=axis, keepdims=keepdims)
+
+
+def _np_var(a, axis=None, ddof=0, keepdims=False):
+    return Var.apply(a, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def _np_std(a, axis=None, ddof=0, keepdims=False):
+    return Var.apply(a, axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+
+
+def _np_reshape(a, shape):
+    return Reshape.apply(a, shape=_shape_arg((shape,)))
+
+
+def _np_transpose(a, axes=None):
+    return Value.transpose(a) if axes is None else Transpose.apply(a, axes=tuple(axes))
+
+
+def _np_broadcast_to(a, shape):
+    return BroadcastTo.apply(a, shape=_shape_arg((shape,)))
+
+
+def _np_expand_dims(a, axis):
+    return Value.unsqueeze(a, axis)
+
+
+def _np_clip(a, a_min=None, a_max=None):
+    return Clip.apply(a, lo=_data(a_min), hi=_data(a_max))
+
+
+def _np_where(cond, *ab):
+    if len(ab) != 2:
+        raise TypeError("numpy.where on Values needs a condition and two branches")
+    return where(cond, *ab)
+
+
+# NumPy functions that stay differentiable on a Value.
+_UFUNCS: dict[Any, Callable[..., Any]] = {
+    np.add: Add.apply,
+    np.subtract: Sub.apply,
+    np.multiply: Mul.apply,
+    np.divide: Div.apply,
+    np.power: Pow.apply,
+    np.negative: Neg.apply,
+    np.positive: lambda x: x,
+    np.absolute: Abs.apply,
+    np.exp: Exp.apply,
+    np.log: Log.apply,
+    np.sqrt: Sqrt.apply,
+    np.sin: Sin.apply,
+    np.cos: Cos.apply,
+    np.tanh: Tanh.apply,
+    np.maximum: Maximum.apply,
+    np.minimum: Minimum.apply,
+    np.matmul: MatMul.apply,
+}
+# Piecewise-constant ufuncs: their gradient is zero almost everywhere, so computing them
+# on the data (no graph) is exact.
+_ZERO_GRADIENT_UFUNCS = {np.sign, np.floor, np.ceil, np.rint, np.trunc}
+_FUNCTIONS: dict[Any, Callable[..., Any]] = {
+    np.sum: _np_sum,
+    np.mean: _np_mean,
+    np.max: _np_max,
+    np.amax: _np_max,
+    np.min: _np_min,
+    np.amin: _np_min,
+    np.var: _np_var,
+    np.std: _np_std,
+    np.reshape: _np_reshape,
+    np.transpose: _np_transpose,
+    np.swapaxes: Value.swapaxes,
+    np.broadcast_to: _np_broadcast_to,
+    np.expand_dims: _np_expand_dims,
+    np.squeeze: Value.squeeze,
+    np.where: _np_where,
+    np.concatenate: concatenate,
+    np.stack: stack,
+    np.pad: pad,
+    np.clip: _np_clip,
+}
