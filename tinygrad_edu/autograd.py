@@ -362,58 +362,74 @@ def run_backward(
         key = id(root)
         pending[key] = seed if key not in pending else pending[key] + seed
     wanted = None if capture is None else {id(v): None for v in capture}
-    ready = [r for r in roots if consumers[id(r)] == 0]
-    checked = create_graph or _modes.anomaly  # the slow path: Values, or finiteness checks
     previous = _modes.grad_enabled
     _modes.grad_enabled = create_graph
+    # Under detect_anomaly, NaN and inf are reported by _check_finite with the op's name,
+    # not by NumPy's warnings from deep inside a backward formula.
+    quiet = np.errstate(all="ignore") if _modes.anomaly else contextlib.nullcontext()
     try:
-        while ready:
-            node = ready.pop()
-            grad = pending.pop(id(node), None)
-            ctx = node._ctx
-            if grad is None:  # no gradient reached this node: only release its inputs
-                grads = (None,) * len(ctx.inputs) if ctx is not None else ()
-            else:
-                if node._hooks:
-                    grad = _run_hooks(node._hooks, grad)
-                stored = grad
-                if type(grad) is not _ndarray and not create_graph:
-                    stored = grad.__array__() if isinstance(grad, np.generic) else np.asarray(grad)
-                if wanted is None:
-                    node.grad = stored if node.grad is None else node.grad + stored
-                elif id(node) in wanted:
-                    wanted[id(node)] = stored
-                if ctx is None:
-                    continue
-                grads = _backward_on_values(ctx, node, grad) if create_graph else ctx.backward(ctx, grad)
-                if type(grads) is not tuple:
-                    grads = (grads,)
-                if len(grads) != len(ctx.inputs):
-                    raise ValueError(
-                        f"{type(ctx).__name__}.backward returned {len(grads)} gradient(s) "
-                        f"for {len(ctx.inputs)} input(s)"
-                    )
-            for inp, g in zip(ctx.inputs, grads):
-                if not isinstance(inp, ValueBase) or not inp.requires_grad:
-                    continue
-                key = id(inp)
-                if g is not None:
-                    data = inp.data
-                    try:
-                        fits = g.shape == data.shape and g.dtype is data.dtype
-                    except AttributeError:  # a plain Python number
-                        fits = False
-                    if checked or not fits:
-                        g = _fit_gradient(g, inp, ctx, create_graph)
-                    before = pending.get(key)
-                    pending[key] = g if before is None else before + g
-                count = consumers[key] - 1
-                consumers[key] = count
-                if not count:
-                    ready.append(inp)
+        with quiet:
+            _walk(roots, consumers, pending, wanted, create_graph)
     finally:
         _modes.grad_enabled = previous
     return None if wanted is None else [wanted[id(v)] for v in capture]
+
+
+def _walk(
+    roots: Sequence[ValueBase],
+    consumers: dict[int, int],
+    pending: dict[int, Any],
+    wanted: dict[int, Any] | None,
+    create_graph: bool,
+) -> None:
+    """The loop of ``run_backward``: take a node whose consumers are all done, store its
+    gradient, call its op's backward, and hand each input its share."""
+    checked = create_graph or _modes.anomaly  # the slow path: Values, or finiteness checks
+    ready = [r for r in roots if consumers[id(r)] == 0]
+    while ready:
+        node = ready.pop()
+        grad = pending.pop(id(node), None)
+        if grad is not None:
+            if node._hooks:
+                grad = _run_hooks(node._hooks, grad)
+            stored = grad
+            if type(grad) is not _ndarray and not create_graph:
+                stored = grad.__array__() if isinstance(grad, np.generic) else np.asarray(grad)
+            if wanted is None:
+                node.grad = stored if node.grad is None else node.grad + stored
+            elif id(node) in wanted:
+                wanted[id(node)] = stored
+        ctx = node._ctx
+        if ctx is None:
+            continue
+        inputs = ctx.inputs
+        if grad is None:  # nothing reached this node (a backward returned None for it)
+            grads: tuple = (None,) * len(inputs)
+        else:
+            grads = _backward_on_values(ctx, node, grad) if create_graph else ctx.backward(ctx, grad)
+            if type(grads) is not tuple:
+                grads = (grads,)
+            if len(grads) != len(inputs):
+                raise ValueError(f"{type(ctx).__name__}.backward returned {len(grads)} "
+                                 f"gradient(s) for {len(inputs)} input(s)")
+        for inp, g in zip(inputs, grads):
+            if not isinstance(inp, ValueBase) or not inp.requires_grad:
+                continue
+            key = id(inp)
+            if g is not None:
+                data = inp.data
+                try:
+                    fits = g.shape == data.shape and g.dtype is data.dtype
+                except AttributeError:  # a plain Python number
+                    fits = False
+                if checked or not fits:
+                    g = _fit_gradient(g, inp, ctx, create_graph)
+                before = pending.get(key)
+                pending[key] = g if before is None else before + g
+            count = consumers[key] - 1
+            consumers[key] = count
+            if not count:
+                ready.append(inp)
 
 
 def _run_hooks(hooks: list[Callable[[Any], Any]], grad: Any) -> Any:

@@ -106,7 +106,8 @@ class Pow(Function):
             if (base < 0).any():
                 raise ValueError(
                     f"pow backward: the gradient with respect to the exponent needs a "
-                    f"base >= 0 (it is z * log(x)); got base values {base[base < 0][:5]}"
+                    f"base >= 0 (it is z * log(x)); got base values {base[base < 0][:5]}. "
+                    f"Use a number or a Value with requires_grad=False as the exponent"
                 )
             positive = base > 0
             safe_x = np.where(positive, x, 1.0)

@@ -30,6 +30,14 @@ def _leaves(inputs: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
     return xs, checked
 
 
+def _direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """A random projection for a vector output; 1 for a one-element output, so the
+    numbers in an error message are the plain derivatives."""
+    if int(np.prod(shape)) == 1:
+        return np.ones(shape)
+    return np.asarray(rng.standard_normal(shape))
+
+
 def _output(fn: Callable[..., Any], xs: list[Any]) -> Value:
     out = fn(*xs)
     if not isinstance(out, Value):
@@ -47,8 +55,8 @@ def gradcheck(
 ) -> bool:
     """Check the gradient of ``fn`` with respect to every input Value that requires grad.
 
-    The output is projected on a random direction ``r`` (so one backward pass checks the
-    whole vector-Jacobian product ``r @ J``); each element of each input is then moved by
+    A vector output is projected on a random direction ``r`` (so one backward pass checks
+    the whole vector-Jacobian product ``r @ J``; a one-element output is used as is); each element of each input is then moved by
     ``±eps`` and the central difference of ``sum(fn(...) * r)`` is compared with the
     analytic gradient: ``|analytic - numeric| <= atol + rtol * |numeric|``. Inputs are
     copied to float64 first. Returns True, or raises ``GradcheckError`` naming the input,
@@ -56,7 +64,7 @@ def gradcheck(
     """
     xs, checked = _leaves(inputs)
     out = _output(fn, xs)
-    r = np.asarray(np.random.default_rng(seed).standard_normal(out.shape))
+    r = _direction(np.random.default_rng(seed), out.shape)
     wrt = [xs[i] for i in checked]
     if out.requires_grad:
         analytic = grad(out, wrt, grad_outputs=r, allow_unused=True)
@@ -115,7 +123,7 @@ def gradgradcheck(
     xs, checked = _leaves(inputs)
     out = _output(fn, xs)
     rng = np.random.default_rng(seed + 1)
-    r = np.asarray(rng.standard_normal(out.shape))
+    r = _direction(rng, out.shape)
     us = [np.asarray(rng.standard_normal(np.shape(xs[i].data))) for i in checked]
 
     def first_order(*args: Any) -> Value:

@@ -1,0 +1,166 @@
+"""Shared helpers for the benchmark scripts: timing, optional baselines, printed reports.
+
+Every benchmark compares tinygrad_edu against a baseline measured in the same process, so
+the numbers that matter are the ratios: this machine may be slow or noisy, but both sides
+suffer the same. Each time is the best (minimum) of several repeats, the run least
+disturbed by other work on the machine.
+
+The scripts run as ``python benchmarks/bench_x.py``; Python puts ``benchmarks/`` on
+``sys.path``, which is how they import this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import platform
+import sys
+import time
+import timeit
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, TypeVar
+
+import numpy as np
+
+import tinygrad_edu
+
+T = TypeVar("T")
+
+# ----------------------------------------------------------------------------------------
+# Timing
+# ----------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def gc_mode(enabled: bool) -> Iterator[None]:
+    """Python's cyclic garbage collector on (as users run) or off inside the block.
+
+    Garbage left by earlier measurements is collected first, so that it is not charged
+    to this one; the previous state comes back on exit.
+    """
+    was_enabled = gc.isenabled()
+    gc.collect()
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        else:
+            gc.disable()
+
+
+def per_call(
+    stmt: str | Callable[[], object],
+    namespace: dict[str, Any] | None = None,
+    *,
+    number: int,
+    repeat: int,
+    gc_enabled: bool = True,
+) -> float:
+    """Seconds per execution of ``stmt``: the best of ``repeat`` runs of ``number`` each.
+
+    A string statement is compiled into timeit's loop, so no function-call overhead is
+    added to what is measured; ``namespace`` holds its variables. timeit turns the
+    garbage collector off by default; here it is on unless ``gc_enabled=False``.
+    """
+    setup = gc.enable if gc_enabled else gc.disable
+    timer = timeit.Timer(stmt, setup=setup, globals=namespace)
+    with gc_mode(gc_enabled):
+        return min(timer.repeat(repeat=repeat, number=number)) / number
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    """Call ``fn()`` once; return its result and the wall-clock seconds it took."""
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------------------
+# Baselines that may be missing
+# ----------------------------------------------------------------------------------------
+
+
+def optional_import(module: str, comparison: str) -> ModuleType | None:
+    """Import a baseline; if it is not importable, say which comparison is skipped."""
+    try:
+        return importlib.import_module(module)
+    except (ImportError, OSError) as e:
+        print(f"SKIPPED {comparison}: cannot import {module} ({type(e).__name__}: {e}); "
+              f"`make bench` installs it")
+        return None
+
+
+# ----------------------------------------------------------------------------------------
+# Printing
+# ----------------------------------------------------------------------------------------
+
+
+def print_header(title: str, repeats: str) -> None:
+    """The benchmark's title and what it ran on."""
+    print(title)
+    print("=" * len(title))
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"tinygrad_edu {tinygrad_edu.__version__}, {platform.machine()}, "
+          f"{sys.platform}; {repeats}")
+
+
+def fmt_time(seconds: float) -> str:
+    """A duration in s, ms, µs or ns, with three significant digits."""
+    units = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6))
+    unit, scale = next(((u, s) for u, s in units if seconds >= s), ("ns", 1e-9))
+    value = seconds / scale
+    return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
+def fmt_ratio(numerator: float | None, denominator: float | None) -> str:
+    """``numerator / denominator`` as ``1.23x``; ``n/a`` when either was not measured."""
+    if numerator is None or denominator is None:
+        return "n/a"
+    return f"{numerator / denominator:.2f}x"
+
+
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A plain-text table: the first column left-aligned, the numbers right-aligned."""
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [str(row[0]).ljust(widths[0])]
+        cells += [str(cell).rjust(width) for cell, width in zip(row[1:], widths[1:])]
+        return "  ".join(cells).rstrip()
+
+    print()
+    print(title)
+    print(line(header))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print(line(row))
+
+
+@dataclass
+class Target:
+    """One goal from the project's issue: ``met`` is None when it could not be measured."""
+
+    goal: str
+    met: bool | None
+    numbers: str
+
+
+def print_targets(targets: Sequence[Target]) -> None:
+    """The closing section: MET / NOT MET per target, with the numbers behind it.
+
+    A missed target is a result, not an error: the script still exits 0.
+    """
+    print()
+    print("targets")
+    for target in targets:
+        status = {True: "MET", False: "NOT MET", None: "SKIPPED"}[target.met]
+        print(f"  [{status}] {target.goal}")
+        print(f"      {target.numbers}")

@@ -1,0 +1,338 @@
+"""The engine: graph shapes, accumulation, modes, hooks, anomaly detection, custom ops."""
+
+import gc
+import sys
+import weakref
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu import Function, Value
+from tinygrad_edu.testing import check_op
+
+# ----------------------------------------------------------------------------------------
+# Graph shapes
+# ----------------------------------------------------------------------------------------
+
+
+def test_micrograd_example_runs_unchanged():
+    a = Value(-4.0)
+    b = Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    # the numbers micrograd's README gives
+    assert abs(g.data - 24.7041) < 1e-4
+    assert abs(a.grad - 138.8338) < 1e-4
+    assert abs(b.grad - 645.5773) < 1e-4
+
+
+def test_diamond():
+    a = Value(3.0)
+    b = a + a
+    c = b * b
+    c.backward()
+    assert b.grad == 2 * 6.0 and a.grad == 2 * 12.0
+
+
+def test_shared_subexpression_is_differentiated_once_per_use():
+    x = Value(2.0)
+    s = x * x  # used three times
+    y = s * s + s.exp() + s
+    y.backward()
+    ds = 2 * s.data + np.exp(s.data) + 1
+    assert s.grad == pytest.approx(ds)
+    assert x.grad == pytest.approx(ds * 2 * x.data)
+
+
+def test_chain_of_a_million_nodes_has_no_recursion_limit():
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    assert y.data == 1_000_001.0
+    assert sys.getrecursionlimit() < 1_000_000
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_gradients_accumulate_across_backward_calls_without_doubling_intermediates():
+    x = Value(3.0)
+    h = x * x
+    y = h * 2.0
+    y.backward()
+    y.backward()
+    assert x.grad == 2 * (2.0 * 2 * 3.0)  # twice, not compounded
+    assert h.grad == 2 * 2.0
+    x.zero_grad()
+    assert x.grad is None
+    y.backward()
+    assert x.grad == 12.0
+
+
+def test_intermediate_nodes_keep_their_gradient():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    d = c + a
+    d.backward()
+    assert c.grad == 1.0 and d.grad == 1.0
+
+
+def test_constants_and_no_grad_leaves_get_no_gradient():
+    x = Value([1.0, 2.0], requires_grad=False)
+    w = Value([0.5, 0.5])
+    (x * w).sum().backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0])
+
+
+def test_graph_holds_no_reference_cycles():
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(np.ones(3))
+        y = ((x * 2).exp() + x).sum()
+        y.backward()
+        ref = weakref.ref(y.grad_fn)
+        del y
+        assert ref() is None  # freed by reference counting alone
+    finally:
+        gc.enable()
+
+
+# ----------------------------------------------------------------------------------------
+# backward() and grad() arguments
+# ----------------------------------------------------------------------------------------
+
+
+def test_backward_on_non_scalar_needs_grad():
+    x = Value(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"backward: .* this one has shape \(2, 3\)"):
+        (x * 2).backward()
+    (x * 2).backward(np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(x.grad, np.ones((2, 3)))
+
+
+def test_backward_grad_of_wrong_shape_is_an_error():
+    x = Value(np.ones(3))
+    with pytest.raises(ValueError, match=r"backward: grad has shape \(2,\) but the output has "
+                                         r"shape \(3,\)"):
+        (x * 2).backward(np.ones(2))
+
+
+def test_backward_through_a_value_that_does_not_require_grad():
+    with pytest.raises(RuntimeError, match="backward: this Value does not require grad"):
+        Value(1.0, requires_grad=False).exp().backward()
+    with tg.no_grad():
+        y = Value(1.0) * 2
+    with pytest.raises(RuntimeError, match="no_grad"):
+        y.backward()
+
+
+def test_grad_function_leaves_dot_grad_alone():
+    x, y = Value(2.0), Value(5.0)
+    z = x * y
+    gx, gy = tg.grad(z, [x, y])
+    assert (gx, gy) == (5.0, 2.0)
+    assert x.grad is None and y.grad is None and z.grad is None
+
+
+def test_grad_with_unused_input():
+    x, unused = Value(1.0), Value(2.0)
+    with pytest.raises(ValueError, match="grad: the outputs do not depend on input 1"):
+        tg.grad(x * 3, [x, unused])
+    assert tg.grad(x * 3, [x, unused], allow_unused=True) == (3.0, None)
+
+
+def test_grad_of_several_outputs_with_grad_outputs():
+    x = Value([1.0, 2.0])
+    (g,) = tg.grad([x * 2, (x * x).sum()], x, grad_outputs=[np.array([1.0, 10.0]), None])
+    np.testing.assert_array_equal(g, [2.0 + 2.0, 20.0 + 4.0])
+
+
+def test_second_derivative_and_hessian_vector_product():
+    x = Value([1.0, 2.0, 3.0])
+    f = (x**3).sum() + (x[0] * x[1])
+    (g,) = tg.grad(f, x, create_graph=True)
+    assert isinstance(g, Value) and g.requires_grad
+    v = np.array([1.0, 0.0, -1.0])
+    (hv,) = tg.grad((g * v).sum(), x)
+    hessian = np.diag(6 * x.data) + np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    np.testing.assert_allclose(hv, hessian @ v)
+
+
+def test_backward_create_graph_leaves_differentiable_grads():
+    x = Value(2.0)
+    y = x**4
+    y.backward(create_graph=True)
+    first = x.grad
+    assert isinstance(first, Value) and first.item() == 32.0
+    x.zero_grad()
+    first.backward()
+    assert x.grad == 48.0  # d2/dx2 x^4 = 12 x^2
+
+
+def test_third_derivative():
+    x = Value(0.5)
+    (g1,) = tg.grad(x.sin(), x, create_graph=True)
+    (g2,) = tg.grad(g1, x, create_graph=True)
+    (g3,) = tg.grad(g2, x)
+    assert g3 == pytest.approx(-np.cos(0.5))
+
+
+# ----------------------------------------------------------------------------------------
+# Modes
+# ----------------------------------------------------------------------------------------
+
+
+def test_no_grad_context_nests_and_restores_on_exception():
+    assert tg.is_grad_enabled()
+    with tg.no_grad():
+        assert not tg.is_grad_enabled()
+        with tg.enable_grad():
+            assert tg.is_grad_enabled()
+            assert (Value(1.0) * 2).requires_grad
+        with tg.no_grad():
+            assert not (Value(1.0) * 2).requires_grad
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+    with pytest.raises(KeyError), tg.no_grad():
+        raise KeyError("boom")
+    assert tg.is_grad_enabled()
+
+
+def test_no_grad_as_decorator_and_set_grad_enabled():
+    @tg.no_grad()
+    def evaluate(x):
+        return x * 2
+
+    assert not evaluate(Value(1.0)).requires_grad
+    assert tg.is_grad_enabled()
+    with tg.set_grad_enabled(False):
+        assert not tg.is_grad_enabled()
+    with tg.set_grad_enabled(True):
+        assert tg.is_grad_enabled()
+
+
+def test_hooks_see_and_replace_the_gradient():
+    x = Value(3.0)
+    h = x * 2.0
+    seen = []
+    handle = h.register_hook(lambda g: seen.append(float(g)))
+    h.register_hook(lambda g: g * 10)
+    (h * h).backward()
+    assert seen == [12.0]
+    assert h.grad == 120.0 and x.grad == 240.0
+    handle.remove()
+    x.zero_grad()
+    (h * 1.0).backward()
+    assert seen == [12.0] and x.grad == 20.0
+
+
+def test_hook_on_a_value_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="register_hook: this Value does not require grad"):
+        Value(1.0, requires_grad=False).register_hook(print)
+
+
+def test_detect_anomaly_names_the_op_and_the_line_in_forward():
+    x = Value([1.0, -1.0])
+    with tg.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        x.log()  # the offending line
+    message = str(info.value)
+    assert "forward of Log produced nan" in message
+    assert "test_autograd.py" in message and "x.log()  # the offending line" in message
+
+
+def test_detect_anomaly_names_the_op_in_backward():
+    x = Value(0.0)
+    y = x.sqrt()  # forward is finite (0) but the derivative 1/(2 sqrt(x)) is inf
+    with tg.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        y2 = x.sqrt()  # recorded under anomaly mode: the site is this line
+        y2.backward()
+    assert "backward (gradient for input 0) of Sqrt produced inf" in str(info.value)
+    assert "y2 = x.sqrt()" in str(info.value)
+    assert y.data == 0.0
+
+
+# ----------------------------------------------------------------------------------------
+# Custom ops
+# ----------------------------------------------------------------------------------------
+
+
+class Cube(Function):
+    """z = x**3;  dz/dx = 3 x**2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x * x
+
+
+class ScaleBy(Function):
+    """z = x * k with k a keyword option; only x is an input."""
+
+    @staticmethod
+    def forward(ctx, x, *, k):
+        ctx.k = k
+        ctx.flags = ctx.needs_input_grad
+        return x * k
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.k
+
+
+def test_custom_op_first_and_second_derivatives():
+    check_op(lambda x: Cube.apply(x))
+    check_op(lambda x: ScaleBy.apply(x, k=2.5))
+
+
+def test_custom_op_sees_needs_input_grad_and_plain_arrays():
+    x = Value([1.0, 2.0])
+    y = ScaleBy.apply(x, k=3.0)
+    assert y.grad_fn.flags == (True,)
+    assert ScaleBy.apply(np.array([1.0]), k=2.0).tolist() == [2.0]  # no Value: no graph
+
+
+def test_custom_op_returning_the_wrong_number_of_gradients():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x + y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(ValueError, match=r"Bad.backward returned 1 gradient\(s\) for 2 input"):
+        Bad.apply(Value(1.0), Value(2.0)).backward()
+
+
+def test_custom_op_gradient_of_wrong_shape_names_the_op():
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return np.ones(5) * grad
+
+    with pytest.raises(ValueError, match=r"Wrong backward: gradient for input 0 has shape "
+                                         r"\(5,\), which does not reduce to .* \(3,\)"):
+        Wrong.apply(Value(np.ones(3))).backward()
+
