@@ -406,7 +406,10 @@ def _walk(
         if grad is None:  # nothing reached this node (a backward returned None for it)
             grads: tuple = (None,) * len(inputs)
         else:
-            grads = _backward_on_values(ctx, node, grad) if create_graph else ctx.backward(ctx, grad)
+            if create_graph:
+                grads = _backward_on_values(ctx, node, grad)
+            else:
+                grads = ctx.backward(ctx, grad)
             if type(grads) is not tuple:
                 grads = (grads,)
             if len(grads) != len(inputs):

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import autograd
 from .autograd import ValueBase
+from .ops.axes import normalize_axes
 from .ops.elementwise import (
     Abs,
     Add,
@@ -37,7 +38,6 @@ from .ops.elementwise import (
     Tanh,
     Where,
 )
-from .ops.axes import normalize_axes
 from .ops.linalg import MatMul
 from .ops.reduce import LogSumExp, Max, Mean, Min, Sum, Var
 from .ops.shape import BroadcastTo, Concatenate, GetItem, Pad, Reshape, Stack, Transpose
@@ -342,7 +342,7 @@ class Value(ValueBase):
     def minimum(self, other: Any) -> Value:
         return Minimum.apply(self, other)
 
-    def clip(self, min: Any = None, max: Any = None) -> Value:  # noqa: A002 (NumPy's names)
+    def clip(self, min: Any = None, max: Any = None) -> Value:
         """Limit to [min, max]; the gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clip: give min, max or both")
@@ -433,7 +433,8 @@ class Value(ValueBase):
             if wide:
                 raise ValueError(f"squeeze: axis {wide[0]} of shape {self.shape} has size "
                                  f"{self.shape[wide[0]]}, not 1")
-        return Reshape.apply(self, shape=tuple(n for i, n in enumerate(self.shape) if i not in axes))
+        kept = tuple(n for i, n in enumerate(self.shape) if i not in axes)
+        return Reshape.apply(self, shape=kept)
 
     def unsqueeze(self, axis: int) -> Value:
         """Insert a size-1 axis at ``axis`` (NumPy's ``expand_dims``)."""

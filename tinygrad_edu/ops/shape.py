@@ -90,7 +90,9 @@ class GetItem(Function):
         try:
             return x[index]
         except IndexError as e:
-            raise IndexError(f"getitem: index {index!r} into a Value of shape {x.shape}: {e}") from None
+            raise IndexError(
+                f"getitem: index {index!r} into a Value of shape {x.shape}: {e}"
+            ) from None
 
     @staticmethod
     def backward(ctx, grad):

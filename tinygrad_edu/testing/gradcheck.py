@@ -56,11 +56,12 @@ def gradcheck(
     """Check the gradient of ``fn`` with respect to every input Value that requires grad.
 
     A vector output is projected on a random direction ``r`` (so one backward pass checks
-    the whole vector-Jacobian product ``r @ J``; a one-element output is used as is); each element of each input is then moved by
-    ``±eps`` and the central difference of ``sum(fn(...) * r)`` is compared with the
-    analytic gradient: ``|analytic - numeric| <= atol + rtol * |numeric|``. Inputs are
-    copied to float64 first. Returns True, or raises ``GradcheckError`` naming the input,
-    the worst element's index, and both values.
+    the whole vector-Jacobian product ``r @ J``; a one-element output is used as is). Each
+    element of each input is then moved by ``±eps`` and the central difference of
+    ``sum(fn(...) * r)`` is compared with the analytic gradient:
+    ``|analytic - numeric| <= atol + rtol * |numeric|``. Inputs are copied to float64
+    first. Returns True, or raises ``GradcheckError`` naming the input, the worst
+    element's index, and both values.
     """
     xs, checked = _leaves(inputs)
     out = _output(fn, xs)
