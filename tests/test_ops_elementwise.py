@@ -153,3 +153,18 @@ def test_comparisons_give_boolean_arrays_without_gradient():
     np.testing.assert_array_equal(x > 2, [False, False, True])
     np.testing.assert_array_equal(x == Value([1.0, 0.0, 3.0]), [True, False, True])
     assert (x <= 1.0).dtype == bool and (x != 2.0).dtype == bool and (x >= 2).dtype == bool
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda a, b: a + b, r"add: shapes \(2, 3\) and \(4,\) do not broadcast together"),
+        (lambda a, b: a * b, r"mul: shapes \(2, 3\) and \(4,\) do not broadcast together"),
+        (lambda a, b: tg.maximum(a, b), r"maximum: shapes \(2, 3\) and \(4,\) do not broadcast"),
+        (lambda a, b: tg.where(np.ones(3) > 0, a, b),
+         r"where: shapes \(3,\) and \(2, 3\) and \(4,\) do not broadcast"),
+    ],
+)
+def test_failed_broadcast_names_the_op_and_the_shapes(make, message):
+    with pytest.raises(ValueError, match=message):
+        make(Value(np.ones((2, 3))), Value(np.ones(4)))

@@ -237,13 +237,21 @@ class Function:
                     maker = a
             else:
                 arrays.append(a)
-        if _modes.anomaly:
-            with np.errstate(all="ignore"):
+        try:
+            if _modes.anomaly:
+                with np.errstate(all="ignore"):
+                    out = cls.forward(ctx, *arrays, **kwargs)
+                ctx._site = _user_site()
+                _check_finite("forward", ctx, out)
+            else:
                 out = cls.forward(ctx, *arrays, **kwargs)
-            ctx._site = _user_site()
-            _check_finite("forward", ctx, out)
-        else:
-            out = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as e:
+            if "could not be broadcast" not in str(e):
+                raise
+            shapes = " and ".join(str(np.shape(a)) for a in arrays)
+            raise ValueError(f"{cls.__name__.lower()}: shapes {shapes} do not broadcast "
+                             f"together (NumPy's rules: align on the right, sizes "
+                             f"equal or 1)") from None
         if maker is None:
             return out
         raw = out

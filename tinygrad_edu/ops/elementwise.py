@@ -243,7 +243,11 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         e = np.exp(-np.abs(x))
-        z = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        r = 1 / (1 + e)
+        if type(x) is np.ndarray:
+            z = np.where(x >= 0, r, e * r)
+        else:  # NOTE: a 0-d Value arrives as a NumPy scalar; np.where on it costs ~20x this
+            z = r if x >= 0 else e * r
         ctx.save_for_backward(z)
         return z
 
@@ -259,7 +263,10 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.maximum(x, 0)
+        if type(x) is np.ndarray:
+            return np.maximum(x, 0)
+        # NOTE: a 0-d Value arrives as a NumPy scalar; np.maximum on it costs ~20x this
+        return x if not x <= 0 else x.dtype.type(0)  # NaN stays NaN, as in np.maximum
 
     @staticmethod
     def backward(ctx, grad):
