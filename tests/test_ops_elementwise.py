@@ -158,11 +158,11 @@ def test_comparisons_give_boolean_arrays_without_gradient():
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda a, b: a + b, r"add: shapes \(2, 3\) and \(4,\) do not broadcast together"),
-        (lambda a, b: a * b, r"mul: shapes \(2, 3\) and \(4,\) do not broadcast together"),
-        (lambda a, b: tg.maximum(a, b), r"maximum: shapes \(2, 3\) and \(4,\) do not broadcast"),
+        (lambda a, b: a + b, r"Add: shapes \(2, 3\) and \(4,\) do not broadcast together"),
+        (lambda a, b: a * b, r"Mul: shapes \(2, 3\) and \(4,\) do not broadcast together"),
+        (lambda a, b: tg.maximum(a, b), r"Maximum: shapes \(2, 3\) and \(4,\) do not broadcast"),
         (lambda a, b: tg.where(np.ones(3) > 0, a, b),
-         r"where: shapes \(3,\) and \(2, 3\) and \(4,\) do not broadcast"),
+         r"Where: shapes \(3,\) and \(2, 3\) and \(4,\) do not broadcast"),
     ],
 )
 def test_failed_broadcast_names_the_op_and_the_shapes(make, message):

@@ -16,6 +16,7 @@ to its inputs, and nothing points back.
 from __future__ import annotations
 
 import contextlib
+import linecache
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -112,8 +113,6 @@ def _user_site() -> str:
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
-    import linecache
-
     line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
     return f"{frame.f_code.co_filename}:{frame.f_lineno}: {line}"
 
@@ -249,7 +248,7 @@ class Function:
             if "could not be broadcast" not in str(e):
                 raise
             shapes = " and ".join(str(np.shape(a)) for a in arrays)
-            raise ValueError(f"{cls.__name__.lower()}: shapes {shapes} do not broadcast "
+            raise ValueError(f"{cls.__name__}: shapes {shapes} do not broadcast "
                              f"together (NumPy's rules: align on the right, sizes "
                              f"equal or 1)") from None
         if maker is None:
@@ -329,10 +328,11 @@ def _count_consumers(roots: Sequence[ValueBase]) -> dict[int, int]:
 
 def _saved_as_values(ctx: Function, node: ValueBase) -> tuple[Any, ...]:
     """The saved arrays with every saved input or output replaced by its Value."""
-    owners = {id(ctx._out): node}
+    owners = {}
     for passed, inp in zip(ctx._passed, ctx.inputs):
         if isinstance(inp, ValueBase):
             owners.setdefault(id(passed), inp)
+    owners.setdefault(id(ctx._out), node)  # an input returned unchanged stays the input
     return tuple(owners.get(id(s), s) for s in ctx.saved_tensors)
 
 

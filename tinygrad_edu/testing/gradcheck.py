@@ -15,7 +15,7 @@ class GradcheckError(AssertionError):
     """An analytic gradient disagrees with the numeric one; the message says where."""
 
 
-def _leaves(inputs: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
+def _leaves(inputs: tuple[Any, ...], label: str) -> tuple[list[Any], list[int]]:
     """float64 copies of the inputs that require grad; everything else passes through."""
     xs: list[Any] = []
     checked: list[int] = []
@@ -26,23 +26,69 @@ def _leaves(inputs: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
         else:
             xs.append(x)
     if not checked:
-        raise ValueError("gradcheck: no input is a Value that requires grad")
+        raise ValueError(f"{label}: no input is a Value that requires grad")
     return xs, checked
 
 
 def _direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """A random projection for a vector output; 1 for a one-element output, so the
-    numbers in an error message are the plain derivatives."""
+    """A random direction to project on; 1 for a one-element shape, so that the numbers
+    in an error message are the plain derivatives there."""
     if int(np.prod(shape)) == 1:
         return np.ones(shape)
     return np.asarray(rng.standard_normal(shape))
 
 
-def _output(fn: Callable[..., Any], xs: list[Any]) -> Value:
+def _output(fn: Callable[..., Any], xs: list[Any], label: str) -> Value:
     out = fn(*xs)
     if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: fn must return a Value; got {type(out).__name__}")
+        raise TypeError(f"{label}: fn must return a Value; got {type(out).__name__}")
     return out
+
+
+def _check(fn: Callable[..., Value], inputs: tuple[Any, ...], eps: float, atol: float,
+           rtol: float, seed: int, label: str) -> bool:
+    xs, checked = _leaves(inputs, label)
+    out = _output(fn, xs, label)
+    r = _direction(np.random.default_rng(seed), out.shape)
+    wrt = [xs[i] for i in checked]
+    if out.requires_grad:
+        analytic = grad(out, wrt, grad_outputs=r, allow_unused=True)
+    else:
+        analytic = (None,) * len(wrt)
+
+    def projected(k: int, data: np.ndarray) -> float:
+        trial = list(xs)
+        trial[k] = Value(data, requires_grad=True)
+        return float((np.asarray(_output(fn, trial, label).data, np.float64) * r).sum())
+
+    for k, a in zip(checked, analytic):
+        base = xs[k].data
+        a = np.zeros_like(base) if a is None else np.asarray(a, dtype=np.float64)
+        numeric = np.empty_like(base)
+        for j in np.ndindex(base.shape):
+            plus, minus = base.copy(), base.copy()
+            plus[j] += eps
+            minus[j] -= eps
+            numeric[j] = (projected(k, plus) - projected(k, minus)) / (2 * eps)
+        _compare(a, numeric, k, atol, rtol, label)
+    return True
+
+
+def _compare(analytic: np.ndarray, numeric: np.ndarray, k: int, atol: float, rtol: float,
+             label: str) -> None:
+    if analytic.shape != numeric.shape:
+        raise GradcheckError(f"{label}: input {k}: analytic gradient has shape "
+                             f"{analytic.shape}, expected {numeric.shape}")
+    excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+    if np.all(excess <= 0):
+        return
+    worst = int(np.argmax(np.where(np.isnan(excess), np.inf, excess)))
+    j = np.unravel_index(worst, numeric.shape) if numeric.ndim else ()
+    raise GradcheckError(
+        f"{label}: input {k} (shape {numeric.shape}), element {tuple(int(i) for i in j)}: "
+        f"analytic {float(analytic[j]):.6g} vs numeric {float(numeric[j]):.6g} "
+        f"(atol={atol}, rtol={rtol})"
+    )
 
 
 def gradcheck(
@@ -63,48 +109,7 @@ def gradcheck(
     first. Returns True, or raises ``GradcheckError`` naming the input, the worst
     element's index, and both values.
     """
-    xs, checked = _leaves(inputs)
-    out = _output(fn, xs)
-    r = _direction(np.random.default_rng(seed), out.shape)
-    wrt = [xs[i] for i in checked]
-    if out.requires_grad:
-        analytic = grad(out, wrt, grad_outputs=r, allow_unused=True)
-    else:
-        analytic = (None,) * len(wrt)
-
-    def projected(k: int, data: np.ndarray) -> float:
-        trial = list(xs)
-        trial[k] = Value(data, requires_grad=True)
-        return float((np.asarray(_output(fn, trial).data, dtype=np.float64) * r).sum())
-
-    for k, a in zip(checked, analytic):
-        base = xs[k].data
-        a = np.zeros_like(base) if a is None else np.asarray(a, dtype=np.float64)
-        numeric = np.empty_like(base)
-        for j in np.ndindex(base.shape):
-            plus, minus = base.copy(), base.copy()
-            plus[j] += eps
-            minus[j] -= eps
-            numeric[j] = (projected(k, plus) - projected(k, minus)) / (2 * eps)
-        _compare(a, numeric, k, atol, rtol)
-    return True
-
-
-def _compare(analytic: np.ndarray, numeric: np.ndarray, k: int, atol: float, rtol: float) -> None:
-    excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
-    if analytic.shape != numeric.shape or not np.all(excess <= 0):
-        if analytic.shape != numeric.shape:
-            raise GradcheckError(
-                f"gradcheck: input {k}: analytic gradient has shape {analytic.shape}, "
-                f"expected {numeric.shape}"
-            )
-        flat = int(np.nanargmax(np.where(np.isnan(excess), np.inf, excess)))
-        j = np.unravel_index(flat, numeric.shape) if numeric.ndim else ()
-        raise GradcheckError(
-            f"gradcheck: input {k} (shape {numeric.shape}), element {tuple(int(i) for i in j)}: "
-            f"analytic {float(analytic[j]):.6g} vs numeric {float(numeric[j]):.6g} "
-            f"(atol={atol}, rtol={rtol})"
-        )
+    return _check(fn, inputs, eps, atol, rtol, seed, "gradcheck")
 
 
 def gradgradcheck(
@@ -118,14 +123,15 @@ def gradgradcheck(
     """Check second derivatives: ``gradcheck`` of the first-order gradient of ``fn``.
 
     The first-order gradient is computed with ``create_graph=True`` and projected on
-    random directions ``u`` (one per input), giving the scalar ``sum_k <u_k, r @ dfn/dx_k>``
-    whose own gradient -- Hessian-vector products -- is then checked numerically.
+    directions ``u_k`` (random, or 1 for one-element inputs), giving the scalar
+    ``sum_k <u_k, r @ dfn/dx_k>``; its gradient -- Hessian-vector products -- is checked
+    numerically. Failures say ``gradgradcheck`` and report those projected values.
     """
-    xs, checked = _leaves(inputs)
-    out = _output(fn, xs)
+    xs, checked = _leaves(inputs, "gradgradcheck")
+    out = _output(fn, xs, "gradgradcheck")
     rng = np.random.default_rng(seed + 1)
     r = _direction(rng, out.shape)
-    us = [np.asarray(rng.standard_normal(np.shape(xs[i].data))) for i in checked]
+    us = [_direction(rng, np.shape(xs[i].data)) for i in checked]
 
     def first_order(*args: Any) -> Value:
         wrt = [args[i] for i in checked]
@@ -140,4 +146,4 @@ def gradgradcheck(
                     total = total + (g * u).sum()
         return total
 
-    return gradcheck(first_order, *xs, eps=eps, atol=atol, rtol=rtol, seed=seed)
+    return _check(first_order, tuple(xs), eps, atol, rtol, seed, "gradgradcheck")

@@ -79,21 +79,28 @@ def away_from(*points: float, margin: float = 0.1, lo: float = -3.0, hi: float =
 
 
 def arrays(shape: Any = None, domain: Domain | None = None, dtype: Any = np.float64,
-           unique: bool = False) -> st.SearchStrategy[np.ndarray]:
+           gap: float | None = None) -> st.SearchStrategy[np.ndarray]:
     """ndarrays of ``shape`` (drawn from ``shapes()`` when None) over ``domain``.
 
-    ``unique=True`` gives distinct elements: use it where ties change the derivative
-    (max, min, sorting).
+    ``gap=g`` gives elements at least ``g`` apart, drawn from a grid of multiples of ``g``
+    in the domain: use it where ties change the derivative (max, min, sorting) -- mere
+    distinctness is not enough, since two elements closer than ``eps`` swap order under
+    a finite-difference nudge.
     """
     domain = domain or real()
+    elements = domain.elements()
+    if gap is not None:
+        steps = st.integers(int(np.ceil(domain.lo / gap)), int(np.floor(domain.hi / gap)))
+        elements = steps.map(lambda k: k * gap).filter(
+            lambda v: all(abs(v - p) >= domain.margin for p in domain.avoid))
     return hnp.arrays(np.dtype(dtype), shape if shape is not None else shapes(),
-                      elements=domain.elements(), unique=unique)
+                      elements=elements, unique=gap is not None)
 
 
 def values(shape: Any = None, domain: Domain | None = None, dtype: Any = np.float64,
-           requires_grad: bool = True, unique: bool = False) -> st.SearchStrategy[Value]:
+           requires_grad: bool = True, gap: float | None = None) -> st.SearchStrategy[Value]:
     """Values over ``domain``; ``shape`` may be a tuple or a strategy (default: any)."""
-    return arrays(shape, domain, dtype, unique).map(
+    return arrays(shape, domain, dtype, gap).map(
         lambda a: Value(a, requires_grad=requires_grad, dtype=dtype))
 
 
