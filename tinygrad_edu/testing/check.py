@@ -46,7 +46,7 @@ def check_op(
     must pass; ``tolerances`` (``eps``, ``atol``, ``rtol``) are passed to them. Hypothesis
     shrinks a failure to a small example and reports it. ``gap`` keeps elements that far
     apart (for ops where ties matter, such as max). Runs under the active Hypothesis
-    profile; ``max_examples`` overrides its example count::
+    profile without its deadline; ``max_examples`` overrides its example count::
 
         def test_softplus():
             check_op(lambda x: (1 + x.exp()).log())
@@ -67,6 +67,9 @@ def check_op(
         if second_order:
             gradgradcheck(fn, *xs, **tolerances)
 
+    # NOTE: finite differences take a varying few milliseconds per example, so no deadline;
+    # everything else comes from the active Hypothesis profile.
+    options: dict[str, Any] = {"deadline": None}
     if max_examples is not None:
-        prop = settings(max_examples=max_examples)(prop)
-    prop()
+        options["max_examples"] = max_examples
+    settings(**options)(prop)()
