@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import math
 import platform
 import sys
 import time
@@ -56,24 +57,32 @@ def gc_mode(enabled: bool) -> Iterator[None]:
             gc.disable()
 
 
-def per_call(
-    stmt: str | Callable[[], object],
+def per_call_each(
+    stmts: Sequence[str | Callable[[], object]],
     namespace: dict[str, Any] | None = None,
     *,
     number: int,
     repeat: int,
     gc_enabled: bool = True,
-) -> float:
-    """Seconds per execution of ``stmt``: the best of ``repeat`` runs of ``number`` each.
+) -> list[float]:
+    """Seconds per execution of each statement: the best of ``repeat`` runs of ``number``.
 
-    A string statement is compiled into timeit's loop, so no function-call overhead is
-    added to what is measured; ``namespace`` holds its variables. timeit turns the
-    garbage collector off by default; here it is on unless ``gc_enabled=False``.
+    The runs are interleaved, one of each statement per round, so that a slow spell of
+    the machine hits every statement alike and their ratios stay meaningful. Garbage is
+    collected before each run, so no statement pays for another's. A string statement is
+    compiled into timeit's loop (no function-call overhead is measured); ``namespace``
+    holds its variables. timeit turns the garbage collector off by default; here it is on
+    unless ``gc_enabled=False``.
     """
     setup = gc.enable if gc_enabled else gc.disable
-    timer = timeit.Timer(stmt, setup=setup, globals=namespace)
+    timers = [timeit.Timer(stmt, setup=setup, globals=namespace) for stmt in stmts]
+    best = [math.inf] * len(timers)
     with gc_mode(gc_enabled):
-        return min(timer.repeat(repeat=repeat, number=number)) / number
+        for _ in range(repeat):
+            for i, timer in enumerate(timers):
+                gc.collect()
+                best[i] = min(best[i], timer.timeit(number))
+    return [seconds / number for seconds in best]
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float]:
@@ -127,13 +136,15 @@ def fmt_ratio(numerator: float | None, denominator: float | None) -> str:
     return f"{numerator / denominator:.2f}x"
 
 
-def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """A plain-text table: the first column left-aligned, the numbers right-aligned."""
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]],
+                left_columns: int = 1) -> None:
+    """A plain-text table: the first ``left_columns`` (labels) left-aligned, the numbers
+    right-aligned."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
 
     def line(row: Sequence[str]) -> str:
-        cells = [str(row[0]).ljust(widths[0])]
-        cells += [str(cell).rjust(width) for cell, width in zip(row[1:], widths[1:])]
+        cells = [cell.ljust(width) if i < left_columns else cell.rjust(width)
+                 for i, (cell, width) in enumerate(zip(row, widths, strict=True))]
         return "  ".join(cells).rstrip()
 
     print()

@@ -257,7 +257,9 @@ class Function:
         if type(out) is not _ndarray:  # a Value always holds an ndarray, 0-d for a scalar
             out = out.__array__() if isinstance(out, np.generic) else np.asarray(out)
         if record and _modes.grad_enabled:
-            ctx._passed = arrays
+            # NOTE: a tuple of arrays, unlike a list, drops out of the cyclic collector's
+            # tracking, which otherwise costs time on every recorded op.
+            ctx._passed = tuple(arrays)
             ctx._out = raw
             return maker._make(out, ctx)
         return maker._make(out, None)
