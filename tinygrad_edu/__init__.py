@@ -13,6 +13,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .rng import manual_seed
 from .value import Tensor, Value, concatenate, matmul, maximum, minimum, pad, stack, where
 
 __version__ = "0.1.0"
@@ -28,6 +29,7 @@ __all__ = [
     "grad",
     "is_grad_enabled",
     "matmul",
+    "manual_seed",
     "maximum",
     "minimum",
     "no_grad",
