@@ -168,3 +168,12 @@ def test_comparisons_give_boolean_arrays_without_gradient():
 def test_failed_broadcast_names_the_op_and_the_shapes(make, message):
     with pytest.raises(ValueError, match=message):
         make(Value(np.ones((2, 3))), Value(np.ones(4)))
+
+
+def test_pow_second_derivative_at_zero_base_with_exponent_one():
+    x = Value([0.0, 2.0])
+    (g,) = tg.grad((x**2.0).sum(), x, create_graph=True)
+    (h,) = tg.grad(g.sum(), x)
+    np.testing.assert_array_equal(h, [2.0, 2.0])
+    (g1,) = tg.grad((x**1.0).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(tg.grad(g1.sum() + (x * 0).sum(), x)[0], [0.0, 0.0])

@@ -4,6 +4,7 @@ A ``Value`` (also ``Tensor``) holds a NumPy array, records every op made from it
 ``backward()`` runs reverse-mode autodiff over the recorded graph.
 """
 
+from . import functional, init, nn
 from .autograd import (
     Function,
     detect_anomaly,
@@ -14,6 +15,7 @@ from .autograd import (
     set_grad_enabled,
 )
 from .rng import manual_seed
+from .serialization import load, save
 from .value import Tensor, Value, concatenate, matmul, maximum, minimum, pad, stack, where
 
 __version__ = "0.1.0"
@@ -26,14 +28,19 @@ __all__ = [
     "concatenate",
     "detect_anomaly",
     "enable_grad",
+    "functional",
     "grad",
+    "init",
     "is_grad_enabled",
-    "matmul",
+    "load",
     "manual_seed",
+    "matmul",
     "maximum",
     "minimum",
+    "nn",
     "no_grad",
     "pad",
+    "save",
     "set_grad_enabled",
     "stack",
     "where",

@@ -99,7 +99,12 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y, z = ctx.saved_tensors
-        gx = grad * y * x ** (y - 1) if ctx.needs_input_grad[0] else None
+        gx = None
+        # x**c with a constant c = 0 is constant: skip the formula, whose x**-1 would
+        # divide by zero at x = 0 (reached by second derivatives of x**1)
+        constant_zero = not ctx.needs_input_grad[1] and not np.any(np.asarray(y))
+        if ctx.needs_input_grad[0] and not constant_zero:
+            gx = grad * y * x ** (y - 1)
         gy = None
         if ctx.needs_input_grad[1]:
             base = np.asarray(x)

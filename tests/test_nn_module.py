@@ -1,0 +1,114 @@
+"""Module: registration and naming, modes, state dicts, hooks, repr."""
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value
+from tinygrad_edu.nn import MLP, BatchNorm1d, Linear, Module, Parameter, Sequential
+
+
+class Pair(Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = {"a": Linear(2, 3, seed=0), "b": [Linear(3, 1, seed=1)]}
+        self.scale = Parameter(2.0)
+
+    def forward(self, x):
+        return self.blocks["b"][0](self.blocks["a"](x)) * self.scale
+
+
+def test_parameters_in_attributes_lists_and_dicts_are_registered_and_named():
+    m = Pair()
+    names = [name for name, _ in m.named_parameters()]
+    # a module's own parameters first, then its children's, as in PyTorch
+    assert names == ["scale", "blocks.a.weight", "blocks.a.bias", "blocks.b.0.weight",
+                     "blocks.b.0.bias"]
+    assert [p.name for p in m.parameters()] == names
+    assert [type(c).__name__ for c in m.children()] == ["Linear", "Linear"]
+    assert [n for n, _ in m.named_modules()] == ["", "blocks.a", "blocks.b.0"]
+
+
+def test_mlp_parameter_names_follow_the_tree():
+    m = MLP(2, [4, 1], seed=0)
+    assert [p.name for p in m.parameters()] == [
+        "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
+
+
+def test_shared_parameter_is_listed_once():
+    lin = Linear(2, 2, seed=0)
+    seq = Sequential(lin, lin)
+    assert len(seq.parameters()) == 2
+
+
+def test_train_eval_zero_grad():
+    m = MLP(2, [3, 1], batchnorm=True, dropout=0.5, seed=0)
+    assert all(mod.training for mod in m.modules())
+    m.eval()
+    assert not any(mod.training for mod in m.modules())
+    m.train()
+    out = m(Value(np.ones((4, 2)), requires_grad=False)).sum()
+    out.backward()
+    assert all(p.grad is not None for p in m.parameters())
+    m.zero_grad()
+    assert all(p.grad is None for p in m.parameters())
+
+
+def test_state_dict_round_trip_includes_buffers():
+    m = MLP(3, [4, 2], batchnorm=True, seed=0)
+    m(Value(np.arange(15.0).reshape(5, 3), requires_grad=False))  # moves running stats
+    state = m.state_dict()
+    assert "layers.1.running_mean" in state and "layers.1.running_var" in state
+    other = MLP(3, [4, 2], batchnorm=True, seed=1)
+    other.load_state_dict(state)
+    for key, value in other.state_dict().items():
+        np.testing.assert_array_equal(value, state[key])
+
+
+def test_load_state_dict_errors_name_the_keys_and_shapes():
+    m = Linear(2, 3, seed=0)
+    state = m.state_dict()
+    with pytest.raises(KeyError, match=r"missing keys \['bias'\], unexpected keys \['extra'\]"):
+        m.load_state_dict({"weight": state["weight"], "extra": np.zeros(1)})
+    missing, unexpected = m.load_state_dict({"weight": state["weight"]}, strict=False)
+    assert missing == ["bias"] and unexpected == []
+    with pytest.raises(ValueError, match=r"weight has shape \(2, 2\) in the state but \(3, 2\)"):
+        m.load_state_dict({"weight": np.zeros((2, 2)), "bias": state["bias"]})
+
+
+def test_forward_hook_sees_and_replaces_the_output():
+    m = Linear(2, 2, seed=0)
+    seen = []
+    handle = m.register_forward_hook(lambda mod, inputs, out: seen.append(out.shape))
+    m.register_forward_hook(lambda mod, inputs, out: out * 0)
+    out = m(Value(np.ones((3, 2))))
+    assert seen == [(3, 2)] and np.all(out.data == 0)
+    handle.remove()
+    m(Value(np.ones((1, 2))))
+    assert seen == [(3, 2)]
+
+
+def test_repr_prints_the_tree():
+    text = repr(MLP(2, [16, 1], seed=0))
+    assert text.splitlines() == [
+        "MLP(",
+        "  (layers.0): Linear(in_features=2, out_features=16, bias=True)",
+        "  (layers.1): ReLU()",
+        "  (layers.2): Linear(in_features=16, out_features=1, bias=True)",
+        ")",
+    ]
+    assert "BatchNorm1d(3, eps=1e-05, momentum=0.1" in repr(BatchNorm1d(3))
+
+
+def test_assigning_before_super_init_is_a_clear_error():
+    class Broken(Module):
+        def __init__(self):
+            self.w = Parameter(1.0)
+
+    with pytest.raises(RuntimeError, match=r"Broken: call super\(\).__init__\(\) before"):
+        Broken()
+
+
+def test_buffers_must_be_arrays():
+    bn = BatchNorm1d(2)
+    with pytest.raises(TypeError, match=r"BatchNorm1d\.running_mean is a buffer"):
+        bn.running_mean = Value([0.0, 0.0])

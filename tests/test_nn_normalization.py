@@ -1,0 +1,79 @@
+"""BatchNorm: PyTorch's formulas and conventions, gradients proved to second order."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_edu import Value
+from tinygrad_edu.functional.normalization import batch_norm
+from tinygrad_edu.nn import BatchNorm1d, BatchNorm2d
+from tinygrad_edu.testing import gradcheck, gradgradcheck
+from tinygrad_edu.testing import strategies as ts
+
+
+def reference(x, axes, weight, bias, eps=1e-5):
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    shape = [1] * x.ndim
+    shape[1] = -1
+    return (x - mean) / np.sqrt(var + eps) * weight.reshape(shape) + bias.reshape(shape)
+
+
+@pytest.mark.parametrize(("cls", "shape", "axes"), [
+    (BatchNorm1d, (6, 3), (0,)), (BatchNorm1d, (4, 3, 5), (0, 2)),
+    (BatchNorm2d, (2, 3, 4, 5), (0, 2, 3)),
+])
+def test_training_normalizes_per_channel_and_updates_running_stats(cls, shape, axes):
+    rng = np.random.default_rng(0)
+    x = rng.normal(2.0, 3.0, shape)
+    bn = cls(3, momentum=0.1)
+    bn.weight.data[...] = [1.0, 2.0, 0.5]
+    bn.bias.data[...] = [0.0, -1.0, 3.0]
+    y = bn(Value(x, requires_grad=False))
+    np.testing.assert_allclose(y.data, reference(x, axes, bn.weight.data, bn.bias.data))
+    n = x.size // 3
+    np.testing.assert_allclose(bn.running_mean, 0.1 * x.mean(axis=axes))
+    np.testing.assert_allclose(bn.running_var, 0.9 + 0.1 * x.var(axis=axes) * n / (n - 1))
+    bn.eval()
+    expected = (x - bn.running_mean.reshape([1, 3] + [1] * (x.ndim - 2))) / np.sqrt(
+        bn.running_var.reshape([1, 3] + [1] * (x.ndim - 2)) + 1e-5)
+    scale = bn.weight.data.reshape([1, 3] + [1] * (x.ndim - 2))
+    shift = bn.bias.data.reshape([1, 3] + [1] * (x.ndim - 2))
+    np.testing.assert_allclose(bn(Value(x)).data, expected * scale + shift)
+
+
+@given(shape=st.sampled_from([(3, 2), (2, 2, 3), (2, 2, 2, 2)]), data=st.data())
+def test_batch_norm_gradients_first_and_second_order(shape, data):
+    x = Value(data.draw(ts.arrays(shape, gap=0.05, domain=ts.real(-3, 3))))
+    w = Value(data.draw(ts.arrays((shape[1],), ts.positive(0.5, 2.0))))
+    b = Value(data.draw(ts.arrays((shape[1],))))
+
+    def fn(x, w, b):
+        return batch_norm(x, None, None, w, b, training=True)
+
+    gradcheck(fn, x, w, b)
+    gradgradcheck(fn, x, w, b)
+
+
+def test_without_tracking_uses_batch_stats_in_eval_too():
+    bn = BatchNorm1d(2, track_running_stats=False, affine=False)
+    bn.eval()
+    x = np.array([[1.0, 2.0], [3.0, 6.0]])
+    np.testing.assert_allclose(bn(Value(x)).data, reference(x, (0,), np.ones(2), np.zeros(2)))
+    assert bn.weight is None and "running_mean" not in bn.state_dict()
+
+
+def test_one_value_per_channel_in_training_is_an_error():
+    with pytest.raises(ValueError, match=r"batch_norm: training needs more than one value per "
+                                         r"channel .* shape \(1, 3\)"):
+        BatchNorm1d(3)(Value(np.ones((1, 3))))
+    BatchNorm1d(3).eval()(Value(np.ones((1, 3))))  # eval uses running stats: fine
+
+
+def test_wrong_input_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(3\): expected a 4-D input with 3 "
+                                         r"channels on axis 1; got shape \(2, 3\)"):
+        BatchNorm2d(3)(Value(np.ones((2, 3))))
+    with pytest.raises(TypeError, match="BatchNorm1d normalizes over a batch"):
+        BatchNorm1d(3)([Value(1.0)])

@@ -1,0 +1,46 @@
+"""Dropout layers: they drop in training mode and are the identity in evaluation mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..functional import regularization as R
+from ..rng import generator
+from ..value import Value
+from .module import Module
+
+
+class _Dropout(Module):
+    """Shared by Dropout and AlphaDropout: ``p`` and the generator the masks come from."""
+
+    def __init__(self, p: float = 0.5, seed: Any = None) -> None:
+        super().__init__()
+        R._check_p(p, type(self).__name__)
+        self.p = p
+        # None: draw from the default generator at call time, so manual_seed applies.
+        self._rng = None if seed is None else generator(seed)
+
+    def _check(self, x: Any) -> None:
+        if isinstance(x, (list, tuple)):
+            raise TypeError(f"{type(self).__name__}: give an array Value, not a list of "
+                            f"scalars")
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Dropout(_Dropout):
+    """Inverted dropout: in training, zero each element with probability ``p`` and scale
+    the rest by 1 / (1 - p); in evaluation, the identity."""
+
+    def forward(self, x: Value) -> Value:
+        self._check(x)
+        return R.dropout(x, self.p, self.training, seed=self._rng)
+
+
+class AlphaDropout(_Dropout):
+    """Dropout for SELU networks: keeps zero mean and unit variance (see alpha_dropout)."""
+
+    def forward(self, x: Value) -> Value:
+        self._check(x)
+        return R.alpha_dropout(x, self.p, self.training, seed=self._rng)
