@@ -7,12 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from ..ops.activation import SELU_ALPHA, SELU_SCALE
 from ..rng import generator
 from ..value import Value
-
-# SELU's constants (Klambauer et al., 2017), as PyTorch uses them.
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _check_p(p: float, name: str) -> None:

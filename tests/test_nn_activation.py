@@ -1,0 +1,75 @@
+"""Activation modules call their functions; names build them; PReLU, RReLU, Maxout."""
+
+import numpy as np
+import pytest
+
+import tinygrad_edu.functional as F
+from tinygrad_edu import Value, nn
+from tinygrad_edu.testing import gradcheck
+
+X = Value(np.linspace(-3, 3, 12).reshape(3, 4))
+
+MODULES = [
+    (nn.Sigmoid(), F.sigmoid, {}), (nn.Tanh(), F.tanh, {}), (nn.ReLU(), F.relu, {}),
+    (nn.LeakyReLU(0.2), F.leaky_relu, {"negative_slope": 0.2}),
+    (nn.ELU(0.5), F.elu, {"alpha": 0.5}), (nn.CELU(2.0), F.celu, {"alpha": 2.0}),
+    (nn.SELU(), F.selu, {}), (nn.GELU("tanh"), F.gelu, {"approximate": "tanh"}),
+    (nn.SiLU(), F.silu, {}), (nn.Mish(), F.mish, {}),
+    (nn.Softplus(2.0, 10.0), F.softplus, {"beta": 2.0, "threshold": 10.0}),
+    (nn.Softsign(), F.softsign, {}), (nn.Hardtanh(-2.0, 2.0), F.hardtanh,
+                                      {"min_val": -2.0, "max_val": 2.0}),
+    (nn.ReLU6(), F.relu6, {}), (nn.Hardsigmoid(), F.hardsigmoid, {}),
+    (nn.Hardswish(), F.hardswish, {}), (nn.LogSigmoid(), F.logsigmoid, {}),
+    (nn.Tanhshrink(), F.tanhshrink, {}), (nn.Softshrink(1.0), F.softshrink, {"lambd": 1.0}),
+    (nn.Hardshrink(1.0), F.hardshrink, {"lambd": 1.0}),
+    (nn.Threshold(0.5, -1.0), F.threshold, {"threshold": 0.5, "value": -1.0}),
+    (nn.GLU(), F.glu, {}), (nn.Softmax(0), F.softmax, {"axis": 0}),
+    (nn.LogSoftmax(), F.log_softmax, {}), (nn.Softmin(), F.softmin, {}),
+]
+
+
+@pytest.mark.parametrize(("module", "function", "options"), MODULES,
+                         ids=lambda c: type(c).__name__ if isinstance(c, nn.Module) else "")
+def test_module_equals_function(module, function, options):
+    np.testing.assert_array_equal(module(X).data, function(X, **options).data)
+
+
+def test_elementwise_modules_map_over_scalar_lists():
+    out = nn.LeakyReLU(0.1)([Value(-2.0), Value(3.0)])
+    assert [v.item() for v in out] == [-0.2, 3.0]
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "selu", "gelu", "silu", "swish",
+                                  "mish", "tanh", "sigmoid", "softplus", "hardswish", "prelu"])
+def test_every_name_builds_a_network(name):
+    model = nn.MLP(3, [4, 2], activation=name, seed=0)
+    model(Value(np.ones((2, 3)), requires_grad=False)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_prelu_learns_one_slope_per_channel():
+    layer = nn.PReLU(num_parameters=4, init=0.25)
+    y = layer(Value(-np.ones((2, 4))))
+    np.testing.assert_allclose(y.data, -0.25)
+    y.sum().backward()
+    np.testing.assert_allclose(layer.weight.grad, [-2.0] * 4)
+
+
+def test_rrelu_random_in_training_mean_slope_in_eval():
+    layer = nn.RReLU(0.1, 0.3, seed=0)
+    x = Value(-np.ones(1000))
+    slopes = -layer(x).data
+    assert 0.1 <= slopes.min() and slopes.max() <= 0.3 and slopes.std() > 0.01
+    layer.eval()
+    np.testing.assert_allclose(layer(x).data, -0.2)
+
+
+def test_maxout_is_the_max_of_its_pieces_and_differentiable():
+    layer = nn.Maxout(3, 2, pieces=4, seed=0)
+    x = Value(np.random.default_rng(0).standard_normal((5, 3)), requires_grad=False)
+    pieces = np.einsum("kom,nm->nko", layer.weight.data, x.data) + layer.bias.data
+    np.testing.assert_allclose(layer(x).data, pieces.max(axis=1))
+    gradcheck(lambda w, b: F.maxout(x, w, b), layer.weight, layer.bias)
+    assert repr(layer) == "Maxout(in_features=3, out_features=2, pieces=4)"
+    with pytest.raises(ValueError, match="Maxout: pieces must be >= 1; got 0"):
+        nn.Maxout(3, 2, pieces=0)
