@@ -10,7 +10,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[progress,plot]'
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed

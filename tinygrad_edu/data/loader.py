@@ -1,0 +1,191 @@
+"""Mini-batches (``DataLoader``) and train/validation/test splits of NumPy arrays.
+
+Samples are the rows of ``X`` (its first axis) and the entries of ``y``. Randomness goes
+through ``tinygrad_edu.rng``: ``seed`` is None (the library's default generator, which
+``tinygrad_edu.manual_seed`` reseeds), an int, or a ``np.random.Generator``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..rng import generator
+
+
+def _check_xy(fn: str, X: ArrayLike,
+              y: ArrayLike | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``X`` and ``y`` as arrays with the same number of samples (``y`` may be None)."""
+    X = np.asarray(X)
+    if X.ndim == 0:
+        raise ValueError(f"{fn}: X must hold one row per sample; got a 0-d array")
+    if y is None:
+        return X, None
+    y = np.asarray(y)
+    if y.ndim == 0 or len(y) != len(X):
+        raise ValueError(f"{fn}: X and y must have the same number of samples; got X of "
+                         f"shape {X.shape} and y of shape {y.shape}")
+    return X, y
+
+
+# ---------------------------------------------------------------------------------------
+# mini-batches
+# ---------------------------------------------------------------------------------------
+
+
+class DataLoader:
+    """Iterate over ``X`` (and ``y``) in mini-batches, one pass per ``for`` loop (an epoch).
+
+    Each batch is ``(X_batch, y_batch)``, or ``X_batch`` alone when ``y`` is None, holding
+    ``batch_size`` samples; the last batch holds the rest unless ``drop_last``, which skips
+    it. ``len(loader)`` is the number of batches in an epoch. Batches are copies, so
+    changing one never changes the data.
+
+    With ``shuffle=True`` every epoch visits the samples in a new random order. An int or
+    Generator ``seed`` is resolved once, here: the orders differ from epoch to epoch, and a
+    loader built again with the same int seed repeats the same sequence of orders. With
+    ``seed=None`` each epoch draws from the library's default generator, so
+    ``tinygrad_edu.manual_seed`` makes a script reproducible.
+
+    ``transform`` (a function of an X batch that returns an X batch, such as an
+    augmentation) runs on every batch this loader yields, and on nothing else: give it to
+    the training loader only, never to the one that evaluates.
+    """
+
+    def __init__(self, X: ArrayLike, y: ArrayLike | None = None, batch_size: int = 32,
+                 shuffle: bool = False, drop_last: bool = False,
+                 seed: int | np.random.Generator | None = None,
+                 transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        self.X, self.y = _check_xy("DataLoader", X, y)
+        if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                or batch_size < 1):
+            raise ValueError(f"DataLoader: batch_size must be an int >= 1; got {batch_size!r}")
+        if transform is not None and not callable(transform):
+            raise TypeError(f"DataLoader: transform must be a function of an X batch; got "
+                            f"{transform!r}")
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.transform = transform
+        # NOTE: resolved once, so one stream of random orders runs through all epochs; None
+        # stays None and picks up the default generator each epoch (see manual_seed).
+        self._rng = None if seed is None else generator(seed)
+
+    def __len__(self) -> int:
+        """The number of batches in an epoch."""
+        if self.drop_last:
+            return len(self.X) // self.batch_size
+        return -(-len(self.X) // self.batch_size)
+
+    def __iter__(self) -> Iterator[np.ndarray | tuple[np.ndarray, np.ndarray]]:
+        """Start an epoch: draw its order now (not at the first ``next``), then batch it."""
+        n = len(self.X)
+        order = generator(self._rng).permutation(n) if self.shuffle else np.arange(n)
+        return self._batches(order)
+
+    def _batches(self, order: np.ndarray
+                 ) -> Iterator[np.ndarray | tuple[np.ndarray, np.ndarray]]:
+        """The batches of one epoch, taking the samples in ``order``."""
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            index = order[start:start + self.batch_size]
+            X_batch = self.X[index]
+            if self.transform is not None:
+                X_batch = self.transform(X_batch)
+            yield X_batch if self.y is None else (X_batch, self.y[index])
+
+
+# ---------------------------------------------------------------------------------------
+# splits
+# ---------------------------------------------------------------------------------------
+
+
+def train_val_test_split(X: ArrayLike, y: ArrayLike, val: float = 0.1, test: float = 0.1,
+                         shuffle: bool = True, stratify: bool = False,
+                         seed: int | np.random.Generator | None = None,
+                         ) -> tuple[np.ndarray, ...]:
+    """Split the samples three ways: ``(X_train, y_train, X_val, y_val, X_test, y_test)``.
+
+    ``val`` and ``test`` are fractions of all the samples, each in [0, 1) with a sum below
+    1; each part's size is rounded to the nearest integer, and training gets the rest.
+    Every sample lands in exactly one part.
+
+    ``shuffle=True`` assigns the samples at random (from ``seed``) and returns each part in
+    random order; ``shuffle=False`` keeps the data's order and takes the parts in turn
+    (train first, test last). ``stratify=True`` splits each class of ``y`` (1-D labels)
+    separately, so every part keeps the class proportions of the whole to within a sample
+    or two.
+    """
+    return _split("train_val_test_split", X, y, val, test, shuffle, stratify, seed)
+
+
+def train_test_split(X: ArrayLike, y: ArrayLike, test: float = 0.2, shuffle: bool = True,
+                     stratify: bool = False, seed: int | np.random.Generator | None = None,
+                     ) -> tuple[np.ndarray, ...]:
+    """Split the samples two ways: ``(X_train, y_train, X_test, y_test)``.
+
+    The same as ``train_val_test_split`` with ``val=0``. Note the order of the result,
+    each ``X`` next to its ``y`` (scikit-learn's function returns both ``X`` first).
+    """
+    X_train, y_train, _, _, X_test, y_test = _split("train_test_split", X, y, 0.0, test,
+                                                    shuffle, stratify, seed)
+    return X_train, y_train, X_test, y_test
+
+
+def _split(fn: str, X: ArrayLike, y: ArrayLike, val: float, test: float, shuffle: bool,
+           stratify: bool, seed: int | np.random.Generator | None) -> tuple[np.ndarray, ...]:
+    X, y = _check_xy(fn, X, y)
+    n = len(X)
+    n_val, n_test = (_part_size(fn, name, fraction, n)
+                     for name, fraction in (("val", val), ("test", test)))
+    if val + test >= 1:
+        raise ValueError(f"{fn}: val + test must be < 1 to leave samples to train on; got "
+                         f"{val} + {test} = {val + test}")
+    if n - n_val - n_test < 1:
+        raise ValueError(f"{fn}: {n} samples leave none to train on after holding out "
+                         f"{n_val} for validation and {n_test} for test")
+    if stratify and y.ndim != 1:
+        raise ValueError(f"{fn}: stratify needs y to be 1-D class labels; got y of shape "
+                         f"{y.shape}")
+    order = generator(seed).permutation(n) if shuffle else np.arange(n)
+    if stratify:
+        labels = np.unique(y, return_inverse=True)[1]
+        groups = [order[labels[order] == c] for c in range(labels.max() + 1)]
+    else:
+        groups = [order]
+    sizes = np.array([len(g) for g in groups])
+    tests = _apportion(sizes, n_test)
+    vals = _apportion(sizes - tests, n_val)
+    # Within each group the first samples train, the next validate and the last test.
+    part = np.zeros(n, dtype=np.int64)  # 0 train, 1 val, 2 test, by sample
+    for group, n_group_val, n_group_test in zip(groups, vals, tests):
+        part[group[len(group) - n_group_val - n_group_test:]] = 1
+        part[group[len(group) - n_group_test:]] = 2
+    # Each part is read out in `order`: random when shuffling, else the data's own order.
+    indices = [order[part[order] == p] for p in range(3)]
+    return tuple(a[index] for index in indices for a in (X, y))
+
+
+def _part_size(fn: str, name: str, fraction: Any, n: int) -> int:
+    """The number of samples ``fraction`` of ``n`` holds out, checked."""
+    if (isinstance(fraction, bool)
+            or not isinstance(fraction, (int, float, np.integer, np.floating))
+            or not 0 <= fraction < 1):
+        raise ValueError(f"{fn}: {name} must be a fraction in [0, 1); got {fraction!r}")
+    size = round(float(fraction) * n)
+    if fraction > 0 and size == 0:
+        raise ValueError(f"{fn}: {name}={fraction} of {n} samples rounds to 0 samples; use "
+                         f"a larger fraction or more data")
+    return size
+
+
+def _apportion(sizes: np.ndarray, total: int) -> np.ndarray:
+    """Share ``total`` among groups in proportion to ``sizes`` (largest remainder method):
+    each share is its exact quota rounded down or up, and the shares sum to ``total``."""
+    quota = sizes * total / sizes.sum()
+    shares = np.floor(quota).astype(np.int64)
+    # The groups with the largest remainders get one more; ties go to the earlier group.
+    shares[np.argsort(shares - quota, kind="stable")[:total - shares.sum()]] += 1
+    return shares
