@@ -336,3 +336,12 @@ def test_custom_op_gradient_of_wrong_shape_names_the_op():
                                          r"\(5,\), which does not reduce to .* \(3,\)"):
         Wrong.apply(Value(np.ones(3))).backward()
 
+
+
+def test_backward_can_keep_only_the_leaves_gradients():
+    x = Value([1.0, 2.0])
+    h = x * 3.0
+    y = (h * h).sum()
+    y.backward(intermediate_grads=False)
+    assert h.grad is None and y.grad is None
+    np.testing.assert_array_equal(x.grad, [18.0, 36.0])

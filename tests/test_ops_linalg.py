@@ -51,3 +51,28 @@ def test_matmul_with_ndarray_on_either_side_gives_a_value():
 def test_matmul_errors_name_both_shapes(sa, sb, message):
     with pytest.raises(ValueError, match=message):
         Value(np.ones(sa)) @ Value(np.ones(sb))
+
+
+@given(batch=st.sampled_from([(), (1,), (3,), (2, 3)]), bias=st.booleans(), data=st.data())
+def test_linear_op_values_and_gradients(batch, bias, data):
+    from tinygrad_edu.ops.linalg import Linear
+
+    x = Value(data.draw(ts.arrays((*batch, 3))))
+    w = Value(data.draw(ts.arrays((2, 3))))
+    args = (x, w, Value(data.draw(ts.arrays((2,))))) if bias else (x, w)
+    expected = x.data @ w.data.T + (args[2].data if bias else 0)
+    np.testing.assert_allclose(Linear.apply(*args).data, expected)
+    gradcheck(Linear.apply, *args)
+    gradgradcheck(Linear.apply, *args)
+
+
+def test_linear_op_weight_gradient_keeps_the_weight_layout_and_skips_the_data():
+    from tinygrad_edu.ops.linalg import Linear
+
+    x = Value(np.ones((4, 3)), requires_grad=False)
+    w = Value(np.ones((2, 3)))
+    Linear.apply(x, w).sum().backward()
+    assert w.grad.flags.c_contiguous and x.grad is None
+    with pytest.raises(ValueError, match=r"linear: input of shape \(4, 3\) does not fit a "
+                                         r"weight of shape \(2, 4\)"):
+        Linear.apply(x, Value(np.ones((2, 4))))

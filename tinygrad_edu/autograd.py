@@ -353,6 +353,7 @@ def run_backward(
     seeds: Sequence[Any],
     create_graph: bool = False,
     capture: Sequence[ValueBase] | None = None,
+    leaves_only: bool = False,
 ) -> list[Any] | None:
     """Propagate ``seeds`` (one gradient per root) back through the recorded graph.
 
@@ -362,7 +363,8 @@ def run_backward(
     second call does not pick up the first one's intermediate gradients.
 
     Without ``capture`` (``Value.backward``) every node's ``.grad`` is accumulated:
-    leaves as in PyTorch, and intermediate nodes too so the graph views can show them.
+    leaves as in PyTorch, and intermediate nodes too so the graph views can show them
+    (unless ``leaves_only``).
     With ``capture`` (``tinygrad_edu.grad``) no ``.grad`` is touched and the gradients of
     the captured nodes are returned (``None`` where no gradient arrived).
     """
@@ -379,7 +381,7 @@ def run_backward(
     quiet = np.errstate(all="ignore") if _modes.anomaly else contextlib.nullcontext()
     try:
         with quiet:
-            _walk(roots, consumers, pending, wanted, create_graph)
+            _walk(roots, consumers, pending, wanted, create_graph, leaves_only)
     finally:
         _modes.grad_enabled = previous
     return None if wanted is None else [wanted[id(v)] for v in capture]
@@ -391,6 +393,7 @@ def _walk(
     pending: dict[int, Any],
     wanted: dict[int, Any] | None,
     create_graph: bool,
+    leaves_only: bool,
 ) -> None:
     """The loop of ``run_backward``: take a node whose consumers are all done, store its
     gradient, call its op's backward, and hand each input its share."""
@@ -399,17 +402,15 @@ def _walk(
     while ready:
         node = ready.pop()
         grad = pending.pop(id(node), None)
+        ctx = node._ctx
         if grad is not None:
             if node._hooks:
                 grad = _run_hooks(node._hooks, grad)
-            stored = grad
-            if type(grad) is not _ndarray and not create_graph:
-                stored = grad.__array__() if isinstance(grad, np.generic) else np.asarray(grad)
             if wanted is None:
-                node.grad = stored if node.grad is None else node.grad + stored
+                if ctx is None or not leaves_only:
+                    node.grad = _accumulate(node.grad, grad, create_graph)
             elif id(node) in wanted:
-                wanted[id(node)] = stored
-        ctx = node._ctx
+                wanted[id(node)] = _accumulate(None, grad, create_graph)
         if ctx is None:
             continue
         inputs = ctx.inputs
@@ -443,6 +444,13 @@ def _walk(
             consumers[key] = count
             if not count:
                 ready.append(inp)
+
+
+def _accumulate(total: Any, grad: Any, create_graph: bool) -> Any:
+    """``total + grad`` out of place, as an ndarray (0-d for a scalar) or a Value."""
+    if type(grad) is not _ndarray and not create_graph:
+        grad = grad.__array__() if isinstance(grad, np.generic) else np.asarray(grad)
+    return grad if total is None else total + grad
 
 
 def _run_hooks(hooks: list[Callable[[Any], Any]], grad: Any) -> Any:

@@ -448,17 +448,21 @@ class Value(ValueBase):
     # Autodiff
     # ------------------------------------------------------------------------------------
 
-    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, create_graph: bool = False, *,
+                 intermediate_grads: bool = True) -> None:
         """Compute the gradient of this Value with respect to every node it depends on.
 
         ``grad`` is the upstream gradient (dL/dself); it may be left out only for a
         one-element Value. Gradients are added to ``.grad`` (accumulated across calls,
-        as in PyTorch) on leaves and on intermediate nodes alike, so every node of the
-        graph shows its gradient. With ``create_graph=True`` the gradients are Values
-        recorded in the graph, so they can be differentiated again.
+        as in PyTorch) on leaves and, by default, on intermediate nodes too, so every
+        node of the graph shows its gradient as in micrograd. A training loop that only
+        needs the leaves' gradients passes ``intermediate_grads=False`` (as ``fit``
+        does): that saves the memory of one gradient per intermediate array. With
+        ``create_graph=True`` the gradients are Values recorded in the graph, so they can
+        be differentiated again.
         """
         seed = autograd.seed_gradient(self, grad, create_graph, "backward")
-        autograd.run_backward([self], [seed], create_graph)
+        autograd.run_backward([self], [seed], create_graph, leaves_only=not intermediate_grads)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad`` becomes ``None``)."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import init as initializers
 from ..functional import regularization as R
+from ..ops.linalg import Linear as LinearOp
 from ..rng import generator
 from ..value import Value, stack
 from .activation import activation_module
@@ -70,8 +71,13 @@ class Linear(Module):
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"Linear: input of shape {shape} does not end in "
                              f"in_features={self.in_features}")
-        out = x @ self.weight.T
-        return out + self.bias if self.bias is not None else out
+        return self._affine(x, self.weight)
+
+    def _affine(self, x: Any, weight: Value) -> Value:
+        """x W^T + b as one graph node."""
+        if self.bias is None:
+            return LinearOp.apply(x, weight)
+        return LinearOp.apply(x, weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -95,9 +101,7 @@ class DropConnect(Linear):
             return super().forward(x)
         if _is_scalar_list(x):
             raise TypeError("DropConnect: give an array Value, not a list of scalars")
-        weight = R.dropout(self.weight, self.p, training=True, seed=self._rng)
-        out = x @ weight.T
-        return out + self.bias if self.bias is not None else out
+        return self._affine(x, R.dropout(self.weight, self.p, training=True, seed=self._rng))
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, p={self.p}"

@@ -1,4 +1,5 @@
-"""Matrix multiplication with NumPy's rules: 1-D, 2-D and batched N-D."""
+"""Matrix multiplication with NumPy's rules (1-D, 2-D, batched N-D) and the fully
+connected layer x W^T + b as one op."""
 
 from __future__ import annotations
 
@@ -44,14 +45,46 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
         if x.ndim == 1 and y.ndim == 1:
-            return grad * y, grad * x
+            return grad * y if need_x else None, grad * x if need_y else None
         if x.ndim == 1:  # (k,) @ (..., k, n) -> (..., n): x is a row
             g = grad.reshape(grad.shape[:-1] + (1, grad.shape[-1]))
-            gx = (g @ _mT(y)).reshape(grad.shape[:-1] + (x.shape[0],))
-            return gx, x.reshape((-1, 1)) @ g
+            gx = (g @ _mT(y)).reshape(grad.shape[:-1] + (x.shape[0],)) if need_x else None
+            return gx, x.reshape((-1, 1)) @ g if need_y else None
         if y.ndim == 1:  # (..., m, k) @ (k,) -> (..., m): y is a column
             g = grad.reshape(grad.shape + (1,))
-            gy = (_mT(x) @ g).reshape(grad.shape[:-1] + (y.shape[0],))
-            return g @ y.reshape((1, -1)), gy
-        return grad @ _mT(y), _mT(x) @ grad
+            gy = (_mT(x) @ g).reshape(grad.shape[:-1] + (y.shape[0],)) if need_y else None
+            return g @ y.reshape((1, -1)) if need_x else None, gy
+        return grad @ _mT(y) if need_x else None, _mT(x) @ grad if need_y else None
+
+
+class Linear(Function):
+    """z = x W^T + b  (a fully connected layer; W is (out, in), x is (..., in));
+    dz/dx = g W,  dz/dW = g^T x,  dz/db = g summed over the batch axes.
+
+    One node instead of three (transpose, matmul, add), and the weight's gradient comes
+    out in the weight's own memory layout, so the update ``W -= lr * grad`` runs at full
+    speed. ``b`` may be None.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+            raise ValueError(
+                f"linear: input of shape {x.shape} does not fit a weight of shape {w.shape} "
+                f"(the input's last axis must be in_features={w.shape[-1]})"
+            )
+        ctx.save_for_backward(x, w)
+        z = x @ w.T
+        return z if b is None else z + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = (ctx.needs_input_grad + (False,))[:3]
+        rows = grad.reshape((-1, grad.shape[-1]))  # every batch axis as one
+        gx = grad @ w if need_x else None
+        gw = _mT(rows) @ x.reshape((-1, x.shape[-1])) if need_w else None
+        gb = rows.sum(axis=0) if need_b else None
+        return (gx, gw, gb)[: len(ctx.inputs)]

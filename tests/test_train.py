@@ -1,0 +1,103 @@
+"""fit: history, validation, schedules, early stopping, callbacks, modes, progress."""
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn, no_grad
+from tinygrad_edu.data import DataLoader, blobs
+from tinygrad_edu.optim import SGD, Adam
+from tinygrad_edu.optim.lr_scheduler import ReduceLROnPlateau, StepLR
+from tinygrad_edu.train import History, fit
+
+X, Y = blobs(240, centers=3, std=0.5, seed=0)
+X_VAL, Y_VAL = blobs(60, centers=3, std=0.5, seed=0)
+
+
+def model_and_optimizer(lr=0.05):
+    model = nn.MLP(2, [16, 3], dropout=0.1, seed=0)
+    return model, Adam(model.parameters(), lr=lr)
+
+
+def test_fit_records_history_and_learns():
+    model, opt = model_and_optimizer()
+    history = fit(model, nn.CrossEntropyLoss(), opt, DataLoader(X, Y, batch_size=32,
+                  shuffle=True, seed=0), (X_VAL, Y_VAL), epochs=15, progress=False)
+    assert history.epochs == 15 and len(history.val_acc) == 15 and len(history.lr) == 15
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.val_acc[-1] > 0.9
+    assert not model.training  # left in evaluation mode
+
+
+def test_full_batch_tuple_and_no_validation():
+    model, opt = model_and_optimizer()
+    history = fit(model, nn.CrossEntropyLoss(), opt, (X, Y), epochs=3, progress=False)
+    assert history.val_loss == [None] * 3 and history.train_acc[0] is not None
+
+
+def test_regression_records_no_accuracy():
+    model = nn.MLP(2, [8, 1], seed=0)
+    target = X[:, :1] * 2.0
+    history = fit(model, nn.MSELoss(), SGD(model.parameters(), lr=0.01), (X, target),
+                  epochs=2, progress=False)
+    assert history.train_acc == [None, None]
+
+
+def test_scheduler_steps_once_per_epoch_and_plateau_gets_the_loss():
+    model, opt = model_and_optimizer(lr=0.1)
+    history = fit(model, nn.CrossEntropyLoss(), opt, (X, Y), epochs=4,
+                  scheduler=StepLR(opt, step_size=2, gamma=0.5), progress=False)
+    assert history.lr == pytest.approx([0.1, 0.1, 0.05, 0.05])
+    model, opt = model_and_optimizer(lr=1e-3)  # slow progress: below a 50% threshold
+    history = fit(model, nn.CrossEntropyLoss(), opt, (X, Y), (X_VAL, Y_VAL), epochs=5,
+                  scheduler=ReduceLROnPlateau(opt, patience=1, factor=0.5, threshold=0.5),
+                  progress=False)
+    assert history.lr[-1] < history.lr[0]
+
+
+def test_early_stopping_restores_the_best_weights():
+    model, opt = model_and_optimizer(lr=0.05)
+    history = fit(model, nn.CrossEntropyLoss(), opt, (X, Y), (X_VAL, Y_VAL), epochs=200,
+                  early_stopping=3, progress=False)
+    assert history.epochs < 200 and history.best_epoch is not None
+    best = history.val_loss[history.best_epoch]
+    assert best == min(history.val_loss)
+    with no_grad():
+        again = nn.CrossEntropyLoss()(model(Value(X_VAL, requires_grad=False)), Y_VAL).item()
+    assert again == pytest.approx(best)
+
+
+def test_loss_that_is_not_finite_stops_training():
+    model = nn.MLP(2, [8, 3], seed=0)
+    with np.errstate(all="ignore"):
+        history = fit(model, nn.MSELoss(), SGD(model.parameters(), lr=1e6),
+                      (X, X[:, [0, 1, 0]] * 1e3), epochs=20, progress=False)
+    assert history.epochs < 20 and not np.isfinite(history.train_loss[-1])
+
+
+def test_callback_can_stop_training():
+    model, opt = model_and_optimizer()
+    seen = []
+    history = fit(model, nn.CrossEntropyLoss(), opt, (X, Y), epochs=10, progress=False,
+                  callback=lambda epoch, h: seen.append(epoch) or epoch == 2)
+    assert seen == [0, 1, 2] and history.epochs == 3
+
+
+def test_progress_bar_writes_to_stderr(capsys):
+    model, opt = model_and_optimizer()
+    fit(model, nn.CrossEntropyLoss(), opt, DataLoader(X, Y, batch_size=60), epochs=2)
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "8/8" in err
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"epochs": 0}, "fit: epochs must be >= 1; got 0"),
+    ({"early_stopping": 0}, "fit: early_stopping is a patience in epochs, >= 1; got 0"),
+])
+def test_bad_arguments(kwargs, message):
+    model, opt = model_and_optimizer()
+    with pytest.raises(ValueError, match=message):
+        fit(model, nn.CrossEntropyLoss(), opt, (X, Y), progress=False, **kwargs)
+
+
+def test_history_defaults():
+    assert History().epochs == 0
