@@ -101,3 +101,12 @@ def test_bad_arguments(kwargs, message):
 
 def test_history_defaults():
     assert History().epochs == 0
+
+
+def test_divergence_with_a_plateau_schedule_stops_cleanly():
+    model = nn.MLP(2, [8, 3], seed=0)
+    opt = SGD(model.parameters(), lr=1e6)
+    with np.errstate(all="ignore"):
+        history = fit(model, nn.MSELoss(), opt, (X, X[:, [0, 1, 0]] * 1e3), (X, X[:, [0, 1, 0]]),
+                      epochs=20, scheduler=ReduceLROnPlateau(opt), progress=False)
+    assert history.epochs < 20 and history.val_loss[-1] is None

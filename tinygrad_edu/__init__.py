@@ -4,7 +4,7 @@ A ``Value`` (also ``Tensor``) holds a NumPy array, records every op made from it
 ``backward()`` runs reverse-mode autodiff over the recorded graph.
 """
 
-from . import functional, init, nn
+from . import data, functional, init, nn, optim
 from .autograd import (
     Function,
     detect_anomaly,
@@ -16,6 +16,7 @@ from .autograd import (
 )
 from .rng import manual_seed
 from .serialization import load, save
+from .train import fit
 from .value import Tensor, Value, concatenate, matmul, maximum, minimum, pad, stack, where
 
 __version__ = "0.1.0"
@@ -26,8 +27,10 @@ __all__ = [
     "Value",
     "__version__",
     "concatenate",
+    "data",
     "detect_anomaly",
     "enable_grad",
+    "fit",
     "functional",
     "grad",
     "init",
@@ -39,6 +42,7 @@ __all__ = [
     "minimum",
     "nn",
     "no_grad",
+    "optim",
     "pad",
     "save",
     "set_grad_enabled",

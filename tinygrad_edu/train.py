@@ -168,6 +168,10 @@ def _epoch(model: Module, loss_fn: Callable[..., Value], optimizer: Any,
     loss, acc = _run_epoch(model, loss_fn, _batches(train_data), optimizer, bar)
     history.train_loss.append(loss)
     history.train_acc.append(acc)
+    if not np.isfinite(loss):  # diverged: nothing more to learn from this run
+        history.val_loss.append(None)
+        history.val_acc.append(None)
+        return True
     model.eval()
     val_loss = val_acc = None
     if val_data is not None:
@@ -182,4 +186,4 @@ def _epoch(model: Module, loss_fn: Callable[..., Value], optimizer: Any,
             scheduler.step(loss if val_loss is None else val_loss)
         else:
             scheduler.step()
-    return not np.isfinite(loss)
+    return False
