@@ -14,7 +14,8 @@ The inputs are standard-normal and the labels uniform over the classes, drawn fr
 seeded NumPy generator. Three engines run each step from the same initial weights (drawn
 by ``tinygrad_edu.nn.MLP``, copied to the others) on the same data, in the same dtype:
 
-- tinygrad_edu: ``model.zero_grad()``, ``F.cross_entropy(model(X), y)``,
+- tinygrad_edu: ``p.grad = None`` for each parameter (as ``optimizer.zero_grad()``),
+  ``F.cross_entropy(model(X), y)``,
   ``backward(intermediate_grads=False)`` (what ``fit`` does: a training step needs only
   the parameters' gradients; a plain ``backward()`` also keeps one per intermediate node
   for the graph views, which costs their memory).
@@ -132,7 +133,8 @@ class Ours:
         return pairs([p.grad for p in self.params])
 
     def step(self) -> float:
-        self.model.zero_grad()
+        for p in self.params:  # what optimizer.zero_grad() does
+            p.grad = None
         loss = F.cross_entropy(self.model(self.X), self.y)
         loss.backward(intermediate_grads=False)  # as fit() trains
         for p in self.params:
