@@ -13,24 +13,34 @@ EXAMPLES = sorted((ROOT / "examples").glob("[0-9][0-9]_*.py"))
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
-def run(script: Path) -> subprocess.CompletedProcess:
+def run(script: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """Run an example from ``cwd``, where it writes its out/ folder."""
     return subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=300, check=False, env=ENV)
+                          timeout=300, check=False, env=ENV, cwd=cwd)
 
 
 def test_examples_are_found():
-    assert [p.name for p in EXAMPLES][:2] == ["01_scalar_backprop.py", "02_custom_op.py"]
+    assert [p.name for p in EXAMPLES] == [
+        "01_scalar_backprop.py", "02_custom_op.py", "03_mlp_from_neurons.py",
+        "04_train_spiral.py", "05_digits.py", "06_optimizers.py"]
+
+
+def test_training_examples_write_their_plots(tmp_path):
+    for name in ("04_train_spiral.py", "06_optimizers.py"):
+        assert run(next(p for p in EXAMPLES if p.name == name), tmp_path).returncode == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "04_spiral_boundary.png", "04_spiral_loss.png", "06_optimizers.png"]
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
-def test_example_runs(script):
-    result = run(script)
+def test_example_runs(script, tmp_path):
+    result = run(script, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
 
 
-def test_custom_op_example_shows_the_check_and_the_caught_bug():
+def test_custom_op_example_shows_the_check_and_the_caught_bug(tmp_path):
     script = next(p for p in EXAMPLES if p.name == "02_custom_op.py")
-    out = run(script).stdout
+    out = run(script, tmp_path).stdout
     assert "first and second derivatives passed" in out
     assert "analytic 0.4 vs numeric 0.8" in out
