@@ -4,7 +4,7 @@ A ``Value`` (also ``Tensor``) holds a NumPy array, records every op made from it
 ``backward()`` runs reverse-mode autodiff over the recorded graph.
 """
 
-from . import data, functional, init, nn, optim
+from . import data, functional, init, nn, optim, viz
 from .autograd import (
     Function,
     detect_anomaly,
@@ -47,5 +47,6 @@ __all__ = [
     "save",
     "set_grad_enabled",
     "stack",
+    "viz",
     "where",
 ]

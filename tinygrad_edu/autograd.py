@@ -268,6 +268,9 @@ class Function:
 _new = object.__new__
 _ndarray = np.ndarray
 
+# run_backward's optional observer: trace(node, grad, [(g, running total) per input edge])
+Trace = Callable[[ValueBase, Any, list[tuple[Any, Any]]], None]
+
 
 # ----------------------------------------------------------------------------------------
 # Broadcasting, undone in one place
@@ -354,6 +357,7 @@ def run_backward(
     create_graph: bool = False,
     capture: Sequence[ValueBase] | None = None,
     leaves_only: bool = False,
+    trace: Trace | None = None,
 ) -> list[Any] | None:
     """Propagate ``seeds`` (one gradient per root) back through the recorded graph.
 
@@ -367,6 +371,14 @@ def run_backward(
     (unless ``leaves_only``).
     With ``capture`` (``tinygrad_edu.grad``) no ``.grad`` is touched and the gradients of
     the captured nodes are returned (``None`` where no gradient arrived).
+
+    ``trace`` lets a viewer watch the real pass (``tinygrad_edu.viz.steps`` uses it): it
+    is called once per node, in processing order, as ``trace(node, grad, edges)`` after
+    the node's op has routed its gradient back. ``grad`` is the node's complete gradient
+    after its hooks (``None`` if none arrived); ``edges`` holds, for each input in
+    ``ctx.needs_input_grad``, in order, ``(g, total)``: the gradient passed to that input
+    after undoing broadcasting (``None`` if the op gave none) and the input's running
+    total after adding it. A leaf has no edges.
     """
     consumers = _count_consumers(roots)
     pending: dict[int, Any] = {}
@@ -381,7 +393,7 @@ def run_backward(
     quiet = np.errstate(all="ignore") if _modes.anomaly else contextlib.nullcontext()
     try:
         with quiet:
-            _walk(roots, consumers, pending, wanted, create_graph, leaves_only)
+            _walk(roots, consumers, pending, wanted, create_graph, leaves_only, trace)
     finally:
         _modes.grad_enabled = previous
     return None if wanted is None else [wanted[id(v)] for v in capture]
@@ -394,6 +406,7 @@ def _walk(
     wanted: dict[int, Any] | None,
     create_graph: bool,
     leaves_only: bool,
+    trace: Trace | None,
 ) -> None:
     """The loop of ``run_backward``: take a node whose consumers are all done, store its
     gradient, call its op's backward, and hand each input its share."""
@@ -412,6 +425,8 @@ def _walk(
             elif id(node) in wanted:
                 wanted[id(node)] = _accumulate(None, grad, create_graph)
         if ctx is None:
+            if trace is not None:
+                trace(node, grad, [])
             continue
         inputs = ctx.inputs
         if grad is None:  # nothing reached this node (a backward returned None for it)
@@ -426,6 +441,7 @@ def _walk(
             if len(grads) != len(inputs):
                 raise ValueError(f"{type(ctx).__name__}.backward returned {len(grads)} "
                                  f"gradient(s) for {len(inputs)} input(s)")
+        edges = None if trace is None else []
         for inp, g in zip(inputs, grads):
             if not isinstance(inp, ValueBase) or not inp.requires_grad:
                 continue
@@ -440,10 +456,14 @@ def _walk(
                     g = _fit_gradient(g, inp, ctx, create_graph)
                 before = pending.get(key)
                 pending[key] = g if before is None else before + g
+            if edges is not None:
+                edges.append((g, pending.get(key)))
             count = consumers[key] - 1
             consumers[key] = count
             if not count:
                 ready.append(inp)
+        if edges is not None:
+            trace(node, grad, edges)
 
 
 def _accumulate(total: Any, grad: Any, create_graph: bool) -> Any:

@@ -1,0 +1,359 @@
+"""The Graphviz views: DOT structure, gradients on edges, clusters, marks, rendering."""
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn
+from tinygrad_edu.viz.dot import GRAD_SCALE, MARK_COLOURS, ROLE_COLOURS, draw, to_dot
+from tinygrad_edu.viz.modules import module_calls, trace
+from tinygrad_edu.viz.render import GraphvizNotFoundError, render
+
+NODE = re.compile(r"^\t*(n\d+) \[label=(.*)\]$", re.M)
+EDGE = re.compile(r"^\t*(n\d+) -> (n\d+)(?: \[(.*)\])?$", re.M)
+
+
+def nodes(dot: str) -> dict[str, str]:
+    """Node key -> the rest of its line (label and attributes)."""
+    return dict(NODE.findall(dot))
+
+
+def edges(dot: str) -> list[tuple[str, str, str]]:
+    return EDGE.findall(dot)
+
+
+def key_of(dot: str, text: str) -> str:
+    (key,) = [k for k, line in nodes(dot).items() if text in line]
+    return key
+
+
+def clusters(dot: str) -> dict[str, tuple[str | None, set[str]]]:
+    """Cluster label -> (parent cluster label, keys of the nodes directly inside)."""
+    found: dict[str, tuple[str | None, set[str]]] = {}
+    stack: list[str] = []
+    for line in dot.splitlines():
+        line = line.strip()
+        if line.startswith("subgraph cluster_"):
+            stack.append("?")
+        elif line.startswith("graph [") and stack and stack[-1] == "?":
+            stack[-1] = re.search(r"label=<(.*?)>", line).group(1)
+            found[stack[-1]] = (stack[-2] if len(stack) > 1 else None, set())
+        elif line == "}" and stack:
+            stack.pop()
+        elif stack and (m := re.match(r"(n\d+) \[", line)):
+            found[stack[-1]][1].add(m.group(1))
+    return found
+
+
+def via_parts(dot: str, key: str) -> tuple[float, list[float]]:
+    """The ``grad T = p via x + q via y`` line of a scalar node: T and the parts."""
+    m = re.search(r"grad (\S+) = (.*?)</td>", nodes(dot)[key])
+    parts = [float(p.split(" via ")[0]) for p in m.group(2).split(" + ")]
+    return float(m.group(1)), parts
+
+
+# ----------------------------------------------------------------------------------------
+# The forward view
+# ----------------------------------------------------------------------------------------
+
+
+def test_forward_view_shows_values_ops_constants_and_roles():
+    w = Value(2.0, name="w")
+    x = Value(3.0, requires_grad=False, name="x")
+    y = w * x + 1.0
+    dot = to_dot(y, legend=False)
+    found = nodes(dot)
+    assert len(found) == 7  # y, Add, w*x, Mul, w, x and the constant 1.0
+    ops = sorted(re.sub(r"<|>.*", "", line) for line in found.values() if "shape=box" in line)
+    assert ops == ["Add", "Mul"]
+    assert "<b>w</b>" in found[key_of(dot, "<b>w</b>")]
+    assert ROLE_COLOURS["parameter"] in found[key_of(dot, "<b>w</b>")]
+    assert ROLE_COLOURS["input"] in found[key_of(dot, "<b>x</b>")]
+    assert ROLE_COLOURS["root"] in found["n0"]
+    assert "data 7.000" in found["n0"] and "data 2.000" in found[key_of(dot, "<b>w</b>")]
+    assert "grad" not in found["n0"]  # no backward pass yet
+    const = key_of(dot, "<1.000>")
+    assert "fontsize=9" in found[const]
+    assert len(edges(dot)) == 6
+
+
+def test_forward_view_shows_gradients_once_backward_ran():
+    a = Value(2.0, name="a")
+    b = a * a
+    b.backward()
+    assert "grad 4.000" in nodes(to_dot(a * 1.0))[key_of(to_dot(a * 1.0), "<b>a</b>")]
+
+
+def test_arrays_show_dtype_shape_and_statistics():
+    x = Value(np.arange(6.0).reshape(2, 3), name="x")
+    dot = to_dot(x.sum())
+    line = nodes(dot)[key_of(dot, "<b>x</b>")]
+    assert "float64 (2, 3)" in line
+    assert "mean 2.500 std 1.708" in line and "min 0.000 max 5.000" in line
+
+
+def test_edges_into_order_sensitive_ops_carry_the_position():
+    a, b = Value(5.0, name="a"), Value(3.0, name="b")
+    dot = to_dot((a - b) * (b / a), legend=False)
+    ka, kb = key_of(dot, "<b>a</b>"), key_of(dot, "<b>b</b>")
+    ops = {k: re.match(r"<(\w+)", line).group(1) for k, line in nodes(dot).items()
+           if "shape=box" in line}
+    labels = {(ops.get(h), t): attrs for t, h, attrs in edges(dot)}
+    assert labels[("Sub", ka)] == "label=<0>" and labels[("Sub", kb)] == "label=<1>"
+    assert labels[("Div", kb)] == "label=<0>" and labels[("Div", ka)] == "label=<1>"
+    mul_inputs = [attrs for t, h, attrs in edges(dot) if ops.get(h) == "Mul"]
+    assert mul_inputs == ["", ""]  # Mul is commutative: no positions
+
+
+def test_constant_operand_position_is_shown():
+    a = Value(2.0, name="a")
+    dot = to_dot(1.0 - a, legend=False)
+    const = key_of(dot, "<1.000>")
+    assert [attrs for t, _, attrs in edges(dot) if t == const] == ["label=<0>"]
+
+
+# ----------------------------------------------------------------------------------------
+# The backward view
+# ----------------------------------------------------------------------------------------
+
+
+def test_backward_view_needs_a_backward_pass():
+    with pytest.raises(ValueError, match=r"call root\.backward\(\) first"):
+        draw(Value(2.0) * 3.0, mode="backward")
+
+
+def test_backward_edges_run_from_the_root_and_carry_local_gradients():
+    a, b = Value(2.0, name="a"), Value(-3.0, name="b")
+    c = a * b
+    c.name = "c"
+    c.backward()
+    dot = to_dot(c, mode="backward", legend=False)
+    ka, kb = key_of(dot, "<b>a</b>"), key_of(dot, "<b>b</b>")
+    found = {(t, h): attrs for t, h, attrs in edges(dot)}
+    (mul,) = [h for t, h in found if t == "n0"]  # the root points back to its op
+    assert "label=<-3.000>" in found[(mul, ka)] and "label=<2.000>" in found[(mul, kb)]
+
+
+def test_via_parts_add_up_to_grad_in_the_diamond():
+    a = Value(2.0, name="a")
+    b = a + a
+    b.name = "b"
+    c = b * b + a
+    c.backward()
+    dot = to_dot(c, mode="backward")
+    total, parts = via_parts(dot, key_of(dot, "<b>a</b>"))
+    assert total == pytest.approx(a.grad.item(), rel=1e-3)
+    assert sum(parts) == pytest.approx(a.grad.item(), rel=1e-3)
+    assert len(parts) == 3  # twice through b = a + a, once directly
+    assert "via b" in nodes(dot)[key_of(dot, "<b>a</b>")]
+
+
+def test_array_gradients_sum_down_to_the_input_shape():
+    w = Value(np.ones(3), name="w")
+    x = Value(np.arange(6.0).reshape(2, 3), requires_grad=False)
+    loss = (x * w).sum()
+    loss.backward()
+    dot = to_dot(loss, mode="both")
+    kw = key_of(dot, "<b>w</b>")
+    (attrs,) = [a for t, _, a in edges(dot) if t == kw]
+    assert f"mean {np.mean(w.grad):#.4g}" in attrs
+
+
+def test_gradient_colours_and_marks():
+    a = Value(1.0, name="a")
+    tiny = a * 1e-12
+    tiny.name = "tiny"
+    huge = a * 1e6
+    huge.name = "huge"
+    loss = tiny + huge
+    loss.backward()
+    dot = to_dot(loss, mode="backward")
+    line = nodes(dot)[key_of(dot, "<b>a</b>")]
+    assert GRAD_SCALE[0][1] in line  # the largest gradient
+    assert GRAD_SCALE[-1][1] in nodes(dot)[key_of(dot, "<b>tiny</b>")]  # 1e-6 of it
+    assert "exploding gradient" in line and MARK_COLOURS["exploding gradient"] in line
+    b = Value(1.0, name="b")
+    small = b * 1e-9
+    small.backward()
+    dot = to_dot(small, mode="backward")
+    line = nodes(dot)[key_of(dot, "<b>b</b>")]
+    assert "vanishing gradient" in line and 'border="3"' in line
+
+
+def test_dead_relu_and_saturated_units_are_marked():
+    x = Value(np.array([-1.0, -2.0]), name="x")
+    dead = x.relu().sum()
+    dead.backward()
+    dot = to_dot(dead, mode="backward")
+    relu = [line for line in nodes(dot).values() if line.startswith("<ReLU")]
+    assert "dead ReLU" in relu[0] and MARK_COLOURS["dead ReLU"] in relu[0]
+    alive = Value(np.array([1.0, -2.0])).relu().sum()
+    assert "dead" not in to_dot(alive, legend=False)
+    sat = (Value(np.array([5.0, 6.0])).tanh() + Value(-9.0).sigmoid()).sum()
+    dot = to_dot(sat, legend=False)
+    assert "saturated: 2/2" in dot and "<Sigmoid<br/>" in dot and dot.count("saturated") == 2
+
+
+def test_legend_lists_roles_scale_and_marks():
+    a = Value(2.0)
+    b = a * a
+    b.backward()
+    assert "legend [" not in to_dot(b, legend=False)
+    forward, backward = to_dot(b), to_dot(b, mode="backward")
+    assert all(role in forward for role in ROLE_COLOURS) and "|grad|" not in forward
+    assert all(mark in backward for mark in MARK_COLOURS) and "|grad|" in backward
+
+
+# ----------------------------------------------------------------------------------------
+# Escaping, determinism, depth and size
+# ----------------------------------------------------------------------------------------
+
+
+def test_names_are_escaped_and_render_as_text(tmp_path):
+    a = Value(1.0, name="<script>alert(1)</script>")
+    b = Value(2.0, name='"}|{ & \\N')
+    c = a * b
+    c.backward()
+    dot = to_dot(c, mode="both")
+    assert "<script>" not in dot and "&lt;script&gt;" in dot
+    assert "&quot;}|{ &amp; \\\\N" in dot
+    svg = render(c, tmp_path / "names.svg", mode="both").read_text()
+    assert "<script" not in svg
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+    assert "&quot;}|{ &amp; \\N" in svg
+
+
+def test_same_graph_gives_the_same_text():
+    def build() -> str:
+        model = nn.MLP(3, [4, 2], seed=0)
+        x = Value(np.ones((2, 3)), requires_grad=False)
+        with trace(model):
+            loss = model(x).sum()
+        loss.backward()
+        return to_dot(loss, mode="both")
+
+    first, second = build(), build()
+    assert first == second
+    assert "0x" not in first
+
+
+def test_a_deep_chain_draws_without_recursion():
+    x = Value(1.0)
+    for _ in range(5000):
+        x = -x
+    dot = to_dot(x, max_nodes=20_000, legend=False)
+    assert len(nodes(dot)) == 10_001
+
+
+def test_too_many_nodes_says_how_to_collapse():
+    x = Value(1.0)
+    for _ in range(300):
+        x = -x
+    with pytest.raises(ValueError, match=r"max_nodes=500.*collapse=\(nn\.Linear,\)"):
+        draw(x)
+
+
+def test_bad_arguments_are_errors():
+    v = Value(1.0) * 2.0
+    with pytest.raises(ValueError, match="mode must be one of"):
+        draw(v, mode="sideways")
+    with pytest.raises(TypeError, match="Module classes"):
+        draw(v, collapse=(int,))
+    with pytest.raises(ValueError, match=r"viz\.trace"):
+        draw(v, collapse=nn.Linear)
+
+
+# ----------------------------------------------------------------------------------------
+# Module clusters and collapsing
+# ----------------------------------------------------------------------------------------
+
+
+def traced_mlp():
+    model = nn.MLP(2, [3, 1], seed=0)
+    x = Value(np.ones((4, 2)), requires_grad=False, name="x")
+    with trace(model):
+        loss = model(x).mean()
+    loss.backward()
+    return model, loss
+
+
+def test_trace_records_calls_and_removes_its_hooks():
+    model, loss = traced_mlp()
+    assert all(not m._forward_hooks for m in model.modules())
+    (op_input,) = [v for v in loss.grad_fn.inputs]
+    assert [c.label for c in module_calls(op_input)] == ["layers.2: Linear", "MLP"]
+    assert module_calls(loss) == ()
+
+
+def test_nodes_are_clustered_by_the_module_that_made_them():
+    _, loss = traced_mlp()
+    dot = to_dot(loss, mode="both")
+    found = clusters(dot)
+    assert set(found) == {"MLP", "layers.0: Linear", "layers.1: ReLU", "layers.2: Linear"}
+    assert found["layers.0: Linear"][0] == "MLP" and found["MLP"][0] is None
+    assert key_of(dot, "<b>layers.0.weight</b>") in found["layers.0: Linear"][1]
+    assert key_of(dot, "<b>layers.2.bias</b>") in found["layers.2: Linear"][1]
+    relu = [k for k, line in nodes(dot).items() if line.startswith("<ReLU")]
+    assert set(relu) <= found["layers.1: ReLU"][1]
+    inside = set().union(*(keys for _, keys in found.values()))
+    assert key_of(dot, "<b>x</b>") not in inside and "n0" not in inside
+
+
+def test_collapse_draws_each_call_as_one_node():
+    _, loss = traced_mlp()
+    dot = to_dot(loss, mode="backward", collapse=(nn.Linear,))
+    found = nodes(dot)
+    assert not any(line.startswith("<Linear") for line in found.values())
+    assert "layers.0: Linear (9 parameters)" in dot and "layers.2: Linear (4 parameters)" in dot
+    assert "layers.0.weight" not in dot
+    assert len(found) == 7  # loss, Mean, layers.2, ReLU out, ReLU, layers.0, x
+    assert set(clusters(dot)) == {"MLP", "layers.1: ReLU"}
+    assert len(to_dot(loss)) > len(dot) - len(to_dot(loss, collapse=nn.Linear)) > 0
+
+
+def test_collapsed_call_passes_back_the_gradient_of_its_inputs():
+    model = nn.Linear(2, 1, seed=0)
+    h = Value(np.array([[1.0, 2.0]]), name="h")
+    with trace(model):
+        loss = (model(h) * 2.0).sum()
+    loss.backward()
+    dot = to_dot(loss, mode="backward", collapse=nn.Linear)
+    kh = key_of(dot, "<b>h</b>")
+    (attrs,) = [a for _, head, a in edges(dot) if head == kh]
+    assert f"mean {np.mean(h.grad):#.4g}" in attrs
+
+
+# ----------------------------------------------------------------------------------------
+# Rendering
+# ----------------------------------------------------------------------------------------
+
+
+def test_render_writes_svg_through_dot(tmp_path):
+    _, loss = traced_mlp()
+    path = render(loss, tmp_path / "mlp.svg", mode="both")
+    svg = path.read_text()
+    assert svg.lstrip().startswith("<?xml") and "layers.0: Linear" in svg
+    graph = draw(loss)
+    assert render(graph, tmp_path / "mlp.png").read_bytes()[:4] == b"\x89PNG"
+    checked = subprocess.run(["dot", "-Tsvg"], input=graph.source, capture_output=True,
+                             text=True, check=True)
+    assert "<svg" in checked.stdout
+
+
+def test_missing_dot_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    v = Value(2.0) * 3.0
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz") as info:
+        render(v, tmp_path / "v.svg")
+    assert "brew install graphviz" in str(info.value)
+    assert to_dot(v).startswith("digraph")
+
+
+def test_render_argument_errors(tmp_path):
+    v = Value(2.0) * 3.0
+    with pytest.raises(ValueError, match="suffix"):
+        render(v, tmp_path / "noformat")
+    with pytest.raises(TypeError, match="need a Value"):
+        render(draw(v), tmp_path / "v.svg", mode="both")

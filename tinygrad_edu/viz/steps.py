@@ -1,0 +1,229 @@
+"""Stepping through backprop: the real backward pass, recorded one node at a time.
+
+``backprop_steps(root)`` runs the engine's own backward pass (``run_backward`` with a
+``trace`` observer, so every number below is what the ops' ``backward`` methods and the
+engine computed, not a re-derivation) and returns one ``Step`` per node, in the order the
+engine processes the nodes: the root first, each node only after every op that consumes
+it has passed its share back.
+
+A step holds:
+
+- the node: the Value itself, a label (its ``name``, else ``Op#k`` for an op's output or
+  ``leaf#k`` for a leaf, ``k`` counting from 1 in forward order), the op's class name
+  (``None`` for a leaf) and the node's data;
+- ``upstream``: the node's complete gradient dL/d(node) when it is processed (after its
+  hooks, if it has any; ``None`` if no gradient reached it);
+- ``inputs``: one ``Edge`` per input of the op that gradients flow to (a Value with
+  ``requires_grad``), in the op's argument order:
+
+  - ``contribution``: what the op's ``backward`` returned for that input, after the
+    engine summed away broadcast axes and cast to the input's dtype (``None`` if the op
+    gave none);
+  - ``local``: for a 0-d graph only, the local derivative d(node)/d(input), read off as
+    ``contribution / upstream``; ``None`` when ``upstream`` is 0 (the local derivative
+    cannot be read off), when either is an array (there it is a Jacobian, not a number)
+    or when there is no contribution. ``upstream * local`` equals ``contribution`` up to
+    rounding;
+  - ``total``: the input's running gradient total after adding this contribution. The
+    last edge into a node carries its final total: the ``upstream`` of that node's own
+    step and, without hooks, the ``.grad`` that ``backward()`` gives it.
+
+Scalars (0-d) are stored as Python floats and arrays as ndarrays; ``steps_to_json``
+turns the steps into JSON (arrays as nested lists, or a summary when large).
+
+>>> from tinygrad_edu import Value
+>>> a = Value(2.0, name="a"); b = Value(-3.0, name="b")
+>>> c = a * b; c.name = "c"
+>>> d = c + a; d.name = "d"
+>>> for step in backprop_steps(d):
+...     print(step)
+d = Add(c, a) = -4  upstream 1
+  c: 1 x 1 = 1; total so far 1
+  a: 1 x 1 = 1; total so far 1
+c = Mul(a, b) = -6  upstream 1
+  a: 1 x -3 = -3; total so far -2
+  b: 1 x 2 = 2; total so far 2
+b = leaf = -3  upstream 2
+a = leaf = 2  upstream -2
+
+``backprop_steps`` leaves ``.grad`` alone; hooks registered on the nodes do run, as in
+``backward()``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..autograd import ValueBase, run_backward, seed_gradient
+
+MAX_LISTED = 64  # arrays with more elements are summarised in JSON, not listed
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One input of a step's op: the gradient passed to it, and its running total."""
+
+    index: int  # position of the input among the op's positional arguments
+    input: ValueBase
+    label: str
+    contribution: float | np.ndarray | None
+    local: float | None
+    total: float | np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the backward pass, as the engine processes it (see the module doc)."""
+
+    index: int  # 0 for the root, then processing order
+    node: ValueBase
+    label: str
+    op: str | None  # the op's class name, None for a leaf
+    data: float | np.ndarray
+    upstream: float | np.ndarray | None
+    inputs: tuple[Edge, ...]
+
+    def __str__(self) -> str:
+        """The chain rule at this node: ``upstream x local = contribution; total``."""
+        args = ", ".join(e.label for e in self.inputs)
+        made = f"{self.op}({args})" if self.op else "leaf"
+        lines = [f"{self.label} = {made} = {_text(self.data)}  upstream {_text(self.upstream)}"]
+        for e in self.inputs:
+            local = "?" if e.local is None else _text(e.local)
+            lines.append(f"  {e.label}: {_text(self.upstream)} x {local} = "
+                         f"{_text(e.contribution)}; total so far {_text(e.total)}")
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------
+# Recording the pass
+# ----------------------------------------------------------------------------------------
+
+
+def backprop_steps(root: ValueBase, grad: Any = None) -> list[Step]:
+    """The backward pass from ``root`` as a list of ``Step``s, one per node, in the order
+    the engine processes them. ``grad`` is dL/d(root), as in ``root.backward(grad)``; it
+    may be left out for a one-element root. ``.grad`` is not touched."""
+    seed = seed_gradient(root, grad, False, "backprop_steps")
+    seen: list[tuple[ValueBase, Any, list[tuple[Any, Any]]]] = []
+
+    def trace(node: ValueBase, upstream: Any, edges: list[tuple[Any, Any]]) -> None:
+        seen.append((node, upstream, edges))
+
+    # NOTE: an empty capture list makes run_backward return gradients instead of
+    # accumulating .grad, so recording a pass has no effect on the graph.
+    run_backward([root], [seed], capture=[], trace=trace)
+    labels = _labels([node for node, _, _ in seen])
+    return [_step(i, node, upstream, edges, labels)
+            for i, (node, upstream, edges) in enumerate(seen)]
+
+
+def _labels(order: list[ValueBase]) -> dict[int, str]:
+    """``id(node) -> label``: the name, else ``Op#k`` / ``leaf#k`` numbered in forward
+    order (the reverse of processing order), from 1 per kind."""
+    counts: dict[str, int] = {}
+    labels = {}
+    for node in reversed(order):
+        if node.name is not None:
+            labels[id(node)] = node.name
+            continue
+        kind = "leaf" if node._ctx is None else type(node._ctx).__name__
+        counts[kind] = counts.get(kind, 0) + 1
+        labels[id(node)] = f"{kind}#{counts[kind]}"
+    return labels
+
+
+def _step(index: int, node: ValueBase, upstream: Any, edges: list[tuple[Any, Any]],
+          labels: dict[int, str]) -> Step:
+    ctx = node._ctx
+    inputs = []
+    if ctx is not None:
+        positions = [i for i, needed in enumerate(ctx.needs_input_grad) if needed]
+        for i, (g, total) in zip(positions, edges):
+            inp = ctx.inputs[i]
+            inputs.append(Edge(i, inp, labels[id(inp)], _plain(g), _local(g, upstream),
+                               _plain(total)))
+    return Step(index, node, labels[id(node)], None if ctx is None else type(ctx).__name__,
+                _plain(node.data), _plain(upstream), tuple(inputs))
+
+
+def _plain(x: Any) -> float | np.ndarray | None:
+    """A 0-d gradient or data as a Python float, an array as an ndarray."""
+    if x is None:
+        return None
+    x = np.asarray(x)
+    return float(x) if x.ndim == 0 else x
+
+
+def _local(contribution: Any, upstream: Any) -> float | None:
+    """contribution / upstream for 0-d gradients with upstream != 0, else None."""
+    if contribution is None or upstream is None:
+        return None
+    if np.ndim(contribution) or np.ndim(upstream) or upstream == 0:
+        return None
+    with np.errstate(all="ignore"):  # inf / inf is nan here, not a warning
+        return float(np.float64(contribution) / np.float64(upstream))
+
+
+def _text(x: float | np.ndarray | None) -> str:
+    """A number for the printed chain rule: 4 significant digits, arrays by shape."""
+    if x is None:
+        return "None"
+    if isinstance(x, np.ndarray):
+        return f"array{x.shape}"
+    return f"{x:.4g}"
+
+
+# ----------------------------------------------------------------------------------------
+# JSON, for viewers
+# ----------------------------------------------------------------------------------------
+
+
+def steps_to_json(steps: list[Step], max_listed: int = MAX_LISTED) -> str:
+    """The steps as a JSON string (strict JSON: no NaN literals, so a browser's
+    ``JSON.parse`` reads it).
+
+    Each step is ``{"index", "label", "op", "data", "upstream", "inputs"}`` and each input
+    ``{"index", "label", "contribution", "local", "total"}``. A scalar is a number; an
+    array is ``{"shape", "data"}`` with the elements as nested lists when it has at most
+    ``max_listed`` elements, else ``{"shape", "min", "max", "mean"}``. NaN and infinities
+    are the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
+    """
+    def encode(x: float | np.ndarray | None) -> Any:
+        return _encode(x, max_listed)
+
+    return json.dumps([
+        {"index": s.index, "label": s.label, "op": s.op, "data": encode(s.data),
+         "upstream": encode(s.upstream),
+         "inputs": [{"index": e.index, "label": e.label,
+                     "contribution": encode(e.contribution), "local": encode(e.local),
+                     "total": encode(e.total)} for e in s.inputs]}
+        for s in steps
+    ], allow_nan=False)
+
+
+def _encode(x: float | np.ndarray | None, max_listed: int) -> Any:
+    if x is None:
+        return None
+    if not isinstance(x, np.ndarray):
+        return _number(x)
+    shape = list(x.shape)
+    if x.size <= max_listed:
+        return {"shape": shape, "data": _nested(x.astype(np.float64).tolist())}
+    with np.errstate(all="ignore"):  # inf - inf in the mean is nan, shown as "nan"
+        stats = {"min": x.min(), "max": x.max(), "mean": x.mean(dtype=np.float64)}
+    return {"shape": shape, **{k: _number(v) for k, v in stats.items()}}
+
+
+def _nested(x: Any) -> Any:
+    return [_nested(v) for v in x] if isinstance(x, list) else _number(x)
+
+
+def _number(x: Any) -> float | str:
+    x = float(x)
+    return x if math.isfinite(x) else str(x)
