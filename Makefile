@@ -1,12 +1,13 @@
 # Everything a fresh machine needs: `make demo` and `make test` create .venv, install the
-# package (and Graphviz's `dot` when it is missing), then run.
+# package (and Graphviz's `dot` when it is missing; for `make test` also Chromium and its
+# chromedriver), then run.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test bench lint graphviz clean
+.PHONY: demo test bench lint graphviz chromium clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,14 +36,33 @@ graphviz:
 	fi; \
 	command -v dot >/dev/null 2>&1 || { echo "installing Graphviz failed: no dot on PATH"; exit 1; }
 
+# Headless Chromium and the chromedriver of the same version run the step viewer's browser
+# test (through Selenium, which then downloads nothing). Installed like Graphviz above.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Chromium or chromedriver is missing: installing them with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
+	else \
+		echo "The browser test needs 'chromium' and 'chromedriver' (the same version) on PATH."; \
+		echo "Install them, then run make again:"; \
+		echo "  Debian:  sudo apt-get install chromium chromium-driver"; \
+		echo "  Fedora:  sudo dnf install chromium chromedriver"; \
+		exit 1; \
+	fi; \
+	command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+		{ echo "installing Chromium failed: no chromium or chromedriver on PATH"; exit 1; }
+
 demo: $(VENV)/.installed graphviz
 	$(PY) -m tinygrad_edu.demo
 
-test: $(VENV)/.installed-dev graphviz
+test: $(VENV)/.installed-dev graphviz chromium
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check tinygrad_edu tests examples benchmarks
+	$(VENV)/bin/ruff check tinygrad_edu tests examples benchmarks docs
 
 # Benchmarks compare against micrograd and PyTorch (CPU build), installed into the venv
 # only; they are never dependencies of the package.

@@ -6,6 +6,7 @@ import subprocess
 import numpy as np
 import pytest
 
+import tinygrad_edu
 from tinygrad_edu import Value, nn
 from tinygrad_edu.viz.dot import GRAD_SCALE, MARK_COLOURS, ROLE_COLOURS, draw, to_dot
 from tinygrad_edu.viz.modules import module_calls, trace
@@ -239,12 +240,14 @@ def test_same_graph_gives_the_same_text():
     assert "0x" not in first
 
 
-def test_a_deep_chain_draws_without_recursion():
-    x = Value(1.0)
-    for _ in range(5000):
-        x = -x
-    dot = to_dot(x, max_nodes=20_000, legend=False)
-    assert len(nodes(dot)) == 10_001
+def test_a_100k_node_chain_draws_without_recursion():
+    x = Value(1.0, name="x")
+    y = x
+    for _ in range(50_000):  # a value node and an op node per step
+        y = y + x
+    dot = to_dot(y, max_nodes=None, legend=False)
+    assert len(nodes(dot)) == 100_001
+    assert dot.count(" -> ") == 150_000
 
 
 def test_too_many_nodes_says_how_to_collapse():
@@ -357,3 +360,14 @@ def test_render_argument_errors(tmp_path):
         render(v, tmp_path / "noformat")
     with pytest.raises(TypeError, match="need a Value"):
         render(draw(v), tmp_path / "v.svg", mode="both")
+
+
+def test_given_gradients_and_labels_are_shown_instead_of_grad_and_name():
+    a = Value(3.0, name="a")
+    b = a * a
+    (ga,) = tinygrad_edu.grad(b, [a])
+    dot = to_dot(b, mode="backward", grads={b: np.float64(1.0), a: ga},
+                 labels={b: "a squared"})
+    assert a.grad is None and "grad 6.000" in dot and "<b>a squared</b>" in dot
+    with pytest.raises(ValueError, match=r"root\.grad is None"):
+        to_dot(b, mode="backward", grads={a: ga})

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tinygrad_edu import Value
 from tinygrad_edu.viz import steps as steps_module
-from tinygrad_edu.viz.steps import backprop_steps, steps_to_json
+from tinygrad_edu.viz.steps import backprop_steps, forward_steps, steps_to_json
 
 UNARY = {"tanh": Value.tanh, "relu": Value.relu, "exp": Value.exp}
 BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
@@ -205,6 +205,35 @@ def test_errors_name_backprop_steps():
         backprop_steps(Value(1.0, requires_grad=False))
     with pytest.raises(ValueError, match="backprop_steps: a gradient can be implied only"):
         backprop_steps(Value([1.0, 2.0]) * 2.0)
+
+
+@given(scalar_graphs())
+def test_forward_steps_evaluate_every_node_after_its_inputs(graph):
+    _, _, root = graph
+    steps = forward_steps(root)
+    position = {id(s.node): s.index for s in steps}
+    assert [s.index for s in steps] == list(range(len(steps))) and steps[-1].node is root
+    assert len(position) == len(steps)  # each node once
+    for s in steps:
+        ctx = s.node._ctx
+        inputs = [] if ctx is None else [x for x in ctx.inputs if isinstance(x, Value)]
+        assert all(position[id(x)] < s.index for x in inputs)
+        assert [a.label for a in s.args if a.input is not None] == [
+            steps[position[id(x)]].label for x in inputs]
+    # The labels are those of the backward steps.
+    labels = {id(s.node): s.label for s in steps}
+    with np.errstate(all="ignore"):  # the random graph may hold inf and nan
+        backward = backprop_steps(root)
+    assert all(labels[id(b.node)] == b.label for b in backward)
+
+
+def test_forward_steps_show_constants_by_value_and_encode_as_json():
+    a = Value(2.0, name="a")
+    steps = forward_steps(a * 3.0)
+    assert str(steps[1]) == "Mul#1 = Mul(a, 3) = Mul(2, 3) = 6"
+    (encoded,) = [s for s in json.loads(steps_to_json(steps)) if s["op"]]
+    assert encoded["pass"] == "forward"
+    assert encoded["args"] == [{"label": "a", "data": 2.0}, {"label": "3", "data": 3.0}]
 
 
 def test_the_module_docstring_example_runs():

@@ -1,18 +1,22 @@
 """The main demo (``make demo`` or ``python -m tinygrad_edu.demo``).
 
-1. Backprop through one neuron, o = tanh(x1*w1 + x2*w2 + b), each node's gradient shown.
+1. Backprop through one neuron, o = tanh(x1*w1 + x2*w2 + b), each node's gradient shown;
+   its forward and backward views and a page that steps through backprop are written to
+   ``out/``.
 2. A tiny network written with raw Values learns XOR, its loss printed as it falls.
 3. An MLP with batch norm and dropout learns the CS231n spiral with Adam and a cosine
    schedule; the loss curves and the decision boundary are written to ``out/``.
+4. The graph of a small MLP, forward and backward, drawn with a box per layer.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
-from . import Value, manual_seed, nn
+from . import Value, manual_seed, nn, viz
 from .data import DataLoader, spiral, train_test_split
 from .optim import Adam
 from .optim.lr_scheduler import CosineAnnealingLR
@@ -20,8 +24,8 @@ from .plots import plot_decision_boundary, plot_history
 from .train import fit
 
 
-def neuron_gradients() -> None:
-    """Print data and gradient of every node of a single tanh neuron."""
+def neuron_gradients() -> Value:
+    """Print data and gradient of every node of a single tanh neuron; return its output."""
     x1, x2 = Value(2.0, name="x1"), Value(0.0, name="x2")
     w1, w2 = Value(-3.0, name="w1"), Value(1.0, name="w2")
     b = Value(6.8813735870195432, name="b")
@@ -37,6 +41,53 @@ def neuron_gradients() -> None:
         print(f"   {label:<8}{v.item():>10.4f}{v.grad.item():>10.4f}")
     print("\n   do/dn = 1 - tanh(n)^2 = 0.5, and each input's gradient is the other factor "
           "of its product times 0.5.\n")
+    n.name, o.name = "n", "o"
+    return o
+
+
+def write_views(root: Value, stem: str, out_dir: str, **options: Any) -> list[str]:
+    """Render the forward and backward views of ``root``'s graph into ``out_dir``; return
+    the paths. Without Graphviz's ``dot``, say how to install it and write nothing."""
+    os.makedirs(out_dir, exist_ok=True)
+    try:
+        paths = [str(viz.render(root, os.path.join(out_dir, f"{stem}_{mode}.svg"), mode=mode,
+                                **options)) for mode in ("forward", "backward")]
+    except viz.GraphvizNotFoundError as e:
+        print(f"   no pictures: {e}")
+        return []
+    for path in paths:
+        print(f"   wrote {path}")
+    return paths
+
+
+def neuron_views(o: Value, out_dir: str = "out") -> list[str]:
+    """The neuron's views and its step-through page (forward pass, then backprop)."""
+    paths = write_views(o, "neuron", out_dir)
+    if paths:
+        steps = viz.save_html(o, os.path.join(out_dir, "neuron_steps.html"), mode="both")
+        print(f"   wrote {steps}  (open it in a browser: Next, Previous, Play)\n")
+        paths.append(str(steps))
+    return paths
+
+
+def small_mlp_loss(seed: int = 0) -> Value:
+    """The mean squared error of a 2-4-4-1 tanh MLP on 8 spiral points, backpropagated,
+    its module calls recorded so the drawing has a box per layer."""
+    model = nn.MLP(2, [4, 4, 1], activation="tanh", seed=seed)
+    X, labels = spiral(n_per_class=4, n_classes=2, seed=seed)
+    X = Value(X, requires_grad=False, name="X")
+    y = Value(labels.reshape(-1, 1) * 2.0 - 1.0, requires_grad=False, name="y")
+    with viz.trace(model):
+        loss = ((model(X) - y) ** 2).mean()
+    loss.name = "loss"
+    loss.backward()
+    return loss
+
+
+def mlp_views(out_dir: str = "out") -> list[str]:
+    """Draw the small MLP's graph, forward and backward."""
+    print("4. The graph of a 2-4-4-1 tanh MLP on a batch of 8 points, a box per layer\n")
+    return write_views(small_mlp_loss(), "mlp", out_dir)
 
 
 def train_xor(steps: int = 80, lr: float = 0.2, seed: int = 0) -> list[float]:
@@ -101,10 +152,12 @@ def train_spiral(out_dir: str = "out", epochs: int = 60, progress: bool = True,
 
 
 def main() -> None:
-    neuron_gradients()
+    neuron_views(neuron_gradients())
     train_xor()
     print()
     train_spiral()
+    print()
+    mlp_views()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ Three views:
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,10 +121,11 @@ class _Walk:
     """The drawn graph: nodes in the order the walk met them (``n0`` is the root) and
     edges in data-flow direction."""
 
-    def __init__(self, root: ValueBase, collapse: tuple[type, ...], max_nodes: int) -> None:
+    def __init__(self, root: ValueBase, collapse: tuple[type, ...],
+                 max_nodes: int | None) -> None:
         self.nodes: list[_Node] = []
         self.edges: list[_Edge] = []
-        self.keys: dict[int, str] = {}  # id() of a drawn Value -> its key
+        self.keys: dict[int, str] = {}  # id() of a drawn Value or op -> its key
         self.by_key: dict[str, _Node] = {}
         self.traced = False
         self._max = max_nodes
@@ -156,12 +157,12 @@ class _Walk:
                 self.edges.append(_Edge(key, consumer.key, position))
 
     def _add(self, kind: str, obj: Any) -> _Node:
-        if len(self.nodes) >= self._max:
+        if self._max is not None and len(self.nodes) >= self._max:
             raise _too_many(self._max)
         node = _Node(f"n{len(self.nodes)}", kind, obj)
         self.nodes.append(node)
         self.by_key[node.key] = node
-        if kind == "value":
+        if kind in ("value", "op"):
             self.keys[id(obj)] = node.key
         return node
 
@@ -182,9 +183,9 @@ class _Walk:
 # ----------------------------------------------------------------------------------------
 
 
-def _local_gradients(walk: _Walk) -> None:
+def _local_gradients(walk: _Walk, grads: dict[int, Any]) -> None:
     """Set ``edge.grad`` on every edge into a Value that requires grad: the op's own
-    ``backward`` run on its output's ``.grad`` (a collapsed call: ``grad()`` through the
+    ``backward`` run on its output's gradient (a collapsed call: ``grad()`` through the
     call), summed down to the input's shape as the engine does."""
     into = walk.inputs_of()
     outputs = walk.output_of()
@@ -195,13 +196,13 @@ def _local_gradients(walk: _Walk) -> None:
             out = node.obj
         else:
             continue
-        if out.grad is None:
+        if grads.get(id(out)) is None:
             continue
         edges = [e for e in into.get(node.key, ())
                  if walk.by_key[e.tail].kind != "const" and walk.by_key[e.tail].obj.requires_grad]
         if not edges:
             continue
-        upstream = _array(out.grad)
+        upstream = _array(grads[id(out)])
         if node.kind == "call":
             found = grad(out, [walk.by_key[e.tail].obj for e in edges], grad_outputs=upstream,
                          allow_unused=True)
@@ -298,13 +299,14 @@ def _rows(lines: list[str]) -> str:
     return "<br/>".join(_html(line) for line in lines)
 
 
-def _value_label(node: _Node, role: str, grad_lines: list[str], grad_fill: str | None) -> str:
+def _value_label(node: _Node, role: str, name: str | None, grad_lines: list[str],
+                 grad_fill: str | None) -> str:
     value = node.obj
     if node.kind == "call":
         count = sum(p.size for p in node.call.module.parameters())
         header = f"{node.call.label} ({count} parameters)" if count else node.call.label
     else:
-        header = value.name or ("" if role == "intermediate" else role)
+        header = name or ("" if role == "intermediate" else role)
     rows = []
     if header:
         rows.append(f'<tr><td bgcolor="{ROLE_COLOURS[role]}"><b>{_html(header)}</b></td></tr>')
@@ -321,26 +323,27 @@ def _value_label(node: _Node, role: str, grad_lines: list[str], grad_fill: str |
             f'{"".join(rows)}</table>>')
 
 
-def _grad_lines(value: ValueBase, parts: list[tuple[np.ndarray, str]]) -> list[str]:
+def _grad_lines(value: ValueBase, grad: Any, parts: list[tuple[np.ndarray, str]]) -> list[str]:
     """``grad 4.000 = 1.000 via b + 3.000 via c``: the gradient and how it adds up."""
-    if value.grad is None:
+    if grad is None:
         return ["grad none" if value.requires_grad else "no grad (requires_grad=False)"]
-    lines = summary(value.grad)
+    lines = summary(grad)
     lines[0] = "grad " + lines[0]
     if len(parts) > 1:
-        if _array(value.grad).ndim == 0:
+        if _array(grad).ndim == 0:
             lines[0] += " = " + " + ".join(f"{_fmt(g)} via {who}" for g, who in parts)
         else:
             lines.append("= sum via " + " + ".join(who for _, who in parts))
     return lines
 
 
-def _activation_note(ctx: Function, out: ValueBase) -> str | None:
-    """A dead ReLU or a saturated tanh/sigmoid, from the op's data and gradient."""
+def _activation_note(ctx: Function, out: ValueBase, grad: Any) -> str | None:
+    """A dead ReLU or a saturated tanh/sigmoid, from the op's data and its output's
+    gradient ``grad``."""
     if isinstance(ctx, ReLU):
         x = ctx.inputs[0]
         no_input = np.all(_array(x) <= 0)
-        no_grad_out = out.grad is not None and not np.any(_array(out.grad))
+        no_grad_out = grad is not None and not np.any(_array(grad))
         if no_input or no_grad_out:
             return "dead ReLU: input <= 0 everywhere" if no_input else "dead ReLU: grad 0"
         return None
@@ -379,12 +382,14 @@ def draw(
     root: ValueBase,
     mode: str = "forward",
     collapse: type | Iterable[type] = (),
-    max_nodes: int = 500,
+    max_nodes: int | None = 500,
     *,
     rankdir: str = "LR",
     legend: bool = True,
     vanishing: float = 1e-6,
     exploding: float = 1e3,
+    grads: Mapping[ValueBase, Any] | None = None,
+    labels: Mapping[ValueBase, str] | None = None,
 ) -> graphviz.Digraph:
     """The graph that produced ``root`` as a ``graphviz.Digraph``.
 
@@ -393,9 +398,17 @@ def draw(
     must have been called; draw never calls it, since it accumulates into ``.grad``).
     ``collapse`` names module classes (e.g. ``(nn.Linear,)``) whose calls, recorded with
     ``viz.trace(model)``, are drawn as one node. More than ``max_nodes`` nodes is a
-    ValueError that says how to collapse. A gradient is marked vanishing when its mean
-    |grad| is below ``vanishing`` times the largest in the graph, exploding when above
-    ``exploding`` or not finite.
+    ValueError that says how to collapse (``None``: no limit). A gradient is marked
+    vanishing when its mean |grad| is below ``vanishing`` times the largest in the graph,
+    exploding when above
+    ``exploding`` or not finite. ``grads`` shows the given gradients (a mapping from
+    Value to gradient, such as ``dict(zip(params, tinygrad_edu.grad(loss, params)))``)
+    instead of each Value's ``.grad``; a Value missing from it shows none. ``labels``
+    gives headers to show instead of the Values' names.
+
+    Every node's DOT name (``n0`` for the root, then in walk order) is also its ``id``,
+    so in rendered SVG the node is the ``<g id="n0">`` element; ``node_keys`` maps the
+    Values to these names.
     """
     if mode not in MODES:
         raise ValueError(f"draw: mode must be one of {MODES}; got {mode!r}")
@@ -407,16 +420,21 @@ def draw(
             raise TypeError(f"draw: collapse takes Module classes such as nn.Linear; got "
                             f"{kind!r}")
     with_grads = mode != "forward"
-    if with_grads and root.grad is None:
+    names = {} if labels is None else {id(v): text for v, text in labels.items()}
+    walk = _Walk(root, collapse, max_nodes)
+    if grads is None:
+        grad_of = {id(n.obj): n.obj.grad for n in walk.nodes if n.kind in ("value", "call")}
+    else:
+        grad_of = {id(v): g for v, g in grads.items()}
+    if with_grads and grad_of.get(id(root)) is None:
         raise ValueError(f"draw(mode={mode!r}) shows the gradients of a backward pass, but "
                          f"root.grad is None: call root.backward() first (draw does not, "
                          f"since backward accumulates into .grad)")
-    walk = _Walk(root, collapse, max_nodes)
     if collapse and not walk.traced:
         raise ValueError("draw: collapse needs module calls recorded during the forward "
                          "pass: `with viz.trace(model): loss = lossfn(model(x), y)`")
     if with_grads:
-        _local_gradients(walk)
+        _local_gradients(walk, grad_of)
     into = walk.inputs_of()
     outputs = walk.output_of()
 
@@ -431,12 +449,14 @@ def draw(
             parts.setdefault(e.tail, []).append((e.grad, who))
 
     values = [n for n in walk.nodes if n.kind in ("value", "call")]
-    sizes = {n.key: _magnitude(n.obj.grad) for n in values if n.obj.grad is not None}
+    sizes = {n.key: _magnitude(grad_of[id(n.obj)]) for n in values
+             if grad_of.get(id(n.obj)) is not None}
     finite = [m for m in sizes.values() if np.isfinite(m)]
     largest = max(finite, default=0.0)
     for node in walk.nodes:
         if node.kind == "op":
-            note = _activation_note(node.obj, walk.by_key[outputs[node.key]].obj)
+            out = walk.by_key[outputs[node.key]].obj
+            note = _activation_note(node.obj, out, grad_of.get(id(out)))
             if note:
                 node.notes.append(note)
                 node.mark = note.split(":")[0]
@@ -463,22 +483,25 @@ def draw(
         target = boxes[home[node.key]] if node.key in home else graph
         if node.kind == "const":
             target.node(node.key, f"<{_html(summary(node.obj)[0])}>", shape="plaintext",
-                        fontsize="9")
+                        fontsize="9", id=node.key)
         elif node.kind == "op":
             notes = "".join(f'<br/><font point-size="8">{_html(n)}</font>' for n in node.notes)
             extra = {"color": MARK_COLOURS[node.mark], "penwidth": "2"} if node.mark else {}
             target.node(node.key, f"<{_html(type(node.obj).__name__)}{notes}>", shape="box",
                         style="rounded,filled", fillcolor="#eeeeee", height="0.3",
-                        margin="0.05", **extra)
+                        margin="0.05", id=node.key, **extra)
         else:
             role = _role(node, root)
             value = node.obj
-            shown = with_grads or value.grad is not None
-            lines = _grad_lines(value, parts.get(node.key, [])) if shown else []
+            grad_now = grad_of.get(id(value))
+            shown = with_grads or grad_now is not None
+            lines = _grad_lines(value, grad_now, parts.get(node.key, [])) if shown else []
             fill = None
             if with_grads and node.key in sizes and largest > 0 and np.isfinite(sizes[node.key]):
                 fill = _grad_colour(sizes[node.key] / largest)
-            target.node(node.key, _value_label(node, role, lines, fill), shape="plaintext")
+            name = names.get(id(value), value.name)
+            target.node(node.key, _value_label(node, role, name, lines, fill), shape="plaintext",
+                        id=node.key)
     # Nest each cluster in the smallest one that holds all of its members.
     for i, (_, members) in enumerate(found):
         parent = next((j for j in range(i + 1, len(found)) if members <= found[j][1]), None)
@@ -500,6 +523,12 @@ def draw(
     if legend:
         graph.node("legend", _legend(with_grads), shape="plaintext")
     return graph
+
+
+def node_keys(root: ValueBase, max_nodes: int | None = 500) -> dict[int, str]:
+    """``id(obj) -> name`` of the node of each Value, and of each op (a ``Function``), in
+    ``draw(root)`` without ``collapse`` (the name is also the node's ``id`` in SVG)."""
+    return _Walk(root, (), max_nodes).keys
 
 
 def to_dot(root: ValueBase, **options: Any) -> str:

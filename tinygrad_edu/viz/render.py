@@ -44,9 +44,14 @@ def render(graph: graphviz.Digraph | ValueBase, path: str | os.PathLike,
     if not format:
         raise ValueError(f"render: cannot tell the format of {str(path)!r}; give the file a "
                          f"suffix such as .svg or pass format=")
+    path.write_bytes(pipe(graph, format))
+    return path
+
+
+def pipe(graph: graphviz.Digraph, format: str) -> bytes:
+    """``graph`` laid out and rendered by ``dot`` in ``format``, as bytes. Raises
+    ``GraphvizNotFoundError`` when ``dot`` is not installed."""
     try:
-        image = graph.pipe(format=format)
+        return graph.pipe(format=format)
     except graphviz.ExecutableNotFound as e:
         raise GraphvizNotFoundError(INSTALL_HINT) from e
-    path.write_bytes(image)
-    return path

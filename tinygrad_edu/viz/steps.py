@@ -48,6 +48,17 @@ a = leaf = 2  upstream -2
 
 ``backprop_steps`` leaves ``.grad`` alone; hooks registered on the nodes do run, as in
 ``backward()``.
+
+``forward_steps(root)`` is the forward pass the same way: one ``ForwardStep`` per Value,
+each after its inputs, with the op and the numbers that went in and came out. Labels are
+the same in both lists.
+
+>>> for step in forward_steps(d):
+...     print(step)
+a = leaf = 2
+b = leaf = -3
+c = Mul(a, b) = Mul(2, -3) = -6
+d = Add(c, a) = Add(-6, 2) = -4
 """
 
 from __future__ import annotations
@@ -74,6 +85,37 @@ class Edge:
     contribution: float | np.ndarray | None
     local: float | None
     total: float | np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a forward step's op: a Value (with its label) or a constant
+    (``input`` None, labelled with its number)."""
+
+    input: ValueBase | None
+    label: str
+    data: float | np.ndarray
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One node of the forward pass: the op that made it, its arguments and its data."""
+
+    index: int  # forward order, from 0
+    node: ValueBase
+    label: str
+    op: str | None  # the op's class name, None for a leaf
+    data: float | np.ndarray
+    args: tuple[Arg, ...]
+
+    def __str__(self) -> str:
+        """``c = Mul(a, b) = Mul(2, -3) = -6``; a leaf is ``a = leaf = 2``."""
+        if self.op is None:
+            return f"{self.label} = leaf = {_text(self.data)}"
+        names = ", ".join(a.label for a in self.args)
+        numbers = ", ".join(_text(a.data) for a in self.args)
+        return (f"{self.label} = {self.op}({names}) = {self.op}({numbers}) = "
+                f"{_text(self.data)}")
 
 
 @dataclass(frozen=True)
@@ -118,17 +160,57 @@ def backprop_steps(root: ValueBase, grad: Any = None) -> list[Step]:
     # NOTE: an empty capture list makes run_backward return gradients instead of
     # accumulating .grad, so recording a pass has no effect on the graph.
     run_backward([root], [seed], capture=[], trace=trace)
-    labels = _labels([node for node, _, _ in seen])
+    labels = _labels(forward_order(root))
     return [_step(i, node, upstream, edges, labels)
             for i, (node, upstream, edges) in enumerate(seen)]
 
 
+def forward_steps(root: ValueBase) -> list[ForwardStep]:
+    """The forward pass that computed ``root`` as a list of ``ForwardStep``s, one per
+    Value (leaves included, ``requires_grad`` or not), each after its inputs."""
+    if not isinstance(root, ValueBase):
+        raise TypeError(f"forward_steps: root must be a Value; got {type(root).__name__}")
+    order = forward_order(root)
+    labels = _labels(order)
+    steps = []
+    for i, node in enumerate(order):
+        ctx = node._ctx
+        args = () if ctx is None else tuple(
+            Arg(x, labels[id(x)], _plain(x.data)) if isinstance(x, ValueBase)
+            else Arg(None, _text(_plain(x)), _plain(x)) for x in ctx.inputs)
+        steps.append(ForwardStep(i, node, labels[id(node)],
+                                 None if ctx is None else type(ctx).__name__,
+                                 _plain(node.data), args))
+    return steps
+
+
+def forward_order(root: ValueBase) -> list[ValueBase]:
+    """Every Value ``root`` was computed from, and ``root`` last, each after its inputs
+    (a depth-first post-order with an explicit stack, inputs in argument order)."""
+    order: list[ValueBase] = []
+    seen: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:  # pushed twice before it was first expanded
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        inputs = () if node._ctx is None else node._ctx.inputs
+        stack.extend((inp, False) for inp in reversed(inputs)
+                     if isinstance(inp, ValueBase) and id(inp) not in seen)
+    return order
+
+
 def _labels(order: list[ValueBase]) -> dict[int, str]:
     """``id(node) -> label``: the name, else ``Op#k`` / ``leaf#k`` numbered in forward
-    order (the reverse of processing order), from 1 per kind."""
+    order, from 1 per kind."""
     counts: dict[str, int] = {}
     labels = {}
-    for node in reversed(order):
+    for node in order:
         if node.name is not None:
             labels[id(node)] = node.name
             continue
@@ -184,27 +266,48 @@ def _text(x: float | np.ndarray | None) -> str:
 # ----------------------------------------------------------------------------------------
 
 
-def steps_to_json(steps: list[Step], max_listed: int = MAX_LISTED) -> str:
-    """The steps as a JSON string (strict JSON: no NaN literals, so a browser's
-    ``JSON.parse`` reads it).
+def steps_to_json(steps: list[Step | ForwardStep], max_listed: int = MAX_LISTED,
+                  keys: dict[int, str] | None = None) -> str:
+    """The steps, backward or forward or both, as a JSON string (strict JSON: no NaN
+    literals, so a browser's ``JSON.parse`` reads it).
 
-    Each step is ``{"index", "label", "op", "data", "upstream", "inputs"}`` and each input
-    ``{"index", "label", "contribution", "local", "total"}``. A scalar is a number; an
-    array is ``{"shape", "data"}`` with the elements as nested lists when it has at most
-    ``max_listed`` elements, else ``{"shape", "min", "max", "mean"}``. NaN and infinities
-    are the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
+    A backward step is ``{"pass": "backward", "index", "label", "op", "data", "upstream",
+    "inputs"}`` with each input ``{"index", "label", "contribution", "local", "total"}``;
+    a forward step is ``{"pass": "forward", "index", "label", "op", "data", "args"}`` with
+    each argument ``{"label", "data"}``. A scalar is a number; an array is ``{"shape",
+    "data"}`` with the elements as nested lists when it has at most ``max_listed``
+    elements, else ``{"shape", "min", "max", "mean"}``. NaN and infinities are the strings
+    ``"nan"``, ``"inf"`` and ``"-inf"``.
+
+    ``keys`` (``id`` of a Value or op -> its node in a drawing, ``viz.dot.node_keys``)
+    adds ``"key"`` and ``"op_key"`` to each step and ``"key"`` to each input and argument
+    (``null`` where the drawing has no such node).
     """
     def encode(x: float | np.ndarray | None) -> Any:
         return _encode(x, max_listed)
 
-    return json.dumps([
-        {"index": s.index, "label": s.label, "op": s.op, "data": encode(s.data),
-         "upstream": encode(s.upstream),
-         "inputs": [{"index": e.index, "label": e.label,
-                     "contribution": encode(e.contribution), "local": encode(e.local),
-                     "total": encode(e.total)} for e in s.inputs]}
-        for s in steps
-    ], allow_nan=False)
+    def key(obj: Any) -> dict[str, str | None]:
+        return {} if keys is None else {"key": None if obj is None else keys.get(id(obj))}
+
+    out = []
+    for s in steps:
+        step = {"index": s.index, "label": s.label, "op": s.op, "data": encode(s.data),
+                **key(s.node)}
+        if keys is not None:
+            step["op_key"] = keys.get(id(s.node._ctx))
+        if isinstance(s, ForwardStep):
+            step["pass"] = "forward"
+            step["args"] = [{"label": a.label, "data": encode(a.data), **key(a.input)}
+                            for a in s.args]
+        else:
+            step["pass"] = "backward"
+            step["upstream"] = encode(s.upstream)
+            step["inputs"] = [{"index": e.index, "label": e.label,
+                               "contribution": encode(e.contribution),
+                               "local": encode(e.local), "total": encode(e.total),
+                               **key(e.input)} for e in s.inputs]
+        out.append(step)
+    return json.dumps(out, allow_nan=False)
 
 
 def _encode(x: float | np.ndarray | None, max_listed: int) -> Any:
