@@ -210,9 +210,10 @@ def test_cross_entropy_over_extra_axes():
     a = rng.standard_normal((2, 3, 2, 2))
     labels = rng.integers(0, 3, size=(2, 2, 2))
     weight = np.array([0.5, 1.0, 2.0])
-    for reduction in REDUCTIONS:
-        close(cross_entropy(a, labels, weight, reduction=reduction, label_smoothing=0.2),
-              ref_cross_entropy(a, labels, weight, reduction, 0.2))
+    for reduction in REDUCTIONS:  # eps 0 is the fused op, eps 0.2 the composed loss
+        for eps in (0.0, 0.2):
+            close(cross_entropy(a, labels, weight, reduction=reduction, label_smoothing=eps),
+                  ref_cross_entropy(a, labels, weight, reduction, eps))
     # The class weights are differentiable too, divisor sum(w[y]) included.
     check_derivatives(lambda x, w: cross_entropy(x, labels, w), Value(a), Value(weight))
 

@@ -1,8 +1,10 @@
 """Loss functions: how far predictions are from their targets, as a number to minimize.
 
 Every loss is composed from differentiable ops, so first and second derivatives come from
-the engine with no backward written here. Names, arguments, defaults and formulas follow
-``torch.nn.functional``; ``docs/losses.md`` has the maths and when to use which loss.
+the engine with no backward written here; cross-entropy against labels, the loss of
+almost every training step, is one fused op (``ops.activation.SoftmaxCrossEntropy``).
+Names, arguments, defaults and formulas follow ``torch.nn.functional``; ``docs/losses.md``
+has the maths and when to use which loss.
 
 Conventions shared by all the losses:
 
@@ -27,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..autograd import ValueBase
+from ..ops.activation import SoftmaxCrossEntropy
 from ..value import Value, stack, where
 
 ValueLike = Value | ArrayLike | Sequence[Value]
@@ -237,19 +240,26 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
     x, axis = _class_input(name, input)
     w = _class_weight(name, weight, x, axis)
     classes = x.shape[axis]
-    logp = x - x.logsumexp(axis=axis, keepdims=True)
     target_shape = target.shape if isinstance(target, ValueBase) else np.shape(target)
     if target_shape == x.shape:
         q = _as_value(target, x.dtype)
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / classes
+        logp = x - x.logsumexp(axis=axis, keepdims=True)
         return _reduce(name, reduction, -_weighted(logp * q, w, axis).sum(axis=axis))
     labels = _class_labels(name, target, x, axis, probabilities=True)
-    loss, total = _nll(logp, labels, w, axis)
     if label_smoothing:
+        logp = x - x.logsumexp(axis=axis, keepdims=True)
+        loss, total = _nll(logp, labels, w, axis)
         uniform = -_weighted(logp, w, axis).sum(axis=axis)
         loss = loss * (1 - label_smoothing) + uniform * (label_smoothing / classes)
-    return _reduce(name, reduction, loss, total)
+        return _reduce(name, reduction, loss, total)
+    # -logp[y] in one node (the common case, and the speed of every training step)
+    loss = SoftmaxCrossEntropy.apply(x, labels=labels, axis=axis)
+    if w is None:
+        return _reduce(name, reduction, loss)
+    wy = w[labels]
+    return _reduce(name, reduction, loss * wy, wy.sum())
 
 
 def _margin_sums(name: str, input: Any, target: Any, p: int, margin: float, weight: Any,

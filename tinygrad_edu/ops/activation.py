@@ -415,3 +415,44 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         (z,) = ctx.saved_tensors
         return grad - np.exp(z) * grad.sum(axis=ctx.axes, keepdims=True)
+
+
+class SoftmaxCrossEntropy(Function):
+    """z = -log_softmax(x)[y] = logsumexp(x) - x_y along ``axis``, one loss per sample;
+    backward: g ↦ g (softmax(x) - onehot(y)).
+
+    Cross-entropy against class labels in one node instead of five (max, log-sum-exp,
+    subtract, pick, negate). ``labels`` has x's shape without ``axis`` (a non-negative
+    int). Computed from x - max(x), so logits of any size never overflow.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, labels, axis):
+        ctx.axis, ctx.index = axis, _label_index(labels, axis)
+        ctx.expanded = labels.shape[:axis] + (1,) + labels.shape[axis:]
+        shifted = x - x.max(axis=axis, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(x)
+        ctx.softmax = e / total
+        return np.log(total).reshape(labels.shape) - shifted[ctx.index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if isinstance(x, np.ndarray):
+            g = ctx.softmax.copy()
+            g[ctx.index] -= 1
+        else:  # create_graph: the softmax is recomputed from x, so it has a gradient too
+            onehot = np.zeros(x.shape, dtype=x.dtype)
+            onehot[ctx.index] = 1
+            g = (x - x.logsumexp(axis=ctx.axis, keepdims=True)).exp() - onehot
+        return g * grad.reshape(ctx.expanded)
+
+
+def _label_index(labels, axis):
+    """The index that picks each sample's labelled class: ``x[index]`` has labels' shape."""
+    if labels.ndim == 1 and axis == 1:  # (N, C) scores, the common case
+        return (np.arange(len(labels)), labels)
+    grid = np.indices(labels.shape, sparse=True)
+    return (*grid[:axis], labels, *grid[axis:])
