@@ -147,12 +147,14 @@ def test_missing_graphviz_says_how_to_install_it(capsys, tmp_path, monkeypatch):
 @pytest.mark.parametrize(("options", "code", "message"), [
     (["--out", "graph"], 2, "the suffix gives the format"),
     (["--out", "graph.nosuchformat"], 2, "the suffix gives the format"),
-    (["--out", "no/such/dir/graph.svg"], 1, "cannot write no/such/dir/graph.svg"),
-    (["--html", "no/such/dir/steps.html"], 1, "cannot write no/such/dir/steps.html"),
+    # a_file is a file, so no folder of that name can be made for the output
+    (["--out", "a_file/graph.svg"], 1, "cannot write a_file"),
+    (["--html", "a_file/steps.html"], 1, "cannot write a_file"),
     (["--backward"], 2, "--backward chooses the drawing's view; give --out or --dot"),
 ])
 def test_output_errors(capsys, tmp_path, monkeypatch, options, code, message):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("")
     got, _, err = run(capsys, "graph", *NEURON, *options)
     assert got == code
     assert message in err and "Traceback" not in err

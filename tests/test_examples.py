@@ -22,7 +22,7 @@ def run(script: Path, cwd: Path) -> subprocess.CompletedProcess:
 def test_examples_are_found():
     assert [p.name for p in EXAMPLES] == [
         "01_scalar_backprop.py", "02_custom_op.py", "03_mlp_from_neurons.py",
-        "04_train_spiral.py", "05_digits.py", "06_optimizers.py"]
+        "04_train_spiral.py", "05_digits.py", "06_optimizers.py", "07_see_backprop.py"]
 
 
 def test_training_examples_write_their_plots(tmp_path):
@@ -44,3 +44,17 @@ def test_custom_op_example_shows_the_check_and_the_caught_bug(tmp_path):
     out = run(script, tmp_path).stdout
     assert "first and second derivatives passed" in out
     assert "analytic 0.4 vs numeric 0.8" in out
+
+
+def test_see_backprop_example_writes_the_views_and_marks_the_failure_modes(tmp_path):
+    script = next(p for p in EXAMPLES if p.name == "07_see_backprop.py")
+    result = run(script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Mul#2 = Mul(x2, w2) = 0  upstream 0.5" in result.stdout
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "07_dead_relu.svg", "07_neuron_steps.html", "07_tanh_good.svg",
+        "07_tanh_saturated.svg"]
+    assert "saturated: " in (out / "07_tanh_saturated.svg").read_text()
+    assert "saturated: " not in (out / "07_tanh_good.svg").read_text()
+    assert "dead ReLU: input &lt;= 0 everywhere" in (out / "07_dead_relu.svg").read_text()

@@ -48,7 +48,6 @@ def neuron_gradients() -> Value:
 def write_views(root: Value, stem: str, out_dir: str, **options: Any) -> list[str]:
     """Render the forward and backward views of ``root``'s graph into ``out_dir``; return
     the paths. Without Graphviz's ``dot``, say how to install it and write nothing."""
-    os.makedirs(out_dir, exist_ok=True)
     try:
         paths = [str(viz.render(root, os.path.join(out_dir, f"{stem}_{mode}.svg"), mode=mode,
                                 **options)) for mode in ("forward", "backward")]

@@ -120,8 +120,7 @@ _SCRIPT = """
       r.grad.forEach((t) => t.classList.toggle("hidden", hideGrad));
     }
     Object.values(edges).flat().forEach((g) => g.classList.remove("active"));
-    const into = s.pass === "forward" ? s.args : s.inputs;
-    const lit = into.map((e) => e.key + "->" + s.op_key).concat([s.op_key + "->" + s.key]);
+    const lit = s.args.map((a) => a.key + "->" + s.op_key).concat([s.op_key + "->" + s.key]);
     lit.forEach((title) => (edges[title] || []).forEach((g) => g.classList.add("active")));
   }
   function show(i) {
@@ -129,8 +128,7 @@ _SCRIPT = """
     slider.value = i;
     const s = steps[i];
     const forward = s.pass === "forward";
-    const into = forward ? s.args : s.inputs;
-    const args = into.map((e) => e.label).join(", ");
+    const args = s.args.map((a) => a.label).join(", ");
     const made = s.op === null ? "leaf" : s.op + "(" + args + ")";
     $(".count").textContent = "step " + (i + 1) + " of " + steps.length;
     $(".pass").textContent = forward ? "forward pass" : "backward pass";
@@ -240,8 +238,10 @@ class StepViewer:
                                 script=_SCRIPT.replace("__ID__", element))
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the viewer as a self-contained HTML page; returns the path."""
+        """Write the viewer as a self-contained HTML page (its folder is created if
+        needed); returns the path."""
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
                         "<title>Stepping through backprop</title></head><body>\n"
                         f"{self._repr_html_()}\n</body></html>\n", encoding="utf-8")

@@ -32,8 +32,9 @@ class GraphvizNotFoundError(RuntimeError):
 def render(graph: graphviz.Digraph | ValueBase, path: str | os.PathLike,
            format: str | None = None, **draw_options: Any) -> Path:
     """Write ``graph`` (a ``draw()`` result, or a Value to draw with ``draw_options``) to
-    ``path`` and return the path. ``format`` defaults to the file's suffix (svg, png,
-    pdf, ...). Raises ``GraphvizNotFoundError`` when ``dot`` is not installed."""
+    ``path`` (its folder is created if needed) and return the path. ``format`` defaults
+    to the file's suffix (svg, png, pdf, ...). Raises ``GraphvizNotFoundError`` when
+    ``dot`` is not installed."""
     path = Path(path)
     if isinstance(graph, ValueBase):
         graph = draw(graph, **draw_options)
@@ -44,7 +45,9 @@ def render(graph: graphviz.Digraph | ValueBase, path: str | os.PathLike,
     if not format:
         raise ValueError(f"render: cannot tell the format of {str(path)!r}; give the file a "
                          f"suffix such as .svg or pass format=")
-    path.write_bytes(pipe(graph, format))
+    image = pipe(graph, format)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(image)
     return path
 
 

@@ -11,6 +11,8 @@ A step holds:
 - the node: the Value itself, a label (its ``name``, else ``Op#k`` for an op's output or
   ``leaf#k`` for a leaf, ``k`` counting from 1 in forward order), the op's class name
   (``None`` for a leaf) and the node's data;
+- ``args``: every argument of the op as an ``Arg`` (label and data), constants and
+  Values without a gradient included;
 - ``upstream``: the node's complete gradient dL/d(node) when it is processed (after its
   hooks, if it has any; ``None`` if no gradient reached it);
 - ``inputs``: one ``Edge`` per input of the op that gradients flow to (a Value with
@@ -129,10 +131,11 @@ class Step:
     data: float | np.ndarray
     upstream: float | np.ndarray | None
     inputs: tuple[Edge, ...]
+    args: tuple[Arg, ...]  # every argument of the op, as in ForwardStep
 
     def __str__(self) -> str:
         """The chain rule at this node: ``upstream x local = contribution; total``."""
-        args = ", ".join(e.label for e in self.inputs)
+        args = ", ".join(a.label for a in self.args)
         made = f"{self.op}({args})" if self.op else "leaf"
         lines = [f"{self.label} = {made} = {_text(self.data)}  upstream {_text(self.upstream)}"]
         for e in self.inputs:
@@ -175,13 +178,18 @@ def forward_steps(root: ValueBase) -> list[ForwardStep]:
     steps = []
     for i, node in enumerate(order):
         ctx = node._ctx
-        args = () if ctx is None else tuple(
-            Arg(x, labels[id(x)], _plain(x.data)) if isinstance(x, ValueBase)
-            else Arg(None, _text(_plain(x)), _plain(x)) for x in ctx.inputs)
         steps.append(ForwardStep(i, node, labels[id(node)],
                                  None if ctx is None else type(ctx).__name__,
-                                 _plain(node.data), args))
+                                 _plain(node.data), _args(node, labels)))
     return steps
+
+
+def _args(node: ValueBase, labels: dict[int, str]) -> tuple[Arg, ...]:
+    """The arguments of the op that made ``node`` (none for a leaf)."""
+    ctx = node._ctx
+    return () if ctx is None else tuple(
+        Arg(x, labels[id(x)], _plain(x.data)) if isinstance(x, ValueBase)
+        else Arg(None, _text(_plain(x)), _plain(x)) for x in ctx.inputs)
 
 
 def forward_order(root: ValueBase) -> list[ValueBase]:
@@ -231,7 +239,7 @@ def _step(index: int, node: ValueBase, upstream: Any, edges: list[tuple[Any, Any
             inputs.append(Edge(i, inp, labels[id(inp)], _plain(g), _local(g, upstream),
                                _plain(total)))
     return Step(index, node, labels[id(node)], None if ctx is None else type(ctx).__name__,
-                _plain(node.data), _plain(upstream), tuple(inputs))
+                _plain(node.data), _plain(upstream), tuple(inputs), _args(node, labels))
 
 
 def _plain(x: Any) -> float | np.ndarray | None:
@@ -271,13 +279,13 @@ def steps_to_json(steps: list[Step | ForwardStep], max_listed: int = MAX_LISTED,
     """The steps, backward or forward or both, as a JSON string (strict JSON: no NaN
     literals, so a browser's ``JSON.parse`` reads it).
 
-    A backward step is ``{"pass": "backward", "index", "label", "op", "data", "upstream",
-    "inputs"}`` with each input ``{"index", "label", "contribution", "local", "total"}``;
-    a forward step is ``{"pass": "forward", "index", "label", "op", "data", "args"}`` with
-    each argument ``{"label", "data"}``. A scalar is a number; an array is ``{"shape",
-    "data"}`` with the elements as nested lists when it has at most ``max_listed``
-    elements, else ``{"shape", "min", "max", "mean"}``. NaN and infinities are the strings
-    ``"nan"``, ``"inf"`` and ``"-inf"``.
+    Every step is ``{"pass", "index", "label", "op", "data", "args"}`` with each of the
+    op's arguments ``{"label", "data"}``; a backward step (``"pass": "backward"``) adds
+    ``"upstream"`` and ``"inputs"``, each input ``{"index", "label", "contribution",
+    "local", "total"}`` (the arguments that receive a gradient). A scalar is a number;
+    an array is ``{"shape", "data"}`` with the elements as nested lists when it has at
+    most ``max_listed`` elements, else ``{"shape", "min", "max", "mean"}``. NaN and
+    infinities are the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
 
     ``keys`` (``id`` of a Value or op -> its node in a drawing, ``viz.dot.node_keys``)
     adds ``"key"`` and ``"op_key"`` to each step and ``"key"`` to each input and argument
@@ -292,13 +300,12 @@ def steps_to_json(steps: list[Step | ForwardStep], max_listed: int = MAX_LISTED,
     out = []
     for s in steps:
         step = {"index": s.index, "label": s.label, "op": s.op, "data": encode(s.data),
-                **key(s.node)}
+                "args": [{"label": a.label, "data": encode(a.data), **key(a.input)}
+                         for a in s.args], **key(s.node)}
         if keys is not None:
             step["op_key"] = keys.get(id(s.node._ctx))
         if isinstance(s, ForwardStep):
             step["pass"] = "forward"
-            step["args"] = [{"label": a.label, "data": encode(a.data), **key(a.input)}
-                            for a in s.args]
         else:
             step["pass"] = "backward"
             step["upstream"] = encode(s.upstream)
