@@ -44,3 +44,65 @@ def test_corrupt_and_pickled_files_are_errors_that_run_no_code(tmp_path):
 def test_save_refuses_non_numeric_state(tmp_path):
     with pytest.raises(TypeError, match="save: 'w' holds <U3 data"):
         tg.save({"w": np.array(["abc"])}, tmp_path / "s.npz")
+
+
+def test_a_checkpoint_with_the_optimizer_resumes_training_exactly(tmp_path):
+    def batch(step):
+        rng = np.random.default_rng(step)
+        return (Value(rng.standard_normal((8, 3)), requires_grad=False),
+                rng.integers(0, 2, 8))
+
+    def train(model, optimizer, steps):
+        for step in steps:
+            x, y = batch(step)
+            optimizer.zero_grad()
+            tg.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+    model = MLP(3, [4, 2], seed=0)
+    optimizer = tg.optim.Adam(model.parameters(), lr=0.01, amsgrad=True)
+    train(model, optimizer, range(3))
+    path = tmp_path / "checkpoint.npz"
+    tg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 3,
+             "note": "after 3 steps", "betas": (0.9, 0.999)}, path)
+
+    checkpoint = tg.load(path)
+    assert checkpoint["epoch"] == 3 and checkpoint["note"] == "after 3 steps"
+    assert checkpoint["betas"] == (0.9, 0.999)
+    assert sorted(checkpoint["optimizer"]["state"]) == list(range(4))  # int keys kept
+    resumed = MLP(3, [4, 2], seed=1)
+    resumed.load_state_dict(checkpoint["model"])
+    resumed_optimizer = tg.optim.Adam(resumed.parameters(), lr=0.5)
+    resumed_optimizer.load_state_dict(checkpoint["optimizer"])
+    train(model, optimizer, range(3, 6))
+    train(resumed, resumed_optimizer, range(3, 6))
+    for a, b in zip(model.parameters(), resumed.parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_a_flat_state_dict_stays_plain_npz(tmp_path):
+    path = tmp_path / "flat.npz"
+    tg.save({"w": np.ones(2), "b": Value(3.0), "n": 4}, path)
+    with np.load(path, allow_pickle=False) as plain:
+        assert sorted(plain.files) == ["b", "n", "w"]
+    loaded = tg.load(path)
+    assert loaded["b"] == 3.0 and loaded["n"] == 4 and loaded["w"].tolist() == [1.0, 1.0]
+
+
+def test_what_a_checkpoint_cannot_hold_is_named(tmp_path):
+    with pytest.raises(TypeError, match=r"save: state\['opt'\]\[0\] is a set"):
+        tg.save({"opt": [{1, 2}]}, tmp_path / "c.npz")
+    with pytest.raises(TypeError, match=r"save: state\['m'\] has a key of type tuple"):
+        tg.save({"m": {(1, 2): np.ones(1)}}, tmp_path / "c.npz")
+    with pytest.raises(TypeError, match=r"save: state\['x'\]\[0\] holds <U3 data"):
+        tg.save({"x": [np.array(["abc"])]}, tmp_path / "c.npz")
+
+
+def test_a_tampered_structure_is_an_error(tmp_path):
+    path = tmp_path / "tampered.npz"
+    np.savez(path, **{tg.serialization.STRUCTURE: np.array('["array", "missing"]')})
+    with pytest.raises(ValueError, match=r"is not a state dict saved by tinygrad_edu\.save"):
+        tg.load(path)
+    np.savez(path, **{tg.serialization.STRUCTURE: np.array('["eval", "1"]')})
+    with pytest.raises(ValueError, match="unknown entry 'eval'"):
+        tg.load(path)
