@@ -40,6 +40,7 @@ import numpy as np
 from . import __version__, maximum, minimum, viz
 from .autograd import ValueBase
 from .value import Value
+from .viz.dot import fmt
 
 PROG = "tinygrad-edu"
 
@@ -292,11 +293,6 @@ def parse_expression(text: str, names: dict[str, Any]) -> tuple[ast.Expression, 
 # Evaluating it
 # ---------------------------------------------------------------------------------------
 
-def _fmt(x: float) -> str:
-    """4 significant digits, as the drawings show numbers (``-1.501``, ``2.000``)."""
-    return f"{float(x):#.4g}"
-
-
 def _apply(node: ast.AST, args: list[Any], source: _Source, leaves: dict[str, Value]) -> Any:
     """The value of one accepted node from its operands' values (float or Value)."""
     if isinstance(node, ast.Constant):
@@ -318,7 +314,7 @@ def _apply(node: ast.AST, args: list[Any], source: _Source, leaves: dict[str, Va
     result = fn(*inputs)
     number = result.item() if isinstance(result, ValueBase) else float(result)
     if not math.isfinite(number):
-        shown = ", ".join(_fmt(a.item() if isinstance(a, ValueBase) else a) for a in args)
+        shown = ", ".join(fmt(a.item() if isinstance(a, ValueBase) else a) for a in args)
         plural = "input is" if len(args) == 1 else "inputs are"
         raise source.error(f"{source.segment(node)} = {number} (its {plural} {shown})", node,
                            "Every value in the graph must be a finite number.")
@@ -391,8 +387,8 @@ def _graph(args: argparse.Namespace) -> int:
     text = args.expression.strip()  # leading spaces would be an IndentationError
     values = parse_assignments(args.set or [])
     if args.out is not None:
-        fmt = Path(args.out).suffix.lstrip(".").lower()
-        if fmt not in graphviz.FORMATS:
+        kind = Path(args.out).suffix.lstrip(".").lower()
+        if kind not in graphviz.FORMATS:
             raise CommandError(f"{PROG} graph: --out {args.out}: the suffix gives the format; "
                                f"use .svg, .png or .pdf (got {Path(args.out).suffix!r})")
     tree, source = parse_expression(text, values)
@@ -416,9 +412,9 @@ def _graph(args: argparse.Namespace) -> int:
 
     # With --dot, stdout carries only the DOT text (for piping into `dot`).
     report = sys.stderr if args.dot else sys.stdout
-    print(f"{' '.join(text.split())} = {_fmt(root.item())}", file=report)
+    print(f"{' '.join(text.split())} = {fmt(root.item())}", file=report)
     for name, leaf in leaves.items():
-        print(f"d/d{name} = {_fmt(leaf.grad.item())}", file=report)
+        print(f"d/d{name} = {fmt(leaf.grad.item())}", file=report)
     if not all(math.isfinite(leaf.grad.item()) for leaf in leaves.values()):
         print("note: a gradient is not finite: the expression has no finite slope at these "
               "values (e.g. sqrt at 0)", file=sys.stderr)

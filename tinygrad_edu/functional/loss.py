@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..autograd import ValueBase
-from ..ops.activation import SoftmaxCrossEntropy
+from ..ops.activation import SoftmaxCrossEntropy, label_index
 from ..value import Value, stack, where
 
 ValueLike = Value | ArrayLike | Sequence[Value]
@@ -181,8 +181,7 @@ def _class_problem(name: str, input: Any, target: Any, weight: Any, reduction: s
 
 def _pick(x: Value, labels: np.ndarray, axis: int) -> Value:
     """x[..., labels, ...]: the entry of each sample's labelled class (integer indexing)."""
-    grid = np.indices(labels.shape, sparse=True)
-    return x[(*grid[:axis], labels, *grid[axis:])]
+    return x[label_index(labels, axis)]
 
 
 def _weighted(x: Value, w: Any, axis: int) -> Value:

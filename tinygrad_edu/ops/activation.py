@@ -428,7 +428,7 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, *, labels, axis):
-        ctx.axis, ctx.index = axis, _label_index(labels, axis)
+        ctx.axis, ctx.index = axis, label_index(labels, axis)
         ctx.expanded = labels.shape[:axis] + (1,) + labels.shape[axis:]
         shifted = x - x.max(axis=axis, keepdims=True)
         e = np.exp(shifted)
@@ -450,7 +450,7 @@ class SoftmaxCrossEntropy(Function):
         return g * grad.reshape(ctx.expanded)
 
 
-def _label_index(labels, axis):
+def label_index(labels, axis):
     """The index that picks each sample's labelled class: ``x[index]`` has labels' shape."""
     if labels.ndim == 1 and axis == 1:  # (N, C) scores, the common case
         return (np.arange(len(labels)), labels)

@@ -51,7 +51,7 @@ def _html(text: str) -> str:
     return html.escape(" ".join(str(text).split()), quote=True).replace("\\", "\\\\")
 
 
-def _fmt(x: float) -> str:
+def fmt(x: float) -> str:
     """A number with 4 significant digits (``2.000``, ``-0.01235``, ``1.235e+05``)."""
     return f"{float(x):#.4g}"
 
@@ -65,19 +65,19 @@ def summary(a: Any) -> list[str]:
     mean, std, min and max."""
     a = _array(a)
     if a.ndim == 0:
-        return [_fmt(a)]
+        return [fmt(a)]
     lines = [f"{a.dtype} {tuple(a.shape)}"]
     if a.size:
         f = a.astype(np.float64)
         with np.errstate(all="ignore"):  # inf and nan are shown, not warned about
-            lines += [f"mean {_fmt(f.mean())} std {_fmt(f.std())}",
-                      f"min {_fmt(f.min())} max {_fmt(f.max())}"]
+            lines += [f"mean {fmt(f.mean())} std {fmt(f.std())}",
+                      f"min {fmt(f.min())} max {fmt(f.max())}"]
     return lines
 
 
 def _brief(a: np.ndarray) -> str:
     """A gradient on an edge: the number, or the mean of an array."""
-    return _fmt(a) if a.ndim == 0 else f"mean {_fmt(a.astype(np.float64).mean())}"
+    return fmt(a) if a.ndim == 0 else f"mean {fmt(a.astype(np.float64).mean())}"
 
 
 # ----------------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def _grad_lines(value: ValueBase, grad: Any, parts: list[tuple[np.ndarray, str]]
     lines[0] = "grad " + lines[0]
     if len(parts) > 1:
         if _array(grad).ndim == 0:
-            lines[0] += " = " + " + ".join(f"{_fmt(g)} via {who}" for g, who in parts)
+            lines[0] += " = " + " + ".join(f"{fmt(g)} via {who}" for g, who in parts)
         else:
             lines.append("= sum via " + " + ".join(who for _, who in parts))
     return lines
@@ -464,10 +464,10 @@ def draw(
             size = sizes[node.key]
             if not np.isfinite(size) or size > exploding:
                 node.mark = "exploding gradient"
-                node.notes.append(f"exploding gradient: mean |grad| {_fmt(size)}")
+                node.notes.append(f"exploding gradient: mean |grad| {fmt(size)}")
             elif largest > 0 and size < vanishing * largest:
                 node.mark = "vanishing gradient"
-                node.notes.append(f"vanishing gradient: {_fmt(size / largest)} x largest")
+                node.notes.append(f"vanishing gradient: {fmt(size / largest)} x largest")
 
     graph = graphviz.Digraph(
         "tinygrad_edu",
