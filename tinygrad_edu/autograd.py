@@ -206,7 +206,7 @@ class Function:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each input, whether it is a Value that requires grad."""
-        return tuple(isinstance(a, ValueBase) and a.requires_grad for a in self.inputs)
+        return tuple([isinstance(a, ValueBase) and a.requires_grad for a in self.inputs])
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:

@@ -74,6 +74,13 @@ def _check_reduction(name: str, reduction: str) -> None:
                          f"got {reduction!r}")
 
 
+def _check_not_empty(name: str, size: int) -> None:
+    """A mean over no elements is an error, not the NaN PyTorch returns."""
+    if size == 0:
+        raise ValueError(f"{name}: reduction='mean' of an empty batch is undefined "
+                         f"(PyTorch returns nan); use reduction='sum'")
+
+
 def _reduce(name: str, reduction: str, loss: Value, total: Any = None) -> Value:
     """Reduce per-element losses. ``"mean"`` divides by ``total`` when given (the summed
     class weights of the targets) and by the number of elements otherwise."""
@@ -82,9 +89,7 @@ def _reduce(name: str, reduction: str, loss: Value, total: Any = None) -> Value:
     if reduction == "sum":
         return loss.sum()
     if total is None:
-        if loss.size == 0:
-            raise ValueError(f"{name}: reduction='mean' of an empty batch is undefined "
-                             f"(PyTorch returns nan); use reduction='sum'")
+        _check_not_empty(name, loss.size)
         return loss.mean()
     if float(np.asarray(total)) == 0:
         raise ValueError(f"{name}: reduction='mean' divides by the summed weights of the "
@@ -151,11 +156,11 @@ def _class_labels(name: str, target: Any, x: Value, axis: int,
     elif labels.dtype.kind not in "iu":
         raise TypeError(f"{name}: class labels must be integers; got dtype {labels.dtype}")
     classes = x.shape[axis]
-    outside = (labels < 0) | (labels >= classes)
-    if outside.any():
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        outside = (labels < 0) | (labels >= classes)
         raise ValueError(f"{name}: class labels must be in [0, {classes}) for input of shape "
                          f"{x.shape}; got {_few(labels[outside])}")
-    return labels.astype(np.intp)
+    return labels.astype(np.intp, copy=False)
 
 
 def _class_weight(name: str, weight: Any, x: Value, axis: int) -> Any:
@@ -253,10 +258,11 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
         uniform = -_weighted(logp, w, axis).sum(axis=axis)
         loss = loss * (1 - label_smoothing) + uniform * (label_smoothing / classes)
         return _reduce(name, reduction, loss, total)
-    # -logp[y] in one node (the common case, and the speed of every training step)
+    if w is None:  # one node, reduction included: the common case, every training step
+        if reduction == "mean":
+            _check_not_empty(name, labels.size)
+        return SoftmaxCrossEntropy.apply(x, labels=labels, axis=axis, reduction=reduction)
     loss = SoftmaxCrossEntropy.apply(x, labels=labels, axis=axis)
-    if w is None:
-        return _reduce(name, reduction, loss)
     wy = w[labels]
     return _reduce(name, reduction, loss * wy, wy.sum())
 

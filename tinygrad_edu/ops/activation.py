@@ -418,24 +418,29 @@ class LogSoftmax(Function):
 
 
 class SoftmaxCrossEntropy(Function):
-    """z = -log_softmax(x)[y] = logsumexp(x) - x_y along ``axis``, one loss per sample;
-    backward: g ↦ g (softmax(x) - onehot(y)).
+    """z = -log_softmax(x)[y] = logsumexp(x) - x_y along ``axis``, one loss per sample,
+    then reduced (``"none"``, ``"sum"`` or ``"mean"`` over the samples);
+    backward: g ↦ g (softmax(x) - onehot(y)), with g / N for the mean.
 
-    Cross-entropy against class labels in one node instead of five (max, log-sum-exp,
-    subtract, pick, negate). ``labels`` has x's shape without ``axis`` (a non-negative
-    int). Computed from x - max(x), so logits of any size never overflow.
+    Cross-entropy against class labels in one node instead of six (max, log-sum-exp,
+    subtract, pick, negate, mean). ``labels`` has x's shape without ``axis`` (a
+    non-negative int). Computed from x - max(x), so logits of any size never overflow.
     """
 
     @staticmethod
-    def forward(ctx, x, *, labels, axis):
+    def forward(ctx, x, *, labels, axis, reduction="none"):
         ctx.axis, ctx.index = axis, label_index(labels, axis)
+        ctx.reduction = reduction
         ctx.expanded = labels.shape[:axis] + (1,) + labels.shape[axis:]
         shifted = x - x.max(axis=axis, keepdims=True)
         e = np.exp(shifted)
         total = e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(x)
         ctx.softmax = e / total
-        return np.log(total).reshape(labels.shape) - shifted[ctx.index]
+        losses = np.log(total).reshape(labels.shape) - shifted[ctx.index]
+        if reduction == "none":
+            return losses
+        return losses.sum() / labels.size if reduction == "mean" else losses.sum()
 
     @staticmethod
     def backward(ctx, grad):
@@ -447,7 +452,11 @@ class SoftmaxCrossEntropy(Function):
             onehot = np.zeros(x.shape, dtype=x.dtype)
             onehot[ctx.index] = 1
             g = (x - x.logsumexp(axis=ctx.axis, keepdims=True)).exp() - onehot
-        return g * grad.reshape(ctx.expanded)
+        if ctx.reduction == "none":
+            return g * grad.reshape(ctx.expanded)
+        if ctx.reduction == "mean":
+            grad = grad / (x.size // x.shape[ctx.axis])
+        return g * grad
 
 
 def label_index(labels, axis):

@@ -6,6 +6,8 @@ then spreads the gradient over them.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -43,7 +45,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
         axes = _start(ctx, x, axis, keepdims, "mean")
-        ctx.count = int(np.prod([x.shape[a] for a in axes]))
+        ctx.count = math.prod([x.shape[a] for a in axes])
         if ctx.count == 0:
             raise ValueError(f"mean: no elements to average over axis {axis!r} of {x.shape}")
         return x.mean(axis=axes, keepdims=keepdims)
