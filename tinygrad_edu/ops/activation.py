@@ -430,7 +430,7 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, *, labels, axis, reduction="none"):
         ctx.axis, ctx.index = axis, label_index(labels, axis)
-        ctx.reduction = reduction
+        ctx.reduction, ctx.count = reduction, labels.size
         ctx.expanded = labels.shape[:axis] + (1,) + labels.shape[axis:]
         shifted = x - x.max(axis=axis, keepdims=True)
         e = np.exp(shifted)
@@ -440,7 +440,7 @@ class SoftmaxCrossEntropy(Function):
         losses = np.log(total).reshape(labels.shape) - shifted[ctx.index]
         if reduction == "none":
             return losses
-        return losses.sum() / labels.size if reduction == "mean" else losses.sum()
+        return losses.sum() / ctx.count if reduction == "mean" else losses.sum()
 
     @staticmethod
     def backward(ctx, grad):
@@ -455,7 +455,7 @@ class SoftmaxCrossEntropy(Function):
         if ctx.reduction == "none":
             return g * grad.reshape(ctx.expanded)
         if ctx.reduction == "mean":
-            grad = grad / (x.size // x.shape[ctx.axis])
+            grad = grad / ctx.count
         return g * grad
 
 
