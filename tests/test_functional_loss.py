@@ -456,6 +456,10 @@ def test_unknown_reduction(name):
     ([0, 3], ValueError, r"class labels must be in \[0, 3\) for input of shape \(2, 3\); "
                          r"got \[3\]"),
     ([-1, 5], ValueError, r"class labels must be in \[0, 3\) .*; got \[-1, 5\]"),
+    (np.array([-1, 0], np.int8), ValueError, r"class labels must be in \[0, 3\) .*; got \[-1\]"),
+    (np.array([2**64 - 1, 0], np.uint64), ValueError,
+     r"class labels must be in \[0, 3\) .*; got \[18446744073709551615\]"),
+    ([-1.0, 1e30], ValueError, r"class labels must be in \[0, 3\) .*; got \[-1.0, 1e\+30\]"),
     ([0.5, 1.0], ValueError, r"class labels must be whole numbers; got \[0.5\]"),
     ([np.nan, 1.0], ValueError, r"class labels must be whole numbers; got \[nan\]"),
     ([True, False], TypeError, "class labels must be integers; got dtype bool"),

@@ -135,7 +135,8 @@ def test_sequential_and_flatten():
     ("call", "message"),
     [
         (lambda: Linear(3, 2, seed=0)(Value(np.ones((2, 4)))),
-         r"Linear: input of shape \(2, 4\) does not end in in_features=3"),
+         r"linear: input of shape \(2, 4\) does not fit a weight of shape \(2, 3\) "
+         r"\(the input's last axis must be in_features=3\)"),
         (lambda: Linear(3, 2, seed=0)([1.0, 2.0]), "Linear: got 2 inputs, expected 3"),
         (lambda: Neuron(3, seed=0)([1.0]), "Neuron: got 1 inputs, expected 3"),
         (lambda: MLP(2, [3], activation="swish2"), "unknown activation 'swish2'"),

@@ -421,7 +421,9 @@ def _walk(
                 grad = _run_hooks(node._hooks, grad)
             if wanted is None:
                 if ctx is None or not leaves_only:
-                    node.grad = _accumulate(node.grad, grad, create_graph)
+                    total = node.grad
+                    node.grad = (grad if total is None and type(grad) is _ndarray
+                                 else _accumulate(total, grad, create_graph))
             elif id(node) in wanted:
                 wanted[id(node)] = _accumulate(None, grad, create_graph)
         if ctx is None:

@@ -148,15 +148,20 @@ def _class_labels(name: str, target: Any, x: Value, axis: int,
         also = f" or class probabilities of shape {x.shape}" if probabilities else ""
         raise ValueError(f"{name}: input of shape {x.shape} needs class labels of shape "
                          f"{expected}{also}; got target of shape {labels.shape}")
+    classes = x.shape[axis]
     if labels.dtype.kind == "f":
         whole = np.isfinite(labels) & (labels == np.round(labels))
         if not whole.all():
             raise ValueError(f"{name}: class labels must be whole numbers; got "
                              f"{_few(labels[~whole])}")
-    elif labels.dtype.kind not in "iu":
+        inside = not labels.size or (labels.min() >= 0 and labels.max() < classes)
+    elif labels.dtype.kind in "iu":
+        # NOTE: read as unsigned, a negative label is huge, so one max checks both ends.
+        as_unsigned = labels.astype(np.intp, copy=False).view(np.uintp)
+        inside = not labels.size or as_unsigned.max() < classes
+    else:
         raise TypeError(f"{name}: class labels must be integers; got dtype {labels.dtype}")
-    classes = x.shape[axis]
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    if not inside:
         outside = (labels < 0) | (labels >= classes)
         raise ValueError(f"{name}: class labels must be in [0, {classes}) for input of shape "
                          f"{x.shape}; got {_few(labels[outside])}")

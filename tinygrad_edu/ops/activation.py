@@ -18,6 +18,7 @@ import numpy as np
 from ..autograd import Function
 from .axes import normalize_axes
 from .elementwise import Sigmoid
+from .linalg import ones_vector
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -429,15 +430,18 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, *, labels, axis, reduction="none"):
-        ctx.axis, ctx.index = axis, label_index(labels, axis)
-        ctx.reduction, ctx.count = reduction, labels.size
+        ctx.axis, ctx.reduction, ctx.count = axis, reduction, labels.size
         ctx.expanded = labels.shape[:axis] + (1,) + labels.shape[axis:]
+        ctx.flat = _flat_label_index(labels, x.shape, axis)
         shifted = x - x.max(axis=axis, keepdims=True)
         e = np.exp(shifted)
-        total = e.sum(axis=axis, keepdims=True)
+        if axis == x.ndim - 1:  # classes last: (C,) or (N, C)
+            total = e @ ones_vector(x.shape[axis], e.dtype)
+        else:
+            total = e.sum(axis=axis)
         ctx.save_for_backward(x)
-        ctx.softmax = e / total
-        losses = np.log(total).reshape(labels.shape) - shifted[ctx.index]
+        ctx.e, ctx.total = e, total
+        losses = np.log(total) - shifted.reshape(-1).take(ctx.flat)
         if reduction == "none":
             return losses
         return losses.sum() / ctx.count if reduction == "mean" else losses.sum()
@@ -446,17 +450,25 @@ class SoftmaxCrossEntropy(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         if isinstance(x, np.ndarray):
-            g = ctx.softmax.copy()
-            g[ctx.index] -= 1
+            g = ctx.e / np.reshape(ctx.total, ctx.expanded)  # the softmax
+            g.reshape(-1)[ctx.flat] -= 1
         else:  # create_graph: the softmax is recomputed from x, so it has a gradient too
             onehot = np.zeros(x.shape, dtype=x.dtype)
-            onehot[ctx.index] = 1
+            onehot.reshape(-1)[ctx.flat] = 1
             g = (x - x.logsumexp(axis=ctx.axis, keepdims=True)).exp() - onehot
         if ctx.reduction == "none":
             return g * grad.reshape(ctx.expanded)
         if ctx.reduction == "mean":
             grad = grad / ctx.count
         return g * grad
+
+
+def _flat_label_index(labels, shape, axis):
+    """Where each sample's labelled class sits in the flattened scores of ``shape``."""
+    if labels.ndim == 1 and axis == 1:  # (N, C) scores, the common case
+        classes = shape[1]
+        return np.arange(0, len(labels) * classes, classes) + labels
+    return np.ravel_multi_index(label_index(labels, axis), shape)
 
 
 def label_index(labels, axis):

@@ -3,6 +3,8 @@ connected layer x W^T + b as one op."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd import Function
@@ -11,6 +13,15 @@ from ..autograd import Function
 def _mT(x):
     """Swap the last two axes (a batched transpose); works on arrays and Values."""
     return x.swapaxes(-1, -2)
+
+
+@functools.lru_cache(maxsize=64)
+def ones_vector(n, dtype):
+    """A read-only vector of n ones, kept for reuse: ``ones @ a`` sums a's rows and
+    ``a @ ones`` its last axis, ~2x faster than ``a.sum(axis=...)`` (one BLAS call)."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 class MatMul(Function):
@@ -70,21 +81,29 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        if w.ndim != 2 or not getattr(x, "ndim", 0) or x.shape[-1] != w.shape[1]:
             raise ValueError(
-                f"linear: input of shape {x.shape} does not fit a weight of shape {w.shape} "
+                f"linear: input of shape {np.shape(x)} does not fit a weight of shape {w.shape} "
                 f"(the input's last axis must be in_features={w.shape[-1]})"
             )
         ctx.save_for_backward(x, w)
         z = x @ w.T
-        return z if b is None else z + b
+        if b is None:
+            return z
+        if b.dtype != z.dtype or b.shape != z.shape[-1:]:
+            return z + b
+        z += b  # into the product's own memory: no second output-sized array
+        return z
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
-        need_x, need_w, need_b = (ctx.needs_input_grad + (False,))[:3]
-        rows = grad.reshape((-1, grad.shape[-1]))  # every batch axis as one
-        gx = grad @ w if need_x else None
-        gw = _mT(rows) @ x.reshape((-1, x.shape[-1])) if need_w else None
-        gb = rows.sum(axis=0) if need_b else None
-        return (gx, gw, gb)[: len(ctx.inputs)]
+        needs = ctx.needs_input_grad
+        gx = grad @ w if needs[0] else None
+        if grad.ndim != 2:  # every batch axis as one
+            grad, x = grad.reshape((-1, grad.shape[-1])), x.reshape((-1, x.shape[-1]))
+        gw = grad.T @ x if needs[1] else None
+        if len(needs) == 2:
+            return gx, gw
+        gb = ones_vector(grad.shape[0], grad.dtype) @ grad if needs[2] else None
+        return gx, gw, gb
