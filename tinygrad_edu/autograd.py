@@ -193,20 +193,17 @@ class Function:
     ``inputs``. Calling ``apply`` with no Value argument just returns ``forward``'s result.
     """
 
-    __slots__ = ("inputs", "saved_tensors", "_passed", "_out", "_site", "__dict__")
+    __slots__ = ("inputs", "needs_input_grad", "saved_tensors", "_passed", "_out", "_site",
+                 "__dict__")
 
     inputs: tuple[Any, ...]
+    needs_input_grad: tuple[bool, ...]  # for each input: a Value that requires grad?
     saved_tensors: tuple[Any, ...]
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for ``backward``; saved inputs and outputs become Values under
         ``create_graph=True``."""
         self.saved_tensors = arrays
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        """For each input, whether it is a Value that requires grad."""
-        return tuple([isinstance(a, ValueBase) and a.requires_grad for a in self.inputs])
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:
@@ -223,19 +220,20 @@ class Function:
         ctx.saved_tensors = ()
         ctx.inputs = args
         arrays = []
+        needs = []
         maker = None
-        record = False
         for a in args:
             if isinstance(a, ValueBase):
                 data = a.data
                 # NOTE: NumPy computes on a scalar ~10x faster than on a 0-d array.
                 arrays.append(data if data.ndim else data[()])
-                if a.requires_grad:
-                    record = True
+                needs.append(a.requires_grad)
                 if maker is None:
                     maker = a
             else:
                 arrays.append(a)
+                needs.append(False)
+        ctx.needs_input_grad = tuple(needs)
         try:
             if _modes.anomaly:
                 with np.errstate(all="ignore"):
@@ -256,7 +254,7 @@ class Function:
         raw = out
         if type(out) is not _ndarray:  # a Value always holds an ndarray, 0-d for a scalar
             out = out.__array__() if isinstance(out, np.generic) else np.asarray(out)
-        if record and _modes.grad_enabled:
+        if _modes.grad_enabled and True in needs:
             # NOTE: a tuple of arrays, unlike a list, drops out of the cyclic collector's
             # tracking, which otherwise costs time on every recorded op.
             ctx._passed = tuple(arrays)
@@ -307,27 +305,28 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op", index: int = 
 # ----------------------------------------------------------------------------------------
 
 
-def _count_consumers(roots: Sequence[ValueBase]) -> dict[int, int]:
+def _count_consumers(roots: Sequence[ValueBase]) -> dict[ValueBase, int]:
     """For every node that leads to a root, how many recorded edges consume it.
 
-    An explicit stack, not recursion, so a graph of any depth works. Keys are ``id``s
-    because ``==`` on Values is elementwise.
+    An explicit stack, not recursion, so a graph of any depth works. The nodes themselves
+    are the keys, here and in the engine's other tables: Values hash by identity, and a
+    dict calls the elementwise ``==`` only on keys of equal hash, which distinct Values
+    never have.
     """
-    consumers = {id(r): 0 for r in roots}
+    consumers = {r: 0 for r in roots}
     stack = list(roots)
     while stack:
         ctx = stack.pop()._ctx
         if ctx is None:
             continue
-        for inp in ctx.inputs:
-            if isinstance(inp, ValueBase) and inp.requires_grad:
-                key = id(inp)
-                count = consumers.get(key)
+        for inp, needed in zip(ctx.inputs, ctx.needs_input_grad):
+            if needed:
+                count = consumers.get(inp)
                 if count is None:
-                    consumers[key] = 1
+                    consumers[inp] = 1
                     stack.append(inp)
                 else:
-                    consumers[key] = count + 1
+                    consumers[inp] = count + 1
     return consumers
 
 
@@ -381,29 +380,30 @@ def run_backward(
     total after adding it. A leaf has no edges.
     """
     consumers = _count_consumers(roots)
-    pending: dict[int, Any] = {}
+    pending: dict[ValueBase, Any] = {}
     for root, seed in zip(roots, seeds):
-        key = id(root)
-        pending[key] = seed if key not in pending else pending[key] + seed
-    wanted = None if capture is None else {id(v): None for v in capture}
+        pending[root] = seed if root not in pending else pending[root] + seed
+    wanted = None if capture is None else {v: None for v in capture}
     previous = _modes.grad_enabled
     _modes.grad_enabled = create_graph
-    # Under detect_anomaly, NaN and inf are reported by _check_finite with the op's name,
-    # not by NumPy's warnings from deep inside a backward formula.
-    quiet = np.errstate(all="ignore") if _modes.anomaly else contextlib.nullcontext()
     try:
-        with quiet:
+        if _modes.anomaly:
+            # NaN and inf are reported by _check_finite with the op's name, not by
+            # NumPy's warnings from deep inside a backward formula.
+            with np.errstate(all="ignore"):
+                _walk(roots, consumers, pending, wanted, create_graph, leaves_only, trace)
+        else:
             _walk(roots, consumers, pending, wanted, create_graph, leaves_only, trace)
     finally:
         _modes.grad_enabled = previous
-    return None if wanted is None else [wanted[id(v)] for v in capture]
+    return None if wanted is None else [wanted[v] for v in capture]
 
 
 def _walk(
     roots: Sequence[ValueBase],
-    consumers: dict[int, int],
-    pending: dict[int, Any],
-    wanted: dict[int, Any] | None,
+    consumers: dict[ValueBase, int],
+    pending: dict[ValueBase, Any],
+    wanted: dict[ValueBase, Any] | None,
     create_graph: bool,
     leaves_only: bool,
     trace: Trace | None,
@@ -411,10 +411,10 @@ def _walk(
     """The loop of ``run_backward``: take a node whose consumers are all done, store its
     gradient, call its op's backward, and hand each input its share."""
     checked = create_graph or _modes.anomaly  # the slow path: Values, or finiteness checks
-    ready = [r for r in roots if consumers[id(r)] == 0]
+    ready = [r for r in roots if consumers[r] == 0]
     while ready:
         node = ready.pop()
-        grad = pending.pop(id(node), None)
+        grad = pending.pop(node, None)
         ctx = node._ctx
         if grad is not None:
             if node._hooks:
@@ -424,8 +424,8 @@ def _walk(
                     total = node.grad
                     node.grad = (grad if total is None and type(grad) is _ndarray
                                  else _accumulate(total, grad, create_graph))
-            elif id(node) in wanted:
-                wanted[id(node)] = _accumulate(None, grad, create_graph)
+            elif node in wanted:
+                wanted[node] = _accumulate(None, grad, create_graph)
         if ctx is None:
             if trace is not None:
                 trace(node, grad, [])
@@ -444,10 +444,9 @@ def _walk(
                 raise ValueError(f"{type(ctx).__name__}.backward returned {len(grads)} "
                                  f"gradient(s) for {len(inputs)} input(s)")
         edges = None if trace is None else []
-        for inp, g in zip(inputs, grads):
-            if not isinstance(inp, ValueBase) or not inp.requires_grad:
+        for inp, needed, g in zip(inputs, ctx.needs_input_grad, grads):
+            if not needed:
                 continue
-            key = id(inp)
             if g is not None:
                 data = inp.data
                 try:
@@ -456,12 +455,12 @@ def _walk(
                     fits = False
                 if checked or not fits:
                     g = _fit_gradient(g, inp, ctx, create_graph)
-                before = pending.get(key)
-                pending[key] = g if before is None else before + g
+                before = pending.get(inp)
+                pending[inp] = g if before is None else before + g
             if edges is not None:
-                edges.append((g, pending.get(key)))
-            count = consumers[key] - 1
-            consumers[key] = count
+                edges.append((g, pending.get(inp)))
+            count = consumers[inp] - 1
+            consumers[inp] = count
             if not count:
                 ready.append(inp)
         if edges is not None:
@@ -520,7 +519,7 @@ def seed_gradient(output: ValueBase, grad: Any, create_graph: bool, op: str) -> 
                 f"has shape {shape}, so pass grad= an array of that shape (or reduce it "
                 f"first, e.g. .sum())"
             )
-        seed = np.ones_like(output.data)
+        seed = np.ones(shape, output.data.dtype)
     elif isinstance(grad, ValueBase):
         seed = grad
     else:

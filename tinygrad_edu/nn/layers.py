@@ -67,13 +67,7 @@ class Linear(Module):
             w, b = self.weight, self.bias
             return [sum((w[o, i] * xi for i, xi in enumerate(x)), b[o] if b is not None else 0.0)
                     for o in range(self.out_features)]
-        return self._affine(x, self.weight)  # the op checks the input's shape
-
-    def _affine(self, x: Any, weight: Value) -> Value:
-        """x W^T + b as one graph node."""
-        if self.bias is None:
-            return LinearOp.apply(x, weight)
-        return LinearOp.apply(x, weight, self.bias)
+        return LinearOp.apply(x, self.weight, self.bias)  # the op checks x's shape
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -97,7 +91,8 @@ class DropConnect(Linear):
             return super().forward(x)
         if _is_scalar_list(x):
             raise TypeError("DropConnect: give an array Value, not a list of scalars")
-        return self._affine(x, R.dropout(self.weight, self.p, training=True, seed=self._rng))
+        dropped = R.dropout(self.weight, self.p, training=True, seed=self._rng)
+        return LinearOp.apply(x, dropped, self.bias)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, p={self.p}"
