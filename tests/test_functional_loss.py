@@ -450,8 +450,11 @@ def test_unknown_reduction(name):
         ALL_LOSSES[name](reduction="avg")
 
 
-@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss", "multi_margin_loss",
-                                  "svm_loss"])
+CLASS_LOSSES = {"cross_entropy": cross_entropy, "nll_loss": nll_loss,
+                "multi_margin_loss": multi_margin_loss, "svm_loss": svm_loss}
+
+
+@pytest.mark.parametrize("name", sorted(CLASS_LOSSES))
 @pytest.mark.parametrize("labels, error, message", [
     ([0, 3], ValueError, r"class labels must be in \[0, 3\) for input of shape \(2, 3\); "
                          r"got \[3\]"),
@@ -468,10 +471,18 @@ def test_unknown_reduction(name):
     ([[0, 1]], ValueError, r"input of shape \(2, 3\) needs class labels of shape \(2,\)"),
 ])
 def test_bad_class_labels(name, labels, error, message):
-    loss = {"cross_entropy": cross_entropy, "nll_loss": nll_loss,
-            "multi_margin_loss": multi_margin_loss, "svm_loss": svm_loss}[name]
+    loss = CLASS_LOSSES[name]
     with pytest.raises(error, match=f"^{name}: {message}"):
         loss(X, labels)
+
+
+@pytest.mark.parametrize("name", sorted(CLASS_LOSSES))
+@pytest.mark.parametrize("shape", [(2, 0), (0, 0)])
+def test_class_loss_needs_classes(name, shape):
+    loss = CLASS_LOSSES[name]
+    with pytest.raises(ValueError, match=rf"^{name}: input of shape \({shape[0]}, 0\) has no "
+                                         rf"classes \(axis 1 is empty\)"):
+        loss(Value(np.zeros(shape)), np.zeros(shape[0], dtype=int))
 
 
 def test_cross_entropy_target_fits_neither_labels_nor_probabilities():

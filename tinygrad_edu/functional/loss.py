@@ -136,7 +136,11 @@ def _class_input(name: str, input: Any, max_ndim: int | None = None) -> tuple[Va
         expected = "(C,) or (N, C)" if max_ndim == 2 else "(C,), (N, C) or (N, C, d1, ...)"
         raise ValueError(f"{name}: input must have shape {expected}, classes on axis 1 "
                          f"(or 0 for a single sample); got shape {x.shape}")
-    return x, 0 if x.ndim == 1 else 1
+    axis = 0 if x.ndim == 1 else 1
+    if not x.shape[axis]:
+        raise ValueError(f"{name}: input of shape {x.shape} has no classes (axis {axis} "
+                         f"is empty)")
+    return x, axis
 
 
 def _class_labels(name: str, target: Any, x: Value, axis: int,
