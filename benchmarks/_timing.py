@@ -12,6 +12,7 @@ The scripts run as ``python benchmarks/bench_x.py``; Python puts ``benchmarks/``
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import importlib
 import math
@@ -112,13 +113,41 @@ def optional_import(module: str, comparison: str) -> ModuleType | None:
 # ----------------------------------------------------------------------------------------
 
 
-def print_header(title: str, repeats: str) -> None:
-    """The benchmark's title and what it ran on."""
+def begin(title: str, repeats: str) -> None:
+    """Steady the heap (``steady_heap``), then print the benchmark's title and what it
+    runs on."""
+    heap = steady_heap()
     print(title)
     print("=" * len(title))
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"tinygrad_edu {tinygrad_edu.__version__}, {platform.machine()}, "
-          f"{sys.platform}; {repeats}")
+          f"{sys.platform}; {repeats}; {heap}")
+
+
+# glibc's mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+
+
+def steady_heap() -> str:
+    """Keep glibc's malloc from handing freed memory back to the system between steps.
+
+    By default glibc gives large arrays pages of their own and returns the top of the
+    heap to the system once enough of it is free, with thresholds it tunes from the
+    process's history. A training step then page-faults its arrays back in every time:
+    for the medium network that costs as much as the arithmetic, and because the
+    thresholds depend on what ran before, one engine can slow down or speed up the next.
+    Fixed thresholds (the same as ``MALLOC_TRIM_THRESHOLD_=268435456
+    MALLOC_MMAP_THRESHOLD_=33554432`` in the environment) take that out of the ratios;
+    every engine in the process gets them. Returns a note for the header.
+    """
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+        return "malloc as the platform sets it"
+    libc = ctypes.CDLL("libc.so.6")
+    if not (libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
+            and libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)):
+        raise RuntimeError("mallopt refused the heap thresholds")
+    return "glibc malloc with fixed trim/mmap thresholds (see _timing.steady_heap)"
 
 
 def fmt_time(seconds: float) -> str:

@@ -29,11 +29,11 @@ from typing import Any
 
 from _timing import (
     Target,
+    begin,
     fmt_ratio,
     fmt_time,
     gc_mode,
     optional_import,
-    print_header,
     print_table,
     print_targets,
     timed,
@@ -89,7 +89,7 @@ def per_node(seconds: float, n: int) -> str:
 
 
 def main() -> None:
-    print_header("bench_chain: y = y + x, N times, then backward",
+    begin("bench_chain: y = y + x, N times, then backward",
                  f"best of {REPEAT} repeats, gc on")
     torch = optional_import("torch", "the PyTorch chain")
 

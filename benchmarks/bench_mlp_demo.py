@@ -39,11 +39,11 @@ from typing import Any
 import numpy as np
 from _timing import (
     Target,
+    begin,
     fmt_ratio,
     fmt_time,
     optional_import,
     per_call_each,
-    print_header,
     print_table,
     print_targets,
 )
@@ -257,7 +257,7 @@ def faster(goal: str, times: dict[tuple[str, bool], float], gc_enabled: bool,
 
 
 def main() -> None:
-    print_header("bench_mlp_demo: micrograd's 2-16-16-1 MLP on 100 two-moons points",
+    begin("bench_mlp_demo: micrograd's 2-16-16-1 MLP on 100 two-moons points",
                  f"best of {SCALAR_REPEAT} runs of {SCALAR_STEPS} steps (a) and "
                  f"{ARRAY_REPEAT} runs of "
                  f"{ARRAY_STEPS} steps (b)")

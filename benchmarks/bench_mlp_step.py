@@ -62,11 +62,11 @@ from typing import Any
 import numpy as np
 from _timing import (
     Target,
+    begin,
     fmt_ratio,
     fmt_time,
     optional_import,
     per_call_each,
-    print_header,
     print_table,
     print_targets,
 )
@@ -350,7 +350,7 @@ def ratios(results: dict[tuple[str, str], Result], size: str, ratio: Callable[[R
 
 
 def main() -> None:
-    print_header("bench_mlp_step: one MLP training step (forward, cross-entropy, backward, "
+    begin("bench_mlp_step: one MLP training step (forward, cross-entropy, backward, "
                  "SGD)", f"best of {REPEAT} runs per engine, gc on")
     torch = optional_import("torch", "the PyTorch comparison")
     if torch is not None:

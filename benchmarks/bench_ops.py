@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 from _timing import (
     Target,
+    begin,
     fmt_ratio,
     fmt_time,
     optional_import,
     per_call_each,
-    print_header,
     print_table,
     print_targets,
 )
@@ -63,7 +63,7 @@ def operands(size: int | None, rng: np.random.Generator) -> tuple[np.ndarray, np
 
 
 def main() -> None:
-    print_header("bench_ops: one recorded a + b", f"best of {REPEAT} repeats, gc on")
+    begin("bench_ops: one recorded a + b", f"best of {REPEAT} repeats, gc on")
     micrograd = optional_import("micrograd.engine", "the micrograd comparison")
     torch = optional_import("torch", "the PyTorch comparison")
     rng = np.random.default_rng(0)
