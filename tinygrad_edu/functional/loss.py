@@ -253,7 +253,9 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
     x, axis = _class_input(name, input)
     w = _class_weight(name, weight, x, axis)
     classes = x.shape[axis]
-    target_shape = target.shape if isinstance(target, ValueBase) else np.shape(target)
+    # NOTE: np.shape costs ~0.3 us more than the attribute
+    target_shape = (target.shape if isinstance(target, (ValueBase, np.ndarray))
+                    else np.shape(target))
     if target_shape == x.shape:
         q = _as_value(target, x.dtype)
         if label_smoothing:
