@@ -233,7 +233,9 @@ class Function:
             else:
                 arrays.append(a)
                 needs.append(False)
-        ctx.needs_input_grad = tuple(needs)
+        needs = tuple(needs)
+        # NOTE: one shared tuple per pattern: ~56 bytes less per node of a long graph
+        ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
         try:
             if _modes.anomaly:
                 with np.errstate(all="ignore"):
@@ -265,6 +267,7 @@ class Function:
 
 _new = object.__new__
 _ndarray = np.ndarray
+_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 
 # run_backward's optional observer: trace(node, grad, [(g, running total) per input edge])
 Trace = Callable[[ValueBase, Any, list[tuple[Any, Any]]], None]
