@@ -457,7 +457,7 @@ class SoftmaxCrossEntropy(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         if isinstance(x, np.ndarray):
-            g = ctx.e / np.reshape(ctx.total, ctx.expanded)  # the softmax
+            g = ctx.e / ctx.total.reshape(ctx.expanded)  # the softmax
             g.reshape(-1)[ctx.flat] -= 1
         else:  # create_graph: the softmax is recomputed from x, so it has a gradient too
             onehot = np.zeros(x.shape, dtype=x.dtype)
