@@ -21,6 +21,8 @@ def test_linear_layout_and_forward():
     x = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(lin(Value(x)).data, x @ lin.weight.data.T + lin.bias.data)
     assert Linear(3, 2, bias=False, seed=0).bias is None
+    node = Linear(3, 2, bias=False, seed=0)(Value(np.ones((4, 3)))).grad_fn
+    assert len(node.inputs) == 2  # no None input for the graph views to draw
 
 
 def test_linear_default_init_matches_pytorch_bounds():

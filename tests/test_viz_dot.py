@@ -115,6 +115,20 @@ def test_constant_operand_position_is_shown():
     assert [attrs for t, _, attrs in edges(dot) if t == const] == ["label=<0>"]
 
 
+def test_a_constant_that_is_not_a_number_is_shown_by_its_repr():
+    class Scale(tinygrad_edu.Function):
+        @staticmethod
+        def forward(ctx, x, how):
+            return x * (2.0 if how is None else 3.0)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2.0, None
+
+    dot = to_dot(Scale.apply(Value(1.0, name="x"), None), legend=False)
+    assert key_of(dot, "<None>") in nodes(dot)
+
+
 # ----------------------------------------------------------------------------------------
 # The backward view
 # ----------------------------------------------------------------------------------------

@@ -37,6 +37,11 @@ def _weights(init: Init, activation: str | None, shape: tuple[int, int], seed: A
     return make(shape, seed=seed, dtype=dtype)
 
 
+def _affine(x: Any, weight: Value, bias: Value | None) -> Value:
+    """x W^T + b as one graph node; without a bias the node has no bias input."""
+    return LinearOp.apply(x, weight) if bias is None else LinearOp.apply(x, weight, bias)
+
+
 class Linear(Module):
     """y = x W^T + b, with PyTorch's layout: ``weight`` (out_features, in_features).
 
@@ -67,7 +72,7 @@ class Linear(Module):
             w, b = self.weight, self.bias
             return [sum((w[o, i] * xi for i, xi in enumerate(x)), b[o] if b is not None else 0.0)
                     for o in range(self.out_features)]
-        return LinearOp.apply(x, self.weight, self.bias)  # the op checks x's shape
+        return _affine(x, self.weight, self.bias)  # the op checks x's shape
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -91,8 +96,8 @@ class DropConnect(Linear):
             return super().forward(x)
         if _is_scalar_list(x):
             raise TypeError("DropConnect: give an array Value, not a list of scalars")
-        dropped = R.dropout(self.weight, self.p, training=True, seed=self._rng)
-        return LinearOp.apply(x, dropped, self.bias)
+        return _affine(x, R.dropout(self.weight, self.p, training=True, seed=self._rng),
+                       self.bias)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, p={self.p}"

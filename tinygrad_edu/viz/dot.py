@@ -64,6 +64,8 @@ def summary(a: Any) -> list[str]:
     """Lines describing an array: the number for a scalar, else dtype and shape, then
     mean, std, min and max."""
     a = _array(a)
+    if a.dtype.kind not in "biuf":  # a custom op's other argument: None, a string, ...
+        return [repr(a.item()) if a.ndim == 0 else f"{a.dtype} {tuple(a.shape)}"]
     if a.ndim == 0:
         return [fmt(a)]
     lines = [f"{a.dtype} {tuple(a.shape)}"]
