@@ -16,9 +16,10 @@ by ``tinygrad_edu.nn.MLP``, copied to the others) on the same data, in the same 
 
 - tinygrad_edu: ``p.grad = None`` for each parameter (as ``optimizer.zero_grad()``),
   ``F.cross_entropy(model(X), y)``,
-  ``backward(intermediate_grads=False)`` (what ``fit`` does: a training step needs only
-  the parameters' gradients; a plain ``backward()`` also keeps one per intermediate node
-  for the graph views, which costs their memory).
+  ``backward(intermediate_grads=False, retain_graph=False)`` (what ``fit`` does: a
+  training step needs only the parameters' gradients, and the graph only once; a plain
+  ``backward()`` also keeps one gradient per intermediate node and the whole graph, for
+  the graph views, which costs their memory).
 - numpy: the same network written by hand, as a NumPy programmer would: ``h @ W.T + b``,
   ``np.maximum``, a max-shifted softmax whose gradient is ``(softmax - onehot) / N``, the
   ReLU's gradient as a mask, bias gradients as sums; every gradient is computed, then
@@ -136,7 +137,7 @@ class Ours:
         for p in self.params:  # what optimizer.zero_grad() does
             p.grad = None
         loss = F.cross_entropy(self.model(self.X), self.y)
-        loss.backward(intermediate_grads=False)  # as fit() trains
+        loss.backward(intermediate_grads=False, retain_graph=False)  # as fit() trains
         for p in self.params:
             p.data -= LR * p.grad
         return float(loss.data)

@@ -87,6 +87,45 @@ def test_intermediate_nodes_keep_their_gradient():
     assert c.grad == 1.0 and d.grad == 1.0
 
 
+def fan_out(x):
+    """sum((a + b) * (a + 1)) with a = relu(x), b = relu(2x): Add hands one gradient array
+    to both of its inputs, and the ReLUs may reuse the arrays they receive."""
+    a, b = x.relu(), (x * 2.0).relu()
+    return ((a + b) * (a + 1.0)).sum()
+
+
+def fan_out_grad(x):
+    a, b = np.maximum(x, 0), np.maximum(2 * x, 0)
+    return ((a + 1) + (a + b)) * (x > 0) + (a + 1) * 2 * (x > 0)
+
+
+FAN_OUT_DATA = np.array([[-1.0, 0.5, 2.0], [3.0, -0.25, 1.0]])
+
+
+def test_retain_graph_false_gives_the_same_gradients_and_releases_the_graph():
+    x = Value(FAN_OUT_DATA)
+    loss = fan_out(x)
+    loss.backward(intermediate_grads=False, retain_graph=False)
+    np.testing.assert_allclose(x.grad, fan_out_grad(FAN_OUT_DATA))
+    with pytest.raises(RuntimeError, match=r"^backward: the graph through this Sum node was "
+                                           r"released by an earlier backward\(retain_graph="
+                                           r"False\); pass retain_graph=True"):
+        loss.backward()
+    np.testing.assert_allclose(x.grad, fan_out_grad(FAN_OUT_DATA))  # nothing added
+
+
+def test_reused_gradient_arrays_change_no_gradient_anyone_holds():
+    x = Value(FAN_OUT_DATA)
+    h = (x * 3.0).relu()
+    seen = []
+    h.register_hook(seen.append)  # holds h's gradient, so h's ReLU must not reuse it
+    (fan_out(x) + (h * 2.0).sum()).backward(intermediate_grads=False)
+    np.testing.assert_array_equal(seen[0], np.full(FAN_OUT_DATA.shape, 2.0))
+    expected = fan_out_grad(FAN_OUT_DATA) + 2.0 * 3.0 * (FAN_OUT_DATA > 0)
+    np.testing.assert_allclose(x.grad, expected)
+    assert h.grad_fn.grad_is_scratch is False  # the flag holds only during the call
+
+
 def test_constants_and_no_grad_leaves_get_no_gradient():
     x = Value([1.0, 2.0], requires_grad=False)
     w = Value([0.5, 0.5])

@@ -194,11 +194,14 @@ class Function:
     """
 
     __slots__ = ("inputs", "needs_input_grad", "saved_tensors", "_passed", "_out", "_site",
-                 "__dict__")
+                 "grad_is_scratch", "__dict__")
 
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]  # for each input: a Value that requires grad?
     saved_tensors: tuple[Any, ...]
+    # True only while the engine calls backward with a gradient array nothing else holds:
+    # backward may then write its result into it instead of allocating (ReLU does).
+    grad_is_scratch: bool
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for ``backward``; saved inputs and outputs become Values under
@@ -218,6 +221,7 @@ class Function:
         """Run the op on Values (or arrays) and record it when a gradient is needed."""
         ctx = _new(cls)
         ctx.saved_tensors = ()
+        ctx.grad_is_scratch = False
         ctx.inputs = args
         arrays = []
         needs = []
@@ -267,6 +271,7 @@ class Function:
 
 _new = object.__new__
 _ndarray = np.ndarray
+_refcount = sys.getrefcount
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 
 # run_backward's optional observer: trace(node, grad, [(g, running total) per input edge])
@@ -360,6 +365,7 @@ def run_backward(
     capture: Sequence[ValueBase] | None = None,
     leaves_only: bool = False,
     trace: Trace | None = None,
+    release: bool = False,
 ) -> list[Any] | None:
     """Propagate ``seeds`` (one gradient per root) back through the recorded graph.
 
@@ -381,6 +387,11 @@ def run_backward(
     ``ctx.needs_input_grad``, in order, ``(g, total)``: the gradient passed to that input
     after undoing broadcasting (``None`` if the op gave none) and the input's running
     total after adding it. A leaf has no edges.
+
+    ``release`` (``backward(retain_graph=False)``) lets go of each op node as soon as its
+    backward has run: the node's op becomes a ``_Released`` marker, so the arrays it saved
+    and the inputs nothing else needs are freed while the walk goes on. A later backward
+    that reaches such a node raises an error naming its op.
     """
     consumers = _count_consumers(roots)
     pending: dict[ValueBase, Any] = {}
@@ -394,9 +405,10 @@ def run_backward(
             # NaN and inf are reported by _check_finite with the op's name, not by
             # NumPy's warnings from deep inside a backward formula.
             with np.errstate(all="ignore"):
-                _walk(roots, consumers, pending, wanted, create_graph, leaves_only, trace)
+                _walk(roots, consumers, pending, wanted, create_graph, leaves_only, trace,
+                      release)
         else:
-            _walk(roots, consumers, pending, wanted, create_graph, leaves_only, trace)
+            _walk(roots, consumers, pending, wanted, create_graph, leaves_only, trace, release)
     finally:
         _modes.grad_enabled = previous
     return None if wanted is None else [wanted[v] for v in capture]
@@ -410,6 +422,7 @@ def _walk(
     create_graph: bool,
     leaves_only: bool,
     trace: Trace | None,
+    release: bool,
 ) -> None:
     """The loop of ``run_backward``: take a node whose consumers are all done, store its
     gradient, call its op's backward, and hand each input its share."""
@@ -440,7 +453,14 @@ def _walk(
             if create_graph:
                 grads = _backward_on_values(ctx, node, grad)
             else:
+                # NOTE: two references (this name and getrefcount's argument) mean that no
+                # other node, .grad or user holds the array, and it is no view of another.
+                scratch = (type(grad) is _ndarray and grad.base is None
+                           and _refcount(grad) == 2)
+                ctx.grad_is_scratch = scratch
                 grads = ctx.backward(ctx, grad)
+                if scratch:
+                    ctx.grad_is_scratch = False
             if type(grads) is not tuple:
                 grads = (grads,)
             if len(grads) != len(inputs):
@@ -468,6 +488,30 @@ def _walk(
                 ready.append(inp)
         if edges is not None:
             trace(node, grad, edges)
+        if release:  # its saved arrays, and inputs no longer needed, can be freed now
+            op = type(ctx)
+            node._ctx = _RELEASED.get(op) or _RELEASED.setdefault(op, _Released(op.__name__))
+        grads = g = None  # hold no gradient into the next node's scratch check
+
+
+class _Released:
+    """What an op node becomes once ``backward(retain_graph=False)`` has run through it."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: str) -> None:
+        self.op = op
+
+    @property
+    def inputs(self) -> tuple:
+        raise RuntimeError(
+            f"backward: the graph through this {self.op} node was released by an earlier "
+            f"backward(retain_graph=False); pass retain_graph=True to that call to "
+            f"differentiate through the graph again"
+        )
+
+
+_RELEASED: dict[type, _Released] = {}  # one marker per op class
 
 
 def _accumulate(total: Any, grad: Any, create_graph: bool) -> Any:

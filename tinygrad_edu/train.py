@@ -71,7 +71,8 @@ def _run_epoch(model: Module, loss_fn: Callable[..., Value], data: Batches,
         loss = loss_fn(out, y)
         if optimizer is not None:
             optimizer.zero_grad()
-            loss.backward(intermediate_grads=False)  # only the parameters' are needed
+            # only the parameters' gradients are needed, and the graph only once
+            loss.backward(intermediate_grads=False, retain_graph=False)
             optimizer.step()
         acc = _accuracy(out.data, y)
         measured_acc = measured_acc and acc is not None

@@ -449,7 +449,7 @@ class Value(ValueBase):
     # ------------------------------------------------------------------------------------
 
     def backward(self, grad: Any = None, create_graph: bool = False, *,
-                 intermediate_grads: bool = True) -> None:
+                 intermediate_grads: bool = True, retain_graph: bool = True) -> None:
         """Compute the gradient of this Value with respect to every node it depends on.
 
         ``grad`` is the upstream gradient (dL/dself); it may be left out only for a
@@ -460,9 +460,16 @@ class Value(ValueBase):
         does): that saves the memory of one gradient per intermediate array. With
         ``create_graph=True`` the gradients are Values recorded in the graph, so they can
         be differentiated again.
+
+        The graph is kept by default (unlike PyTorch, whose ``retain_graph`` defaults to
+        False), so that backward can run through it again and the graph views can show
+        it. ``retain_graph=False`` lets go of each op node as soon as backward has passed
+        it, which lowers the peak memory of a training step (``fit`` does this); a later
+        backward through those nodes is an error.
         """
         seed = autograd.seed_gradient(self, grad, create_graph, "backward")
-        autograd.run_backward([self], [seed], create_graph, leaves_only=not intermediate_grads)
+        autograd.run_backward([self], [seed], create_graph, leaves_only=not intermediate_grads,
+                              release=not retain_graph)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad`` becomes ``None``)."""
