@@ -94,6 +94,21 @@ def test_relu_kink_and_abs_kink_subgradient_is_zero():
     np.testing.assert_array_equal(x.grad, [0.0, -1.0, 2.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("width", [3, 64, 300])  # float32 rows of 64 or more: a faster path
+def test_relu_matches_numpy_on_special_values_at_every_width(dtype, width):
+    special = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan], dtype)
+    data = np.resize(special, (4, width))
+    x = Value(data)
+    y = x.relu()
+    np.testing.assert_array_equal(y.data, np.maximum(data, 0))
+    assert y.data.dtype == dtype
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, (data > 0).astype(dtype))
+    y2 = Value(data).relu()  # the shared row of zeros was not changed by the first call
+    np.testing.assert_array_equal(y2.data, y.data)
+
+
 def test_sigmoid_is_stable_for_large_inputs():
     x = Value([-1e4, -800.0, 0.0, 800.0, 1e4])
     y = x.sigmoid()

@@ -26,8 +26,7 @@ from .normalization import BatchNorm1d
 Init = Any  # a name understood by ``tinygrad_edu.init.get`` or a callable(shape, seed, dtype)
 
 
-def _is_scalar_list(x: Any) -> bool:
-    return isinstance(x, (list, tuple))
+_SCALAR_LIST = (list, tuple)  # micrograd's way to pass inputs: a list of scalar Values
 
 
 def _weights(init: Init, activation: str | None, shape: tuple[int, int], seed: Any,
@@ -66,7 +65,7 @@ class Linear(Module):
         self.bias = Parameter(b, dtype=dtype) if bias else None
 
     def forward(self, x: Any) -> Any:
-        if _is_scalar_list(x):
+        if isinstance(x, _SCALAR_LIST):
             if len(x) != self.in_features:
                 raise ValueError(f"Linear: got {len(x)} inputs, expected {self.in_features}")
             w, b = self.weight, self.bias
@@ -94,7 +93,7 @@ class DropConnect(Linear):
     def forward(self, x: Any) -> Any:
         if not self.training or self.p == 0.0:
             return super().forward(x)
-        if _is_scalar_list(x):
+        if isinstance(x, _SCALAR_LIST):
             raise TypeError("DropConnect: give an array Value, not a list of scalars")
         return _affine(x, R.dropout(self.weight, self.p, training=True, seed=self._rng),
                        self.bias)
@@ -115,7 +114,7 @@ class Neuron(Module):
         self.activation = activation_module(activation)
 
     def forward(self, x: Any) -> Value:
-        if _is_scalar_list(x):
+        if isinstance(x, _SCALAR_LIST):
             if len(x) != len(self.w):
                 raise ValueError(f"Neuron: got {len(x)} inputs, expected {len(self.w)}")
             act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
@@ -146,7 +145,7 @@ class Layer(Module):
         self.activation = activation_module(activation)
 
     def forward(self, x: Any) -> Any:
-        if _is_scalar_list(x):
+        if isinstance(x, _SCALAR_LIST):
             out = [n(x) for n in self.neurons]
             return out[0] if len(out) == 1 else out
         weight = stack([stack(n.w) for n in self.neurons])
@@ -229,6 +228,6 @@ class MLP(Module):
     def forward(self, x: Any) -> Any:
         for layer in self.layers:
             x = layer(x)
-        if _is_scalar_list(x) and len(x) == 1:
+        if isinstance(x, _SCALAR_LIST) and len(x) == 1:
             return x[0]
         return x
