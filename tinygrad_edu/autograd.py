@@ -157,6 +157,23 @@ class ValueBase:
         raise NotImplementedError
 
 
+class _Released:
+    """What an op node becomes once ``backward(retain_graph=False)`` has run through it."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: str) -> None:
+        self.op = op
+
+    @property
+    def inputs(self) -> tuple:
+        raise RuntimeError(
+            f"backward: the graph through this {self.op} node was released by an earlier "
+            f"backward(retain_graph=False); pass retain_graph=True to that call to "
+            f"differentiate through the graph again"
+        )
+
+
 class Function:
     """Base class of every op: a forward and a backward side by side.
 
@@ -202,6 +219,12 @@ class Function:
     # True only while the engine calls backward with a gradient array nothing else holds:
     # backward may then write its result into it instead of allocating (ReLU does).
     grad_is_scratch: bool
+
+    _released: _Released  # what a node of this op becomes under retain_graph=False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._released = _Released(cls.__name__)
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for ``backward``; saved inputs and outputs become Values under
@@ -489,29 +512,8 @@ def _walk(
         if edges is not None:
             trace(node, grad, edges)
         if release:  # its saved arrays, and inputs no longer needed, can be freed now
-            op = type(ctx)
-            node._ctx = _RELEASED.get(op) or _RELEASED.setdefault(op, _Released(op.__name__))
+            node._ctx = ctx._released
         grads = g = None  # hold no gradient into the next node's scratch check
-
-
-class _Released:
-    """What an op node becomes once ``backward(retain_graph=False)`` has run through it."""
-
-    __slots__ = ("op",)
-
-    def __init__(self, op: str) -> None:
-        self.op = op
-
-    @property
-    def inputs(self) -> tuple:
-        raise RuntimeError(
-            f"backward: the graph through this {self.op} node was released by an earlier "
-            f"backward(retain_graph=False); pass retain_graph=True to that call to "
-            f"differentiate through the graph again"
-        )
-
-
-_RELEASED: dict[type, _Released] = {}  # one marker per op class
 
 
 def _accumulate(total: Any, grad: Any, create_graph: bool) -> Any:
