@@ -277,6 +277,24 @@ def test_hooks_see_and_replace_the_gradient():
     assert seen == [12.0] and x.grad == 20.0
 
 
+def test_leaves_used_several_times_get_their_total_with_or_without_a_hook():
+    # Leaves without hooks are summed aside and stored after the walk; a leaf with a hook
+    # waits its turn. Both must end with the same totals, and the hook must fire once.
+    w, v = Value([1.0, -2.0]), Value([3.0, 0.5])
+    seen = []
+    v.register_hook(lambda g: seen.append(g.copy()))
+    w.grad = np.array([10.0, 10.0])  # gradients accumulate across backward calls
+    loss = (w * v).sum() + (w * w).sum() + (v * 4.0).sum() + (w * v * v).sum()
+    loss.backward()
+    np.testing.assert_allclose(w.grad, 10.0 + v.data + 2 * w.data + v.data**2)
+    np.testing.assert_allclose(v.grad, w.data + 4.0 + 2 * w.data * v.data)
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], v.grad)
+    (g_w,) = tg.grad(loss, [w])  # captured, not stored: .grad stays as it is
+    np.testing.assert_allclose(g_w, v.data + 2 * w.data + v.data**2)
+    np.testing.assert_allclose(w.grad, 10.0 + g_w)
+
+
 def test_hook_on_a_value_without_grad_is_an_error():
     with pytest.raises(RuntimeError, match="register_hook: this Value does not require grad"):
         Value(1.0, requires_grad=False).register_hook(print)

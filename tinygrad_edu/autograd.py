@@ -336,8 +336,12 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op", index: int = 
 # ----------------------------------------------------------------------------------------
 
 
-def _count_consumers(roots: Sequence[ValueBase]) -> dict[ValueBase, int]:
+def _count_consumers(roots: Sequence[ValueBase], defer_leaves: bool) -> dict[ValueBase, int]:
     """For every node that leads to a root, how many recorded edges consume it.
+
+    With ``defer_leaves``, leaves without hooks (the parameters, as a rule) are left out:
+    nothing waits for them, so the walk only sums their gradients and stores the totals
+    at the end, which saves it a turn of its loop per leaf.
 
     An explicit stack, not recursion, so a graph of any depth works. The nodes themselves
     are the keys, here and in the engine's other tables: Values hash by identity, and a
@@ -353,11 +357,11 @@ def _count_consumers(roots: Sequence[ValueBase]) -> dict[ValueBase, int]:
         for inp, needed in zip(ctx.inputs, ctx.needs_input_grad):
             if needed:
                 count = consumers.get(inp)
-                if count is None:
+                if count is not None:
+                    consumers[inp] = count + 1
+                elif not (defer_leaves and inp._ctx is None and not inp._hooks):
                     consumers[inp] = 1
                     stack.append(inp)
-                else:
-                    consumers[inp] = count + 1
     return consumers
 
 
@@ -416,7 +420,7 @@ def run_backward(
     and the inputs nothing else needs are freed while the walk goes on. A later backward
     that reaches such a node raises an error naming its op.
     """
-    consumers = _count_consumers(roots)
+    consumers = _count_consumers(roots, defer_leaves=trace is None)
     pending: dict[ValueBase, Any] = {}
     for root, seed in zip(roots, seeds):
         pending[root] = seed if root not in pending else pending[root] + seed
@@ -448,7 +452,8 @@ def _walk(
     release: bool,
 ) -> None:
     """The loop of ``run_backward``: take a node whose consumers are all done, store its
-    gradient, call its op's backward, and hand each input its share."""
+    gradient, call its op's backward, and hand each input its share; at the end, store
+    the totals of the leaves that ``_count_consumers`` deferred."""
     checked = create_graph or _modes.anomaly  # the slow path: Values, or finiteness checks
     ready = [r for r in roots if consumers[r] == 0]
     while ready:
@@ -458,13 +463,8 @@ def _walk(
         if grad is not None:
             if node._hooks:
                 grad = _run_hooks(node._hooks, grad)
-            if wanted is None:
-                if ctx is None or not leaves_only:
-                    total = node.grad
-                    node.grad = (grad if total is None and type(grad) is _ndarray
-                                 else _accumulate(total, grad, create_graph))
-            elif node in wanted:
-                wanted[node] = _accumulate(None, grad, create_graph)
+            if ctx is None or not leaves_only or wanted is not None:
+                _store(node, grad, wanted, create_graph)
         if ctx is None:
             if trace is not None:
                 trace(node, grad, [])
@@ -505,7 +505,10 @@ def _walk(
                 pending[inp] = g if before is None else before + g
             if edges is not None:
                 edges.append((g, pending.get(inp)))
-            count = consumers[inp] - 1
+            count = consumers.get(inp)
+            if count is None:  # a deferred leaf (see _count_consumers)
+                continue
+            count -= 1
             consumers[inp] = count
             if not count:
                 ready.append(inp)
@@ -514,6 +517,20 @@ def _walk(
         if release:  # its saved arrays, and inputs no longer needed, can be freed now
             node._ctx = ctx._released
         grads = g = None  # hold no gradient into the next node's scratch check
+    for leaf, grad in pending.items():  # what is left: the deferred leaves' totals
+        _store(leaf, grad, wanted, create_graph)
+
+
+def _store(node: ValueBase, grad: Any, wanted: dict[ValueBase, Any] | None,
+           create_graph: bool) -> None:
+    """Add a node's complete gradient to its ``.grad``, or keep it in ``wanted`` when
+    the node is one of the captured ones."""
+    if wanted is None:
+        total = node.grad
+        node.grad = (grad if total is None and type(grad) is _ndarray
+                     else _accumulate(total, grad, create_graph))
+    elif node in wanted:
+        wanted[node] = _accumulate(None, grad, create_graph)
 
 
 def _accumulate(total: Any, grad: Any, create_graph: bool) -> Any:
