@@ -33,11 +33,16 @@ by ``tinygrad_edu.nn.MLP``, copied to the others) on the same data, in the same 
 
 How to read it:
 
-- ``time per step``: the best of several runs of consecutive steps, with Python's garbage
-  collector on, as users run. tinygrad_edu and the NumPy step are interleaved run by run,
-  so that a slow spell of the machine hits both alike. PyTorch is timed after them on its
-  own: interleaved, its OpenMP threads and NumPy's OpenBLAS threads, each spinning while
-  they wait for work, take the cores from each other (up to 2x on PyTorch's time).
+- ``time per step``: the best of ``REPEAT`` (21) runs of consecutive steps, with Python's
+  garbage collector on, as users run. tinygrad_edu and the NumPy step are interleaved run
+  by run, so that a slow spell of the machine hits both alike. On a small shared virtual
+  machine a whole process can run in a fast or a slow mode (the medium floor at 1.05 or
+  at 1.5 ms), and within one process single runs differ by up to 1.8x; with 7 runs the
+  medium ratio came out anywhere from 0.87x to 1.48x from one invocation to the next,
+  with 21 it stays within a few percent, its spread from the machine's mode. PyTorch is
+  timed after them on its own: interleaved, its OpenMP threads and NumPy's OpenBLAS
+  threads, each spinning while they wait for work, take the cores from each other (up to
+  2x on PyTorch's time).
   ``ours / numpy`` is tinygrad_edu's time divided by the NumPy floor's (1.00x would be a
   free engine), ``ours / torch`` divided by PyTorch's (below 1.00x we are faster).
 - ``peak memory``: what one step allocates at its peak above what was held before it
@@ -77,7 +82,7 @@ from tinygrad_edu import Value, nn
 
 SEED = 0
 LR = 0.1
-REPEAT = 7  # timed runs per engine and configuration
+REPEAT = 21  # timed runs per engine and configuration (see the docstring)
 DTYPES = (np.float32, np.float64)
 LOSS_RTOL = 1e-6  # first-step loss, ours against the NumPy step
 GRAD_RTOL = {np.float32: 1e-4, np.float64: 1e-10}  # max |difference| / max |gradient|
