@@ -1,6 +1,6 @@
 # Everything a fresh machine needs: `make demo` and `make test` create .venv, install the
-# package (and Graphviz's `dot` when it is missing; for `make test` also Chromium and its
-# chromedriver), then run.
+# package with every optional extra the examples use (`all`), and Graphviz's `dot` when it is
+# missing (for `make test` also Chromium and its chromedriver), then run.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +11,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet -e '.[progress,plot]'
+	$(PIP) install --quiet -e '.[all]'
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
