@@ -197,6 +197,24 @@ def test_gradient_colours_and_marks():
     assert "vanishing gradient" in line and 'border="3"' in line
 
 
+def test_vanishing_is_relative_to_the_largest_gradient():
+    # The largest gradient here is 500, not 1: d's 1e-4 is 2e-7 of it (vanishing), while
+    # c's 500 and the root's 1 are not, though 1 is below 1e-6 of nothing but itself.
+    c, d = Value(1.0, name="c"), Value(1.0, name="d")
+    loss = c * 500.0 + d * 1e-4
+    loss.backward()
+    dot = to_dot(loss, mode="backward")
+    found = nodes(dot)
+    assert "vanishing gradient: 2.000e-07 x largest" in found[key_of(dot, "<b>d</b>")]
+    assert "vanishing" not in found[key_of(dot, "<b>c</b>")] + found["n0"]
+    # Scaled down together, nothing vanishes: e's 1e-8 is a tenth of the largest.
+    e = Value(1.0, name="e")
+    small = e * 0.1
+    grads = {small: np.float64(1e-7), e: np.float64(1e-8)}
+    dot = to_dot(small, mode="backward", grads=grads)
+    assert "vanishing" not in nodes(dot)[key_of(dot, "<b>e</b>")]
+
+
 def test_dead_relu_and_saturated_units_are_marked():
     x = Value(np.array([-1.0, -2.0]), name="x")
     dead = x.relu().sum()
