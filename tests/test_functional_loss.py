@@ -570,3 +570,24 @@ def test_hinge_loss_errors():
         hinge_loss(np.zeros(3), [1, -1])
     with pytest.raises(ValueError, match=r"^hinge_loss: labels have no gradient"):
         hinge_loss(np.zeros(2), Value([1.0, -1.0]))
+
+
+# ----------------------------------------------------------------------------------------
+# Second derivatives through a network and its loss
+# ----------------------------------------------------------------------------------------
+
+
+def test_mlp_and_cross_entropy_give_second_derivatives():
+    from tinygrad_edu import grad, nn
+
+    model = nn.MLP(2, [3, 2], activation="tanh", seed=0)
+    x = Value(np.linspace(-1.0, 1.0, 8).reshape(4, 2), requires_grad=False)
+    labels = np.array([0, 1, 1, 0])
+    params = model.parameters()
+    plain = grad(cross_entropy(model(x), labels), params)
+    recorded = grad(cross_entropy(model(x), labels), params, create_graph=True)
+    for p, g in zip(plain, recorded):
+        np.testing.assert_allclose(g.data, p, rtol=1e-12)
+    # The gradient's squared norm is differentiable again; its gradient is finite.
+    norm = sum(((g * g).sum() for g in recorded), Value(0.0, requires_grad=False))
+    assert all(np.isfinite(h).all() for h in grad(norm, params))

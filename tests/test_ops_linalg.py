@@ -76,3 +76,27 @@ def test_linear_op_weight_gradient_keeps_the_weight_layout_and_skips_the_data():
     with pytest.raises(ValueError, match=r"linear: input of shape \(4, 3\) does not fit a "
                                          r"weight of shape \(2, 4\)"):
         Linear.apply(x, Value(np.ones((2, 4))))
+
+
+@pytest.mark.parametrize("x_requires_grad", [False, True])
+@pytest.mark.parametrize("batch", [(4,), (2, 3)])
+def test_linear_op_second_derivatives_with_a_recorded_upstream_gradient(batch, x_requires_grad):
+    # (z**2).sum() hands backward the upstream gradient 2 z, itself a recorded Value under
+    # create_graph: the bias gradient's sum over the batch must work on it.
+    from tinygrad_edu.ops.linalg import Linear
+
+    rng = np.random.default_rng(0)
+    x = Value(rng.standard_normal((*batch, 2)), requires_grad=x_requires_grad)
+    w, b = Value(rng.standard_normal((3, 2))), Value(rng.standard_normal(3))
+    gradgradcheck(lambda x, w, b: (Linear.apply(x, w, b) ** 2).sum(), x, w, b)
+
+
+def test_nn_linear_with_a_bias_gives_second_derivatives():
+    m = tg.nn.Linear(2, 1)
+    x = Value(np.ones((4, 2)), requires_grad=False)
+    gw, gb = tg.grad((m(x) ** 2).sum(), m.parameters(), create_graph=True)
+    z = x.data @ m.weight.data.T + m.bias.data
+    np.testing.assert_allclose(gw.data, 2 * z.T @ x.data)
+    np.testing.assert_allclose(gb.data, [2 * z.sum()])
+    (hb,) = tg.grad(gb.sum(), m.bias)
+    np.testing.assert_allclose(hb, [2 * 4.0])  # d/db of 2 sum(z) = 2 N

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from .elementwise import constant_vector
 
 
 def _mT(x):
@@ -106,5 +105,4 @@ class Linear(Function):
         gw = _product(grad.T, x) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
-        gb = _product(constant_vector(grad.shape[0], 1, grad.dtype), grad) if needs[2] else None
-        return gx, gw, gb
+        return gx, gw, grad.sum(axis=0) if needs[2] else None
