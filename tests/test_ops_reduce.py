@@ -1,5 +1,7 @@
 """Reductions over axis=None/int/tuple with keepdims: values match NumPy, gradients proved."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -67,6 +69,53 @@ def test_var_and_std_with_ddof(sa, ddof, data):
     gradgradcheck(lambda x: x.var(axis=axis, ddof=ddof), x)
     if np.all(np.var(a, axis=axis) > 0):
         gradcheck(lambda x: x.std(axis=axis, ddof=ddof), x)
+        gradgradcheck(lambda x: x.std(axis=axis, ddof=ddof) ** 2, x)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "big"),
+    [(np.float32, 1e30), (np.float32, 3e38), (np.float64, 1e300), (np.float64, 1e308)],
+)
+def test_std_of_huge_data_is_finite_with_pytorchs_gradient(dtype, big):
+    x = Value(np.array([-big, big], dtype=dtype))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = x.std()
+        s.backward()
+    np.testing.assert_allclose(s.data, big, rtol=1e-6)
+    assert s.dtype == dtype and x.grad.dtype == dtype
+    np.testing.assert_allclose(x.grad, [-0.5, 0.5], rtol=1e-6)
+
+
+def test_var_does_not_overflow_when_the_result_fits():
+    x = Value(np.float32([[-1.5e19, 1.5e19], [0.0, 0.0]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = x.var(axis=1)
+        v.sum().backward()
+        np.testing.assert_allclose(v.data, [2.25e38, 0.0], rtol=1e-6)
+        np.testing.assert_allclose(x.grad, [[-1.5e19, 1.5e19], [0.0, 0.0]], rtol=1e-6)
+        assert np.isinf(Value(np.float32([-1e30, 1e30])).var().data)  # 1e60: inf, as PyTorch
+
+
+SHAPES_3D = [((2, 3, 4), (0, 2)), ((2, 3, 4), 1), ((2, 1, 3), 1), ((1, 3, 1, 2), (0, 2)),
+             ((2, 2, 2), None), ((3, 1, 2), -1)]
+# std's gradient is 1/std: over only size-1 axes the std is 0, so std sits those out
+CASES_3D = [(name, shape, axis) for name in ("sum", "mean", "var", "std", "logsumexp", "max",
+                                             "min") for shape, axis in SHAPES_3D
+            if name != "std" or np.ones(shape).sum(axis=axis).max() > 1]
+
+
+@pytest.mark.parametrize(("name", "shape", "axis"), CASES_3D)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_over_3d_shapes_and_size_one_axes(name, shape, axis, keepdims):
+    a = np.random.default_rng(len(shape)).permutation(np.prod(shape)).reshape(shape) / 3.0
+    x = Value(a)
+    y = getattr(x, name)(axis=axis, keepdims=keepdims)
+    reference = REDUCTIONS[name][1] if name in REDUCTIONS else getattr(np, name)
+    np.testing.assert_allclose(y.data, reference(a, axis=axis, keepdims=keepdims))
+    gradcheck(lambda x: getattr(x, name)(axis=axis, keepdims=keepdims), x)
+    gradgradcheck(lambda x: getattr(x, name)(axis=axis, keepdims=keepdims) ** 2, x)
 
 
 def test_ties_share_the_gradient_equally():

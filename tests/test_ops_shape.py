@@ -38,6 +38,23 @@ def test_permute_and_swapaxes(x, data):
     prove(lambda x: x.swapaxes(0, -1), x)
 
 
+@pytest.mark.parametrize(
+    ("shape", "order"),
+    [((2, 3, 4), (1, 2, 0)), ((2, 2, 2), (1, 2, 0)), ((2, 3, 4), (2, 0, 1)),
+     ((1, 3, 1, 2), (3, 0, 1, 2)), ((2, 1, 3, 2), (1, 3, 0, 2))],
+)
+def test_non_involutive_permutations_send_the_gradient_back_by_the_inverse(shape, order):
+    a = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    x = Value(a)
+    y = x.permute(*order)
+    np.testing.assert_array_equal(y.data, a.transpose(order))
+    upstream = np.arange(y.size, dtype=float).reshape(y.shape)
+    y.backward(upstream)
+    np.testing.assert_array_equal(x.grad, upstream.transpose(np.argsort(order)))
+    prove(lambda x: x.permute(*order), x)
+    prove(lambda x: x.transpose(order).reshape(-1)[1:], x)
+
+
 @given(x=ts.values(ts.shapes(min_dims=1)), data=st.data())
 def test_flatten_range_squeeze_unsqueeze(x, data):
     start = data.draw(st.integers(0, x.ndim - 1))

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import autograd
 from .autograd import ValueBase
+from .ops.activation import LogSoftmax, Softmax
 from .ops.axes import normalize_axes
 from .ops.elementwise import (
     Abs,
@@ -39,7 +40,7 @@ from .ops.elementwise import (
     Where,
 )
 from .ops.linalg import MatMul
-from .ops.reduce import LogSumExp, Max, Mean, Min, Sum, Var
+from .ops.reduce import LogSumExp, Max, Mean, Min, Std, Sum, Var
 from .ops.shape import BroadcastTo, Concatenate, GetItem, Pad, Reshape, Stack, Transpose
 
 _new = object.__new__
@@ -103,6 +104,52 @@ def _index_arg(index: Any) -> Any:
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+def _torch_args(op: str, axis: Any, axis_default: Any, dim: Any,
+                keepdims: bool = False, keepdim: bool | None = None) -> tuple[Any, bool]:
+    """NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim`` (a list of dims is
+    taken as a tuple); passing both names of one argument is an error."""
+    if dim is not None:
+        if axis != axis_default:
+            raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; pass one of "
+                            f"them (dim is PyTorch's name for axis)")
+        axis = tuple(dim) if isinstance(dim, list) else dim
+    if keepdim is not None:
+        if keepdims:
+            raise TypeError(f"{op}: got both keepdims={keepdims!r} and keepdim={keepdim!r}; "
+                            f"pass one of them (keepdim is PyTorch's name for keepdims)")
+        keepdims = keepdim
+    return axis, keepdims
+
+
+def _one_shape(op: str, sizes: tuple, keyword: str, given: Any) -> tuple[int, ...]:
+    """A shape or permutation given as ``f(2, 3)``, ``f((2, 3))`` or ``f(keyword=(2, 3))``."""
+    if given is None:
+        return _shape_arg(sizes)
+    if sizes:
+        raise TypeError(f"{op}: got {sizes} and {keyword}={given!r}; pass one of them")
+    return _shape_arg((given,))
+
+
+class ElementCount(int):
+    """``x.size``: NumPy's number of elements, which can also be called as PyTorch's
+    ``x.size()`` (the shape tuple) and ``x.size(dim)`` (the length of one axis).
+
+    It is an ``int`` in every other respect, so ``x.size == 6`` and ``n = x.size`` work
+    as they do on an ndarray.
+    """
+
+    def __new__(cls, shape: tuple[int, ...]) -> ElementCount:
+        count = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
+        count.shape = shape
+        return count
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        (axis,) = normalize_axes(dim, len(self.shape), "size")
+        return self.shape[axis]
 
 
 class _HookHandle:
@@ -171,8 +218,10 @@ class Value(ValueBase):
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> ElementCount:
+        """The number of elements (an int, as NumPy's ``size``); call it, ``x.size()`` or
+        ``x.size(dim)``, for PyTorch's shape tuple or the length of one axis."""
+        return ElementCount(self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -198,6 +247,10 @@ class Value(ValueBase):
     def numpy(self) -> np.ndarray:
         """The data (shared, not copied), as PyTorch's ``Tensor.numpy()``."""
         return self.data
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists of floats (a float for a 0-d Value)."""
+        return self.data.tolist()
 
     def __repr__(self) -> str:
         if self.data.ndim == 0:
@@ -336,6 +389,35 @@ class Value(ValueBase):
     def relu(self) -> Value:
         return ReLU.apply(self)
 
+    def neg(self) -> Value:
+        return Neg.apply(self)
+
+    def square(self) -> Value:
+        return Pow.apply(self, 2)
+
+    def sign(self) -> Value:
+        """-1, 0 or 1 by the sign of each element; the gradient is 0, as in PyTorch.
+
+        NOTE: sign is piecewise constant, so it is the Where op with a condition that is
+        never true: the values come from ``np.sign`` and ``self`` receives zeros.
+        """
+        never = np.zeros(self.data.shape, dtype=bool)
+        return Where.apply(never, self, np.sign(self.data))
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Value:
+        """e**x_i / Σ_j e**x_j along ``axis``, as ``tinygrad_edu.functional.softmax``."""
+        axis, _ = _torch_args("softmax", axis, -1, dim)
+        return Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Value:
+        """x_i - log Σ_j e**x_j along ``axis``, as ``functional.log_softmax``."""
+        axis, _ = _torch_args("log_softmax", axis, -1, dim)
+        return LogSoftmax.apply(self, axis=axis)
+
+    def matmul(self, other: Any) -> Value:
+        """``self @ other``."""
+        return MatMul.apply(self, other)
+
     def maximum(self, other: Any) -> Value:
         return Maximum.apply(self, other)
 
@@ -347,6 +429,8 @@ class Value(ValueBase):
         if min is None and max is None:
             raise ValueError("clip: give min, max or both")
         return Clip.apply(self, lo=_data(min), hi=_data(max))
+
+    clamp = clip  # PyTorch's name
 
     def astype(self, dtype: Any, copy: bool = True) -> Value:
         """The same values in another float dtype; the gradient is cast back.
@@ -360,51 +444,107 @@ class Value(ValueBase):
             return self
         return Cast.apply(self, dtype=dtype)
 
+    def float(self) -> Value:
+        """As float32 (the Value itself when it already is), as PyTorch's ``.float()``."""
+        return self.astype(np.float32, copy=False)
+
+    def double(self) -> Value:
+        """As float64 (the Value itself when it already is), as PyTorch's ``.double()``."""
+        return self.astype(np.float64, copy=False)
+
     # ------------------------------------------------------------------------------------
-    # Reductions: NumPy's axis= (None, int or tuple) and keepdims=
+    # Reductions: NumPy's axis= (None, int or tuple) and keepdims=, or PyTorch's dim= and
+    # keepdim=
     # ------------------------------------------------------------------------------------
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Value:
+    def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Value:
+        axis, keepdims = _torch_args("sum", axis, None, dim, keepdims, keepdim)
         return Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Value:
+    def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+             keepdim: bool | None = None) -> Value:
+        axis, keepdims = _torch_args("mean", axis, None, dim, keepdims, keepdim)
         return Mean.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Value:
-        """Largest element(s); tied maxima share the gradient equally."""
+    def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Value:
+        """Largest element(s); tied maxima share the gradient equally (PyTorch's ``amax``;
+        PyTorch's ``max(dim)`` also returns indices: use ``argmax`` for those)."""
+        axis, keepdims = _torch_args("max", axis, None, dim, keepdims, keepdim)
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Value:
-        """Smallest element(s); tied minima share the gradient equally."""
+    def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Value:
+        """Smallest element(s); tied minima share the gradient equally (PyTorch's
+        ``amin``)."""
+        axis, keepdims = _torch_args("min", axis, None, dim, keepdims, keepdim)
         return Min.apply(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Value:
+    amax = max
+    amin = min
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *,
+               dim: int | None = None, keepdim: bool | None = None) -> np.ndarray:
+        """Index of the largest element (of the flattened data when ``axis`` is None), as
+        an integer ndarray: indices have no gradient."""
+        return self._arg_extremum(np.argmax, "argmax", axis, keepdims, dim, keepdim)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *,
+               dim: int | None = None, keepdim: bool | None = None) -> np.ndarray:
+        """Index of the smallest element, as an integer ndarray (see ``argmax``)."""
+        return self._arg_extremum(np.argmin, "argmin", axis, keepdims, dim, keepdim)
+
+    def _arg_extremum(self, find: Callable, op: str, axis: Any, keepdims: bool, dim: Any,
+                      keepdim: bool | None) -> np.ndarray:
+        axis, keepdims = _torch_args(op, axis, None, dim, keepdims, keepdim)
+        if axis is not None:
+            if isinstance(axis, tuple):
+                raise TypeError(f"{op}: axis must be None or an int; got {axis!r}")
+            (axis,) = normalize_axes(axis, self.ndim, op)
+        return np.asarray(find(self.data, axis=axis, keepdims=bool(keepdims)))
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
+            dim: Any = None, keepdim: bool | None = None) -> Value:
         """Variance; ``ddof=0`` (NumPy's default) divides by n, ``ddof=1`` by n - 1."""
+        axis, keepdims = _torch_args("var", axis, None, dim, keepdims, keepdim)
         return Var.apply(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
-    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Value:
-        """Standard deviation: ``sqrt(var)``."""
-        return Var.apply(self, axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
+            dim: Any = None, keepdim: bool | None = None) -> Value:
+        """Standard deviation, ``sqrt(var)``, without overflow for any finite data."""
+        axis, keepdims = _torch_args("std", axis, None, dim, keepdims, keepdim)
+        return Std.apply(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Value:
+    def logsumexp(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+                  keepdim: bool | None = None) -> Value:
         """``log(sum(exp(x)))``, computed without overflow."""
+        axis, keepdims = _torch_args("logsumexp", axis, None, dim, keepdims, keepdim)
         return LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
     # ------------------------------------------------------------------------------------
     # Shape
     # ------------------------------------------------------------------------------------
 
-    def reshape(self, *shape: Any) -> Value:
-        return Reshape.apply(self, shape=_shape_arg(shape))
+    def reshape(self, *sizes: Any, shape: Any = None) -> Value:
+        """The same data in another shape: ``reshape(2, 3)``, ``reshape((2, 3))`` or
+        ``reshape(shape=(2, 3))``; one size may be -1 (inferred)."""
+        return Reshape.apply(self, shape=_one_shape("reshape", sizes, "shape", shape))
 
-    def transpose(self, *axes: Any) -> Value:
-        """Permute the axes as NumPy does; with no axes, reverse them."""
-        axes = _shape_arg(axes) if axes else tuple(range(self.ndim - 1, -1, -1))
-        return Transpose.apply(self, axes=axes)
+    def view(self, *sizes: Any) -> Value:
+        """PyTorch's name for ``reshape``."""
+        return Reshape.apply(self, shape=_one_shape("view", sizes, "shape", None))
 
-    def permute(self, *axes: Any) -> Value:
-        """PyTorch's name for ``transpose`` with explicit axes."""
-        return Transpose.apply(self, axes=_shape_arg(axes))
+    def transpose(self, *order: Any, axes: Any = None) -> Value:
+        """Permute the axes as NumPy does (``transpose(1, 0, 2)`` or ``axes=(1, 0, 2)``);
+        with no axes, reverse them. PyTorch's ``transpose(dim0, dim1)`` is ``swapaxes``."""
+        if not order and axes is None:
+            return Transpose.apply(self, axes=tuple(range(self.ndim - 1, -1, -1)))
+        return Transpose.apply(self, axes=_one_shape("transpose", order, "axes", axes))
+
+    def permute(self, *order: Any, dims: Any = None) -> Value:
+        """PyTorch's name for ``transpose`` with explicit axes (keyword ``dims=``)."""
+        return Transpose.apply(self, axes=_one_shape("permute", order, "dims", dims))
 
     @property
     def T(self) -> Value:
@@ -423,8 +563,9 @@ class Value(ValueBase):
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         return Reshape.apply(self, shape=shape)
 
-    def squeeze(self, axis: Any = None) -> Value:
+    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Value:
         """Remove size-1 axes (all of them, or the given ones, which must have size 1)."""
+        axis, _ = _torch_args("squeeze", axis, None, dim)
         if axis is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
@@ -436,13 +577,30 @@ class Value(ValueBase):
         kept = tuple(n for i, n in enumerate(self.shape) if i not in axes)
         return Reshape.apply(self, shape=kept)
 
-    def unsqueeze(self, axis: int) -> Value:
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Value:
         """Insert a size-1 axis at ``axis`` (NumPy's ``expand_dims``)."""
+        axis, _ = _torch_args("unsqueeze", axis, None, dim)
+        if axis is None:
+            raise TypeError("unsqueeze: give the position of the new axis (axis= or dim=)")
         (axis,) = normalize_axes(axis, self.ndim + 1, "unsqueeze")
         return Reshape.apply(self, shape=self.shape[:axis] + (1,) + self.shape[axis:])
 
     def broadcast_to(self, shape: Any) -> Value:
         return BroadcastTo.apply(self, shape=_shape_arg((shape,)))
+
+    def expand(self, *sizes: Any) -> Value:
+        """PyTorch's ``expand``: ``broadcast_to`` where a size of -1 keeps that axis."""
+        sizes = _shape_arg(sizes)
+        new = len(sizes) - self.ndim
+        if new < 0:
+            raise ValueError(f"expand: {len(sizes)} size(s) {sizes} for a Value with "
+                             f"{self.ndim} dimensions; give at least one size per axis")
+        if -1 in sizes[:new]:
+            raise ValueError(f"expand: -1 in sizes {sizes} is only allowed for the existing "
+                             f"axes (the last {self.ndim}), not for new leading ones")
+        shape = sizes[:new] + tuple(
+            n if s == -1 else s for n, s in zip(self.shape, sizes[new:]))
+        return BroadcastTo.apply(self, shape=shape)
 
     # ------------------------------------------------------------------------------------
     # Autodiff
@@ -590,13 +748,15 @@ def matmul(a: Any, b: Any) -> Value:
     return MatMul.apply(a, b)
 
 
-def concatenate(values: Sequence[Any], axis: int = 0) -> Value:
-    """Join Values along an existing axis."""
+def concatenate(values: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Value:
+    """Join Values along an existing axis (PyTorch's ``cat``; ``dim=`` is accepted)."""
+    axis, _ = _torch_args("concatenate", axis, 0, dim)
     return Concatenate.apply(*values, axis=axis)
 
 
-def stack(values: Sequence[Any], axis: int = 0) -> Value:
+def stack(values: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Value:
     """Join same-shaped Values along a new axis (so 0-d Values make a vector)."""
+    axis, _ = _torch_args("stack", axis, 0, dim)
     return Stack.apply(*values, axis=axis)
 
 
@@ -626,7 +786,7 @@ def _np_var(a, axis=None, ddof=0, keepdims=False):
 
 
 def _np_std(a, axis=None, ddof=0, keepdims=False):
-    return Var.apply(a, axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+    return Std.apply(a, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
 def _np_reshape(a, shape):

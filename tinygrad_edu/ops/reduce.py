@@ -94,30 +94,80 @@ class Min(_Extremum):
     label = "min"
 
 
+def _spread(ctx, x, axis, ddof, keepdims, op):
+    """Shared start of Var and Std: the axes, the degrees of freedom, and ``ctx.scale``,
+    the largest |x| over the axes (1 where that is 0 or not finite).
+
+    Dividing by the scale before squaring keeps every square at most 1, so no
+    intermediate overflows, in float32 as in float64, even where x**2 would.
+    """
+    axes = _start(ctx, x, axis, keepdims, op)
+    count = math.prod([x.shape[a] for a in axes])
+    ctx.dof = count - ddof
+    if ctx.dof <= 0:
+        raise ValueError(
+            f"{op}: ddof={ddof} leaves no degrees of freedom for {count} element(s) "
+            f"over axis {axis!r} of shape {x.shape}"
+        )
+    top = np.abs(x).max(axis=axes, keepdims=True)
+    ctx.scale = np.where((top > 0) & np.isfinite(top), top, np.ones_like(top))
+    ctx.save_for_backward(x)
+    return x / ctx.scale
+
+
+def _unit_centred(ctx, x):
+    """(x - mean) / scale, computed as x / scale - mean(x / scale) so that it stays <= 2."""
+    unit = x / ctx.scale
+    return unit - unit.mean(axis=ctx.axes, keepdims=True)
+
+
+def _reduced(ctx, z):
+    """A result computed with keepdims=True, in the shape the caller asked for."""
+    return z if ctx.keepdims else z.reshape(
+        [n for i, n in enumerate(ctx.shape) if i not in ctx.axes])
+
+
 class Var(Function):
     """z = sum((x - mean)**2) / (n - ddof);  dz/dx_i = 2 (x_i - mean) / (n - ddof).
 
     ``ddof=0`` (the default, as in NumPy) is the biased variance; ``ddof=1`` the unbiased.
+    Computed as scale**2 var(x / scale) (see ``_spread``).
     """
 
     @staticmethod
     def forward(ctx, x, *, axis=None, ddof=0, keepdims=False):
-        axes = _start(ctx, x, axis, keepdims, "var")
-        count = int(np.prod([x.shape[a] for a in axes]))
-        ctx.dof = count - ddof
-        if ctx.dof <= 0:
-            raise ValueError(
-                f"var: ddof={ddof} leaves no degrees of freedom for {count} element(s) "
-                f"over axis {axis!r} of shape {x.shape}"
-            )
-        ctx.save_for_backward(x)
-        return x.var(axis=axes, ddof=ddof, keepdims=keepdims)
+        unit = _spread(ctx, x, axis, ddof, keepdims, "var")
+        # NOTE: a variance above the dtype's largest number is inf, as in PyTorch, and
+        # not a warning.
+        with np.errstate(over="ignore"):
+            z = unit.var(axis=ctx.axes, ddof=ddof, keepdims=True) * ctx.scale**2
+        return _reduced(ctx, z)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        centred = x - x.mean(axis=ctx.axes, keepdims=True)
-        return _restore(ctx, grad) * centred * (2 / ctx.dof)
+        return _restore(ctx, grad) * _unit_centred(ctx, x) * (2 * ctx.scale / ctx.dof)
+
+
+class Std(Function):
+    """z = sqrt(var(x));  dz/dx_i = (x_i - mean) / ((n - ddof) z).
+
+    Computed as scale std(x / scale) (see ``_spread``), so data near the dtype's largest
+    number has a finite standard deviation and gradient (PyTorch's values).
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None, ddof=0, keepdims=False):
+        unit = _spread(ctx, x, axis, ddof, keepdims, "std")
+        z = _reduced(ctx, unit.std(axis=ctx.axes, ddof=ddof, keepdims=True) * ctx.scale)
+        ctx.save_for_backward(x, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, z = ctx.saved_tensors
+        unit_std = _restore(ctx, z) / ctx.scale
+        return _restore(ctx, grad) * _unit_centred(ctx, x) / (unit_std * ctx.dof)
 
 
 class LogSumExp(Function):
@@ -134,9 +184,7 @@ class LogSumExp(Function):
             raise ValueError(f"logsumexp: cannot reduce an empty Value of shape {x.shape}")
         m = x.max(axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
-        z = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        if not keepdims:
-            z = z.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        z = _reduced(ctx, np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m)
         ctx.save_for_backward(x, z)
         return z
 

@@ -38,9 +38,11 @@ class Transpose(Function):
     def forward(ctx, x, *, axes):
         n = x.ndim
         if len(axes) != n or not all(-n <= a < n for a in axes) or len({a % n for a in axes}) != n:
+            hint = (" (PyTorch's transpose(dim0, dim1) is swapaxes(dim0, dim1) here)"
+                    if len(axes) == 2 else "")
             raise ValueError(
                 f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of a "
-                f"Value of shape {x.shape}"
+                f"Value of shape {x.shape}{hint}"
             )
         axes = tuple(a % n for a in axes)
         ctx.inverse = tuple(int(i) for i in np.argsort(axes))
