@@ -106,3 +106,39 @@ def test_a_tampered_structure_is_an_error(tmp_path):
     np.savez(path, **{tg.serialization.STRUCTURE: np.array('["eval", "1"]')})
     with pytest.raises(ValueError, match="unknown entry 'eval'"):
         tg.load(path)
+
+
+# ---------------------------------------------------------------------------------------
+# The path given is the path written
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["model.pt", "model", "model.npz", "model.tar"])
+def test_the_path_given_is_the_path_written_and_read(tmp_path, name):
+    path = tmp_path / name
+    flat = {"w": np.arange(3.0)}
+    assert tg.save(flat, path) == path
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no suffix added
+    assert tg.load(path)["w"].tolist() == [0.0, 1.0, 2.0]
+    nested = {"model": flat, "epoch": 2}
+    assert tg.save(nested, str(path)) == path
+    assert tg.load(str(path))["epoch"] == 2
+
+
+def test_state_dict_keys_that_are_also_argument_names_are_saved(tmp_path):
+    state = {"file": np.ones(2), "allow_pickle": np.zeros(1), "args": np.full(1, 3.0)}
+    loaded = tg.load(tg.save(state, tmp_path / "k.npz"))
+    assert {k: v.tolist() for k, v in loaded.items()} == {
+        "file": [1.0, 1.0], "allow_pickle": [0.0], "args": [3.0]}
+
+
+def test_arrays_keep_dtype_shape_order_and_are_writable(tmp_path):
+    state = {"f32": np.arange(6, dtype=np.float32).reshape(2, 3),
+             "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+             "big_endian": np.arange(3, dtype=">i4"), "flags": np.array([True, False]),
+             "scalar": np.float64(2.5), "empty": np.zeros((0, 4))}
+    loaded = tg.load(tg.save(state, tmp_path / "s.npz"))
+    for name, array in state.items():
+        assert loaded[name].dtype == array.dtype and loaded[name].shape == array.shape
+        np.testing.assert_array_equal(loaded[name], array)
+        assert loaded[name].flags.writeable
+    assert loaded["fortran"].flags.f_contiguous

@@ -14,6 +14,7 @@ import json
 import numbers
 import os
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,24 +22,88 @@ import numpy as np
 from .autograd import ValueBase
 
 STRUCTURE = "__tinygrad_edu_structure__"
+# Containers nested inside one another; a checkpoint needs a few, and the limit keeps
+# saving and loading far from Python's recursion limit.
+MAX_DEPTH = 100
 _SCALARS = (bool, int, float, str, type(None))
+_SUFFIX = ".npy"
 
 
-def save(state: Any, path: str | os.PathLike) -> None:
-    """Write a state dict or a checkpoint (see the module docstring) to an ``.npz`` file.
+# ---------------------------------------------------------------------------------------
+# Saving
+# ---------------------------------------------------------------------------------------
 
-    Arrays (and Values, saved as their data) must be numeric. NumPy adds the ``.npz``
-    suffix when ``path`` lacks it, as ``np.savez`` does.
+def save(state: Any, path: str | os.PathLike) -> Path:
+    """Write a state dict or a checkpoint (see the module docstring) to ``path`` and
+    return it as a ``Path``.
+
+    The file is written at exactly ``path``, whatever its suffix (``"model.pt"`` too, as
+    ``torch.save`` does; NumPy's ``np.savez`` would add ``.npz``), so ``load(path)`` reads
+    it back. Arrays (and Values, saved as their data) must be numeric.
     """
     flat = isinstance(state, dict) and all(
         isinstance(k, str) and k != STRUCTURE and _is_array(v) for k, v in state.items())
     if flat:
-        np.savez(path, **{name: _array(value, repr(name)) for name, value in state.items()})
-        return
-    arrays: dict[str, np.ndarray] = {}
-    tree = _encode(state, arrays, "state")
-    np.savez(path, **arrays, **{STRUCTURE: np.array(json.dumps(tree))})
+        arrays = {name: _array(value, repr(name)) for name, value in state.items()}
+    else:
+        arrays = {}
+        tree = _encode(state, arrays, "state", 0)
+        arrays[STRUCTURE] = np.array(json.dumps(tree))
+    path = Path(path)
+    # NOTE: the zip is written here rather than by np.savez, which takes the entries as
+    # keyword arguments: a state dict key such as "file" would collide with its own.
+    with open(path, "wb") as file, zipfile.ZipFile(file, "w", allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + _SUFFIX, "w", force_zip64=True) as entry:
+                np.lib.format.write_array(entry, array, allow_pickle=False)
+    return path
 
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, (np.ndarray, np.generic, ValueBase, numbers.Number))
+
+
+def _array(value: Any, where: str) -> np.ndarray:
+    """``value`` as a numeric ndarray, or a TypeError naming ``where`` it is."""
+    array = np.asarray(value.data if isinstance(value, ValueBase) else value)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"save: {where} holds {array.dtype} data; a state dict holds "
+                        f"numeric arrays only")
+    return array
+
+
+def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int) -> list:
+    """``obj`` as a JSON-able tagged tree (``["array", entry]``, ``["dict", [[key, value],
+    ...]]``, ``["list", [...]]``, ``["tuple", [...]]``, ``["value", x]``); its arrays go
+    into ``arrays``. ``depth`` counts the containers around ``obj``."""
+    if isinstance(obj, (np.ndarray, np.generic, ValueBase)):
+        name = f"a{len(arrays)}"
+        arrays[name] = _array(obj, where)
+        return ["array", name]
+    if isinstance(obj, _SCALARS):
+        return ["value", obj]
+    if isinstance(obj, (dict, list, tuple)) and depth >= MAX_DEPTH:
+        shown = where if len(where) <= 60 else f"{where[:60]}..."
+        raise ValueError(f"save: {shown} is nested more than {MAX_DEPTH} levels deep (does "
+                         f"a list or dict contain itself?)")
+    if isinstance(obj, dict):
+        for key in obj:
+            if not isinstance(key, _SCALARS):
+                raise TypeError(f"save: {where} has a key of type {type(key).__name__}; "
+                                f"keys must be strings, numbers, booleans or None")
+        return ["dict", [[key, _encode(value, arrays, f"{where}[{key!r}]", depth + 1)]
+                         for key, value in obj.items()]]
+    if isinstance(obj, (list, tuple)):
+        items = [_encode(value, arrays, f"{where}[{i}]", depth + 1)
+                 for i, value in enumerate(obj)]
+        return [type(obj).__name__, items]
+    raise TypeError(f"save: {where} is a {type(obj).__name__}; a checkpoint holds arrays, "
+                    f"numbers, strings, booleans, None, and dicts, lists and tuples of them")
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------
 
 def load(path: str | os.PathLike) -> Any:
     """Read what ``save`` wrote: a dict of arrays, or the saved structure. Pickled objects
@@ -57,43 +122,6 @@ def load(path: str | os.PathLike) -> Any:
     except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError, TypeError) as e:
         raise ValueError(f"load: {os.fspath(path)!r} is not a state dict saved by "
                          f"tinygrad_edu.save ({e})") from None
-
-
-def _is_array(value: Any) -> bool:
-    return isinstance(value, (np.ndarray, np.generic, ValueBase, numbers.Number))
-
-
-def _array(value: Any, where: str) -> np.ndarray:
-    """``value`` as a numeric ndarray, or a TypeError naming ``where`` it is."""
-    array = np.asarray(value.data if isinstance(value, ValueBase) else value)
-    if array.dtype.kind not in "fiub":
-        raise TypeError(f"save: {where} holds {array.dtype} data; a state dict holds "
-                        f"numeric arrays only")
-    return array
-
-
-def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> list:
-    """``obj`` as a JSON-able tagged tree (``["array", entry]``, ``["dict", [[key, value],
-    ...]]``, ``["list", [...]]``, ``["tuple", [...]]``, ``["value", x]``); its arrays go
-    into ``arrays``."""
-    if isinstance(obj, (np.ndarray, np.generic, ValueBase)):
-        name = f"a{len(arrays)}"
-        arrays[name] = _array(obj, where)
-        return ["array", name]
-    if isinstance(obj, _SCALARS):
-        return ["value", obj]
-    if isinstance(obj, dict):
-        for key in obj:
-            if not isinstance(key, _SCALARS):
-                raise TypeError(f"save: {where} has a key of type {type(key).__name__}; "
-                                f"keys must be strings, numbers, booleans or None")
-        return ["dict", [[key, _encode(value, arrays, f"{where}[{key!r}]")]
-                         for key, value in obj.items()]]
-    if isinstance(obj, (list, tuple)):
-        items = [_encode(value, arrays, f"{where}[{i}]") for i, value in enumerate(obj)]
-        return [type(obj).__name__, items]
-    raise TypeError(f"save: {where} is a {type(obj).__name__}; a checkpoint holds arrays, "
-                    f"numbers, strings, booleans, None, and dicts, lists and tuples of them")
 
 
 def _decode(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
