@@ -1,5 +1,11 @@
 """save/load: .npz without pickle; a model loaded from its own save gives identical outputs."""
 
+import gc
+import io
+import re
+import warnings
+import zipfile
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -142,3 +148,170 @@ def test_arrays_keep_dtype_shape_order_and_are_writable(tmp_path):
         np.testing.assert_array_equal(loaded[name], array)
         assert loaded[name].flags.writeable
     assert loaded["fortran"].flags.f_contiguous
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile files: nothing the file claims is trusted before it is checked
+# ---------------------------------------------------------------------------------------
+
+def npy_header(shape, descr="<f8"):
+    """The bytes of a ``.npy`` header (format 1.0) for ``shape`` of ``descr``."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        out, {"descr": descr, "fortran_order": False, "shape": shape})
+    return out.getvalue()
+
+
+def write_zip(path, entries, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def not_a_state_dict(path):
+    return pytest.raises(ValueError, match=rf"load: '{re.escape(str(path))}' is not a state "
+                                           rf"dict saved by tinygrad_edu\.save")
+
+
+def test_a_header_claiming_a_huge_shape_is_refused_before_allocating(tmp_path):
+    path = write_zip(tmp_path / "huge.npz", {"w.npy": npy_header((2**40,))})
+    assert path.stat().st_size < 400
+    with not_a_state_dict(path) as refused:
+        tg.load(path)
+    assert "claims shape (1099511627776,) of float64 (8796093022208 bytes), but the entry " \
+        "holds 0 bytes" in str(refused.value)
+
+
+@pytest.mark.parametrize(("shape", "data"), [
+    ((4,), bytes(8 * 3)),  # fewer bytes than the shape needs
+    ((2,), bytes(8 * 3)),  # more
+    ((-1, 0), b""),  # a negative dimension
+])
+def test_a_header_must_describe_exactly_the_bytes_held(tmp_path, shape, data):
+    path = write_zip(tmp_path / "bad.npz", {"w.npy": npy_header(shape) + data})
+    with not_a_state_dict(path) as refused:
+        tg.load(path)
+    assert f"claims shape {shape}" in str(refused.value)
+
+
+def zip_bomb(path, nbytes):
+    """A deflated entry of ``nbytes`` zeros (plus its header): a small file, large once
+    read."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("w.npy", "w") as entry:
+            entry.write(npy_header((nbytes // 8,)))
+            entry.write(bytes(nbytes))
+    return path
+
+
+def test_what_a_file_expands_to_is_capped_by_max_bytes(tmp_path):
+    path = zip_bomb(tmp_path / "bomb.npz", 2**23)
+    assert path.stat().st_size < 2**15
+    with pytest.raises(ValueError, match=r"load: '.*bomb\.npz' would take 8388736 bytes once "
+                                         r"read, more than max_bytes=1048576; if you trust "
+                                         r"the file, pass a larger max_bytes="):
+        tg.load(path, max_bytes=2**20)
+    assert not tg.load(path, max_bytes=2**24)["w"].any()
+
+
+def test_the_default_cap_lets_every_saved_file_load(tmp_path, monkeypatch):
+    monkeypatch.setattr(tg.serialization, "DEFAULT_MAX_BYTES", 2**20)
+    with pytest.raises(ValueError, match="more than max_bytes=1048576"):
+        tg.load(zip_bomb(tmp_path / "bomb.npz", 2**23))
+    saved = tg.save({"w": np.zeros(2**18)}, tmp_path / "big.npz")  # 2 MiB, not compressed
+    assert tg.load(saved)["w"].shape == (2**18,)
+
+
+@pytest.mark.parametrize("max_bytes", [-1, 1.5, "1", True])
+def test_max_bytes_must_be_a_non_negative_integer(tmp_path, max_bytes):
+    path = tg.save({"w": np.ones(1)}, tmp_path / "w.npz")
+    with pytest.raises(ValueError, match=rf"load: max_bytes must be a non-negative integer "
+                                         rf"or None; got {re.escape(repr(max_bytes))}"):
+        tg.load(path, max_bytes=max_bytes)
+
+
+def nested(depth):
+    state = 1
+    for _ in range(depth):
+        state = [state]
+    return state
+
+
+def test_deep_nesting_is_a_clear_error_on_save_and_load(tmp_path):
+    path = tmp_path / "deep.npz"
+    with pytest.raises(ValueError, match=r"save: state\[0\]\[0\].*\.\.\. is nested more than "
+                                         r"100 levels deep"):
+        tg.save(nested(600), path)
+    itself = []
+    itself.append(itself)
+    with pytest.raises(ValueError, match="does a list or dict contain itself"):
+        tg.save({"loop": itself}, path)
+    assert not path.exists()
+    assert tg.load(tg.save(nested(100), path)) == nested(100)
+
+    tree = '["value", 1]'
+    for _ in range(600):
+        tree = f'["list", [{tree}]]'
+    np.savez(path, **{tg.serialization.STRUCTURE: np.array(tree)})
+    with not_a_state_dict(path) as refused:
+        tg.load(path)
+    assert "its structure is nested more than 100 levels deep" in str(refused.value)
+    np.savez(path, **{tg.serialization.STRUCTURE: np.array("[" * 100_000)})
+    with not_a_state_dict(path) as refused:
+        tg.load(path)
+    assert "nested more than 100 levels deep" in str(refused.value)
+
+
+def hostile_files(tmp_path):
+    rng = np.random.default_rng(0)
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, evil=np.array([object()], dtype=object))
+    long_header = io.BytesIO()
+    np.lib.format.write_array_header_2_0(long_header, {
+        "descr": "<f8", "fortran_order": False, "shape": (0,), "pad": " " * 20_000})
+    return {
+        "random.npz": rng.bytes(4096),
+        "pickle_opcodes.npz": b"\x80\x04\x95" + rng.bytes(64),
+        "pickled.npz": pickled.read_bytes(),
+        "long_header.npz": write_zip(tmp_path / "lh.npz",
+                                     {"w.npy": long_header.getvalue()}).read_bytes(),
+        "not_npy.npz": write_zip(tmp_path / "nn.npz", {"w.txt": b"hello"}).read_bytes(),
+        "bad_magic.npz": write_zip(tmp_path / "bm.npz", {"w.npy": b"PK" * 8}).read_bytes(),
+        "void.npz": write_zip(tmp_path / "v.npz",
+                              {"w.npy": npy_header((1,), "|V8") + bytes(8)}).read_bytes(),
+    }
+
+
+def test_no_message_suggests_allow_pickle(tmp_path):
+    for name, content in hostile_files(tmp_path).items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with not_a_state_dict(path) as refused:
+            tg.load(path)
+        assert "allow_pickle" not in str(refused.value), name
+
+
+def test_every_error_path_closes_the_file(tmp_path):
+    good = tg.save({"w": np.arange(1000.0), "b": np.ones(3)}, tmp_path / "good.npz")
+    content = good.read_bytes()
+    cases = {f"truncated_{n}.npz": content[:n] for n in (30, len(content) // 2,
+                                                          len(content) - 30)}
+    cases.update(hostile_files(tmp_path))
+    corrupt = bytearray(content)
+    corrupt[100] ^= 0xFF  # inside the first array's data: a CRC error
+    cases["corrupt.npz"] = bytes(corrupt)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name, data in cases.items():
+            path = tmp_path / name
+            path.write_bytes(data)
+            with not_a_state_dict(path):
+                tg.load(path)
+        gc.collect()
+    assert [str(w.message) for w in caught] == []
+
+
+def test_a_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        tg.load(tmp_path / "nothing.npz")
