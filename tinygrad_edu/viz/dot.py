@@ -10,8 +10,10 @@ Three views:
 ``forward``   the data flow: inputs -> ops -> root, every Value with its data (and its
               gradient, when a backward pass has run).
 ``backward``  the same nodes with edges from the root back to the leaves, each edge
-              labelled with the gradient it carries: the op's own ``backward`` applied
-              to its output's ``.grad``. Needs ``root.backward()`` first.
+              labelled with the gradient it carries: what the engine passed along it,
+              recorded with the engine's ``trace`` hook in a backward pass from the root
+              seeded with the root's ``.grad`` (that pass leaves ``.grad`` alone). Needs
+              ``root.backward()`` first.
 ``both``      the forward layout with the backward view's gradients, colours and marks.
 """
 
@@ -25,10 +27,11 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from ..autograd import Function, ValueBase, grad, no_grad, unbroadcast
+from ..autograd import Function, ValueBase, seed_gradient
 from ..nn.module import Module, Parameter
 from ..ops.elementwise import ReLU, Sigmoid, Tanh
 from .modules import ModuleCall, module_calls
+from .steps import record_backward
 
 MODES = ("forward", "backward", "both")
 # Ops whose inputs can be swapped; every other op's input edges carry their position.
@@ -181,44 +184,62 @@ class _Walk:
 
 
 # ----------------------------------------------------------------------------------------
-# Gradients: what each op passes back along each edge
+# Gradients: what the engine passed back along each edge
 # ----------------------------------------------------------------------------------------
 
 
-def _local_gradients(walk: _Walk, grads: dict[int, Any]) -> None:
-    """Set ``edge.grad`` on every edge into a Value that requires grad: the op's own
-    ``backward`` run on its output's gradient (a collapsed call: ``grad()`` through the
-    call), summed down to the input's shape as the engine does."""
-    into = walk.inputs_of()
+def _passed_gradients(walk: _Walk, root: ValueBase, root_grad: Any) -> None:
+    """Set ``edge.grad`` on every edge that carries a gradient back: what the engine passed
+    along it in a backward pass from ``root`` seeded with ``root_grad``, as its ``trace``
+    hook recorded it (``record_backward``: no ``.grad`` changes; the hooks of the nodes
+    below the root run). Into an input of a collapsed call goes the sum of what the ops
+    inside the call passed to it."""
+    if not root.requires_grad:  # nothing was recorded, so no edge carries a gradient
+        return
+    seed = seed_gradient(root, _array(root_grad), False, "draw")
+    # NOTE: root_grad is the root's gradient after its own hooks ran in the user's
+    # backward; running them on it again would change what the pass sends on.
+    hooks, root._hooks = root._hooks, None
+    try:
+        recorded = record_backward(root, seed)
+    finally:
+        root._hooks = hooks
+    passed = {(id(node), position): _array(g) for node, _, edges in recorded
+              for position, g, _ in edges if g is not None}
     outputs = walk.output_of()
-    for node in walk.nodes:
-        if node.kind == "op":
-            out = walk.by_key[outputs[node.key]].obj
-        elif node.kind == "call":
-            out = node.obj
-        else:
+    for e in walk.edges:
+        consumer = walk.by_key[e.head]
+        if consumer.kind == "op":
+            e.grad = passed.get((id(walk.by_key[outputs[e.head]].obj), e.position))
+        elif consumer.kind == "call":
+            e.grad = _passed_into_call(consumer, walk.by_key[e.tail].obj, passed)
+
+
+def _passed_into_call(call: _Node, source: ValueBase,
+                      passed: dict[tuple[int, int], np.ndarray]) -> np.ndarray | None:
+    """The sum of what the ops inside the collapsed ``call`` passed to its input
+    ``source`` (None if they passed nothing)."""
+    parts = [passed[id(value), i] for value in _made_by(call.obj, call.call.inputs)
+             for i, inp in enumerate(value._ctx.inputs)
+             if inp is source and (id(value), i) in passed]
+    return sum(parts[1:], parts[0]) if parts else None
+
+
+def _made_by(out: ValueBase, inputs: tuple[ValueBase, ...]) -> list[ValueBase]:
+    """The op outputs a module call made: the Values with an op that are reachable from
+    its output ``out`` without passing through its ``inputs``."""
+    seen = {id(v) for v in inputs} | {id(out)}
+    made, stack = [], [out]
+    while stack:
+        value = stack.pop()
+        if value._ctx is None:
             continue
-        if grads.get(id(out)) is None:
-            continue
-        edges = [e for e in into.get(node.key, ())
-                 if walk.by_key[e.tail].kind != "const" and walk.by_key[e.tail].obj.requires_grad]
-        if not edges:
-            continue
-        upstream = _array(grads[id(out)])
-        if node.kind == "call":
-            found = grad(out, [walk.by_key[e.tail].obj for e in edges], grad_outputs=upstream,
-                         allow_unused=True)
-        else:
-            ctx: Function = node.obj
-            with no_grad():
-                result = type(ctx).backward(ctx, upstream)
-            result = result if isinstance(result, tuple) else (result,)
-            found = [result[e.position] for e in edges]
-        for e, g in zip(edges, found):
-            if g is not None:
-                data = walk.by_key[e.tail].obj.data
-                g = unbroadcast(_array(g), data.shape, type(node.obj).__name__, e.position)
-                e.grad = g.astype(data.dtype, copy=False)
+        made.append(value)
+        for inp in value._ctx.inputs:
+            if isinstance(inp, ValueBase) and id(inp) not in seen:
+                seen.add(id(inp))
+                stack.append(inp)
+    return made
 
 
 def _magnitude(g: Any) -> float:
@@ -229,6 +250,44 @@ def _magnitude(g: Any) -> float:
 
 def _grad_colour(ratio: float) -> str:
     return next(colour for least, colour in GRAD_SCALE if ratio >= least)
+
+
+@dataclass
+class _Shown:
+    """What a drawing shows on its Value nodes besides the data."""
+
+    root: ValueBase
+    with_grads: bool  # the backward pass's view: edge gradients, colours, gradient marks
+    grads: dict[int, Any]  # id() of a Value -> the gradient shown for it
+    names: dict[int, str]  # id() of a Value -> a header to show instead of its name
+    sizes: dict[str, float] = field(default_factory=dict)  # node key -> _magnitude
+    largest: float = 0.0  # the largest finite size
+    # node key -> one (gradient, consumer) part per edge that passed it a gradient
+    parts: dict[str, list[tuple[np.ndarray, str]]] = field(default_factory=dict)
+
+
+def _shown_gradients(walk: _Walk, grads: Mapping[ValueBase, Any] | None) -> dict[int, Any]:
+    """``id(value) -> gradient`` to show: the given ``grads``, else each Value's ``.grad``."""
+    if grads is None:
+        return {id(n.obj): n.obj.grad for n in walk.nodes if n.kind in ("value", "call")}
+    return {id(v): g for v, g in grads.items()}
+
+
+def _measure(walk: _Walk, shown: _Shown) -> None:
+    """Fill in ``shown``'s sizes, the largest finite one, and the parts of each Value's
+    gradient (one per consumer edge that carries one)."""
+    shown.sizes = {n.key: _magnitude(shown.grads[id(n.obj)]) for n in walk.nodes
+                   if n.kind in ("value", "call") and shown.grads.get(id(n.obj)) is not None}
+    shown.largest = max((m for m in shown.sizes.values() if np.isfinite(m)), default=0.0)
+    outputs = walk.output_of()
+    for e in walk.edges:
+        if e.grad is not None:
+            consumer = walk.by_key[e.head]
+            if consumer.kind == "call":
+                who = consumer.obj.name or consumer.call.label
+            else:
+                who = walk.by_key[outputs[e.head]].obj.name or type(consumer.obj).__name__
+            shown.parts.setdefault(e.tail, []).append((e.grad, who))
 
 
 # ----------------------------------------------------------------------------------------
@@ -246,29 +305,7 @@ def _clusters(walk: _Walk) -> tuple[list[tuple[ModuleCall, set[str]]], dict[str,
     preds: dict[str, list[str]] = {}
     for e in walk.edges:
         preds.setdefault(e.head, []).append(e.tail)
-
-    def reach(starts: list[str], stop: set[str]) -> set[str]:
-        seen = set(starts)
-        stack = list(starts)
-        while stack:
-            for p in preds.get(stack.pop(), ()):
-                if p not in seen and p not in stop:
-                    seen.add(p)
-                    stack.append(p)
-        return seen
-
-    found: list[tuple[ModuleCall, set[str]]] = []
-    for node in walk.nodes:
-        if node.kind not in ("value", "call"):
-            continue
-        calls = module_calls(node.obj)
-        if node.kind == "call":  # the collapsed call and those inside it are not clusters
-            calls = calls[calls.index(node.call) + 1:]
-        for call in calls:
-            starts = [walk.keys[id(v)] for v in call.inputs if id(v) in walk.keys]
-            members = reach([node.key], set(starts)) - reach(starts, set())
-            if members:
-                found.append((call, members))
+    found = [found for node in walk.nodes for found in _calls_made(walk, preds, node)]
     # Innermost first: fewer members; a call and the one wrapping it keep their order.
     order = sorted(range(len(found)), key=lambda i: len(found[i][1]))
     found = [found[i] for i in order]
@@ -279,8 +316,37 @@ def _clusters(walk: _Walk) -> tuple[list[tuple[ModuleCall, set[str]]], dict[str,
     return found, home
 
 
+def _calls_made(walk: _Walk, preds: dict[str, list[str]],
+                node: _Node) -> list[tuple[ModuleCall, set[str]]]:
+    """The module calls that returned ``node``'s Value, each with its members."""
+    if node.kind not in ("value", "call"):
+        return []
+    calls = module_calls(node.obj)
+    if node.kind == "call":  # the collapsed call and those inside it are not clusters
+        calls = calls[calls.index(node.call) + 1:]
+    found = []
+    for call in calls:
+        starts = [walk.keys[id(v)] for v in call.inputs if id(v) in walk.keys]
+        members = _reach(preds, [node.key], set(starts)) - _reach(preds, starts, set())
+        if members:
+            found.append((call, members))
+    return found
+
+
+def _reach(preds: dict[str, list[str]], starts: list[str], stop: set[str]) -> set[str]:
+    """The keys reachable from ``starts`` against the data flow, not entering ``stop``."""
+    seen = set(starts)
+    stack = list(starts)
+    while stack:
+        for p in preds.get(stack.pop(), ()):
+            if p not in seen and p not in stop:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
 # ----------------------------------------------------------------------------------------
-# Labels
+# Labels and marks
 # ----------------------------------------------------------------------------------------
 
 
@@ -301,22 +367,35 @@ def _rows(lines: list[str]) -> str:
     return "<br/>".join(_html(line) for line in lines)
 
 
-def _value_label(node: _Node, role: str, name: str | None, grad_lines: list[str],
-                 grad_fill: str | None) -> str:
-    value = node.obj
+def _header(node: _Node, role: str, shown: _Shown) -> str:
+    """A Value node's header: a module call with its parameter count, else the name."""
     if node.kind == "call":
         count = sum(p.size for p in node.call.module.parameters())
-        header = f"{node.call.label} ({count} parameters)" if count else node.call.label
-    else:
-        header = name or ("" if role == "intermediate" else role)
+        return f"{node.call.label} ({count} parameters)" if count else node.call.label
+    name = shown.names.get(id(node.obj), node.obj.name)
+    return name or ("" if role == "intermediate" else role)
+
+
+def _grad_fill(node: _Node, shown: _Shown) -> str:
+    """The background of a gradient row: its size relative to the largest, if shown."""
+    size = shown.sizes.get(node.key)
+    if not shown.with_grads or size is None or shown.largest <= 0 or not np.isfinite(size):
+        return ""
+    return f' bgcolor="{_grad_colour(size / shown.largest)}"'
+
+
+def _value_label(node: _Node, shown: _Shown) -> str:
+    role = _role(node, shown.root)
+    header = _header(node, role, shown)
     rows = []
     if header:
         rows.append(f'<tr><td bgcolor="{ROLE_COLOURS[role]}"><b>{_html(header)}</b></td></tr>')
-    data = summary(value)
+    data = summary(node.obj)
     rows.append(f"<tr><td>{_rows(['data ' + data[0], *data[1:]])}</td></tr>")
-    if grad_lines:
-        fill = f' bgcolor="{grad_fill}"' if grad_fill else ""
-        rows.append(f"<tr><td{fill}>{_rows(grad_lines)}</td></tr>")
+    grad = shown.grads.get(id(node.obj))
+    if shown.with_grads or grad is not None:
+        lines = _grad_lines(node.obj, grad, shown.parts.get(node.key, []))
+        rows.append(f"<tr><td{_grad_fill(node, shown)}>{_rows(lines)}</td></tr>")
     for note in node.notes:
         colour = MARK_COLOURS.get(note.split(":")[0], "#000000")
         rows.append(f'<tr><td><font color="{colour}">{_html(note)}</font></td></tr>')
@@ -362,6 +441,34 @@ def _activation_note(ctx: Function, out: ValueBase, grad: Any) -> str | None:
     return "saturated" if z.size == 1 else f"saturated: {count}/{z.size}"
 
 
+def _gradient_note(size: float, largest: float, vanishing: float,
+                   exploding: float) -> str | None:
+    """An exploding (above ``exploding`` or not finite) or vanishing (below ``vanishing``
+    times the largest) gradient, from its size."""
+    if not np.isfinite(size) or size > exploding:
+        return f"exploding gradient: mean |grad| {fmt(size)}"
+    if largest > 0 and size < vanishing * largest:
+        return f"vanishing gradient: {fmt(size / largest)} x largest"
+    return None
+
+
+def _mark(walk: _Walk, shown: _Shown, vanishing: float, exploding: float) -> None:
+    """Note and mark dead or saturated activations and, in the backward views, vanishing
+    and exploding gradients (the mark is the note's text before its colon)."""
+    outputs = walk.output_of()
+    for node in walk.nodes:
+        if node.kind == "op":
+            out = walk.by_key[outputs[node.key]].obj
+            note = _activation_note(node.obj, out, shown.grads.get(id(out)))
+        elif shown.with_grads and node.key in shown.sizes:
+            note = _gradient_note(shown.sizes[node.key], shown.largest, vanishing, exploding)
+        else:
+            continue
+        if note:
+            node.notes.append(note)
+            node.mark = note.split(":")[0]
+
+
 # ----------------------------------------------------------------------------------------
 # The drawing
 # ----------------------------------------------------------------------------------------
@@ -378,6 +485,71 @@ def _legend(with_grads: bool) -> str:
                  for mark, colour in MARK_COLOURS.items()]
     return (f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="2">'
             f'<tr><td><b>legend</b></td></tr>{"".join(rows)}</table>>')
+
+
+def _add_node(target: graphviz.Digraph, node: _Node, shown: _Shown) -> None:
+    if node.kind == "const":
+        target.node(node.key, f"<{_html(summary(node.obj)[0])}>", shape="plaintext",
+                    fontsize="9", id=node.key)
+    elif node.kind == "op":
+        notes = "".join(f'<br/><font point-size="8">{_html(n)}</font>' for n in node.notes)
+        extra = {"color": MARK_COLOURS[node.mark], "penwidth": "2"} if node.mark else {}
+        target.node(node.key, f"<{_html(type(node.obj).__name__)}{notes}>", shape="box",
+                    style="rounded,filled", fillcolor="#eeeeee", height="0.3",
+                    margin="0.05", id=node.key, **extra)
+    else:
+        target.node(node.key, _value_label(node, shown), shape="plaintext", id=node.key)
+
+
+def _add_nodes(graph: graphviz.Digraph, walk: _Walk, shown: _Shown) -> None:
+    """Every node, inside the box of the innermost module call it belongs to."""
+    found, home = _clusters(walk)
+    boxes = [graphviz.Digraph(name=f"cluster_{i}", graph_attr={
+        "label": f"<{_html(call.label)}>", "style": "rounded", "color": "#6aa84f"})
+        for i, (call, _) in enumerate(found)]
+    for node in walk.nodes:
+        _add_node(boxes[home[node.key]] if node.key in home else graph, node, shown)
+    # Nest each cluster in the smallest one that holds all of its members.
+    for i, (_, members) in enumerate(found):
+        parent = next((j for j in range(i + 1, len(found)) if members <= found[j][1]), None)
+        (boxes[parent] if parent is not None else graph).subgraph(boxes[i])
+
+
+def _edge_label(e: _Edge, consumer: _Node, inputs: int) -> dict[str, str]:
+    """An edge's position among its consumer's ``inputs`` (unless the op is commutative)
+    and the gradient it carries back."""
+    positional = inputs > 1 and (consumer.kind == "call" or
+                                 type(consumer.obj).__name__ not in COMMUTATIVE)
+    text = [str(e.position)] if positional else []
+    if e.grad is not None:
+        text.append(_brief(e.grad))
+    return {"label": f"<{_html(': '.join(text))}>"} if text else {}
+
+
+def _add_edges(graph: graphviz.Digraph, walk: _Walk, mode: str) -> None:
+    """Every edge: in data-flow direction, or from the root back in the backward view."""
+    into = walk.inputs_of()
+    for e in walk.edges:
+        label = _edge_label(e, walk.by_key[e.head], len(into[e.head]))
+        if mode == "backward":
+            graph.edge(e.head, e.tail, color="#cc4125" if e.grad is not None else "#999999",
+                       **label)
+        else:
+            graph.edge(e.tail, e.head, **label)
+
+
+def _module_classes(mode: str, root: Any, collapse: type | Iterable[type]) -> tuple[type, ...]:
+    """``draw``'s arguments checked; ``collapse`` as a tuple of Module classes."""
+    if mode not in MODES:
+        raise ValueError(f"draw: mode must be one of {MODES}; got {mode!r}")
+    if not isinstance(root, ValueBase):
+        raise TypeError(f"draw: root must be a Value; got {type(root).__name__}")
+    collapse = (collapse,) if isinstance(collapse, type) else tuple(collapse)
+    for kind in collapse:
+        if not (isinstance(kind, type) and issubclass(kind, Module)):
+            raise TypeError(f"draw: collapse takes Module classes such as nn.Linear; got "
+                            f"{kind!r}")
+    return collapse
 
 
 def draw(
@@ -397,7 +569,10 @@ def draw(
 
     ``mode`` is ``"forward"``, ``"backward"`` or ``"both"`` (see the module docstring);
     the last two show the gradients of the backward pass already run (``root.backward()``
-    must have been called; draw never calls it, since it accumulates into ``.grad``).
+    must have been called; draw never calls it, since it accumulates into ``.grad``). The
+    gradients on the edges come from the engine's own pass seeded with the root's
+    gradient, which leaves ``.grad`` alone; hooks on the Values below the root run in
+    it, as in ``backward()``.
     ``collapse`` names module classes (e.g. ``(nn.Linear,)``) whose calls, recorded with
     ``viz.trace(model)``, are drawn as one node. More than ``max_nodes`` nodes is a
     ValueError that says how to collapse (``None``: no limit). A gradient is marked
@@ -412,118 +587,31 @@ def draw(
     so in rendered SVG the node is the ``<g id="n0">`` element; ``node_keys`` maps the
     Values to these names.
     """
-    if mode not in MODES:
-        raise ValueError(f"draw: mode must be one of {MODES}; got {mode!r}")
-    if not isinstance(root, ValueBase):
-        raise TypeError(f"draw: root must be a Value; got {type(root).__name__}")
-    collapse = (collapse,) if isinstance(collapse, type) else tuple(collapse)
-    for kind in collapse:
-        if not (isinstance(kind, type) and issubclass(kind, Module)):
-            raise TypeError(f"draw: collapse takes Module classes such as nn.Linear; got "
-                            f"{kind!r}")
-    with_grads = mode != "forward"
-    names = {} if labels is None else {id(v): text for v, text in labels.items()}
+    collapse = _module_classes(mode, root, collapse)
     walk = _Walk(root, collapse, max_nodes)
-    if grads is None:
-        grad_of = {id(n.obj): n.obj.grad for n in walk.nodes if n.kind in ("value", "call")}
-    else:
-        grad_of = {id(v): g for v, g in grads.items()}
-    if with_grads and grad_of.get(id(root)) is None:
+    shown = _Shown(root, mode != "forward", _shown_gradients(walk, grads),
+                   {} if labels is None else {id(v): text for v, text in labels.items()})
+    if shown.with_grads and shown.grads.get(id(root)) is None:
         raise ValueError(f"draw(mode={mode!r}) shows the gradients of a backward pass, but "
                          f"root.grad is None: call root.backward() first (draw does not, "
                          f"since backward accumulates into .grad)")
     if collapse and not walk.traced:
         raise ValueError("draw: collapse needs module calls recorded during the forward "
                          "pass: `with viz.trace(model): loss = lossfn(model(x), y)`")
-    if with_grads:
-        _local_gradients(walk, grad_of)
-    into = walk.inputs_of()
-    outputs = walk.output_of()
-
-    # How each Value's gradient adds up: one part per consumer edge that carries one.
-    parts: dict[str, list[tuple[np.ndarray, str]]] = {}
-    for e in walk.edges:
-        if e.grad is not None:
-            consumer = walk.by_key[e.head]
-            made = consumer if consumer.kind == "call" else walk.by_key[outputs[e.head]]
-            who = made.obj.name or (consumer.call.label if consumer.kind == "call"
-                                    else type(consumer.obj).__name__)
-            parts.setdefault(e.tail, []).append((e.grad, who))
-
-    values = [n for n in walk.nodes if n.kind in ("value", "call")]
-    sizes = {n.key: _magnitude(grad_of[id(n.obj)]) for n in values
-             if grad_of.get(id(n.obj)) is not None}
-    finite = [m for m in sizes.values() if np.isfinite(m)]
-    largest = max(finite, default=0.0)
-    for node in walk.nodes:
-        if node.kind == "op":
-            out = walk.by_key[outputs[node.key]].obj
-            note = _activation_note(node.obj, out, grad_of.get(id(out)))
-            if note:
-                node.notes.append(note)
-                node.mark = note.split(":")[0]
-        elif with_grads and node.key in sizes:
-            size = sizes[node.key]
-            if not np.isfinite(size) or size > exploding:
-                node.mark = "exploding gradient"
-                node.notes.append(f"exploding gradient: mean |grad| {fmt(size)}")
-            elif largest > 0 and size < vanishing * largest:
-                node.mark = "vanishing gradient"
-                node.notes.append(f"vanishing gradient: {fmt(size / largest)} x largest")
-
+    if shown.with_grads:
+        _passed_gradients(walk, root, shown.grads[id(root)])
+    _measure(walk, shown)
+    _mark(walk, shown, vanishing, exploding)
     graph = graphviz.Digraph(
         "tinygrad_edu",
         graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11"},
         node_attr={"fontname": FONT, "fontsize": "10"},
         edge_attr={"fontname": FONT, "fontsize": "9"},
     )
-    found, home = _clusters(walk)
-    boxes = [graphviz.Digraph(name=f"cluster_{i}", graph_attr={
-        "label": f"<{_html(call.label)}>", "style": "rounded", "color": "#6aa84f"})
-        for i, (call, _) in enumerate(found)]
-    for node in walk.nodes:
-        target = boxes[home[node.key]] if node.key in home else graph
-        if node.kind == "const":
-            target.node(node.key, f"<{_html(summary(node.obj)[0])}>", shape="plaintext",
-                        fontsize="9", id=node.key)
-        elif node.kind == "op":
-            notes = "".join(f'<br/><font point-size="8">{_html(n)}</font>' for n in node.notes)
-            extra = {"color": MARK_COLOURS[node.mark], "penwidth": "2"} if node.mark else {}
-            target.node(node.key, f"<{_html(type(node.obj).__name__)}{notes}>", shape="box",
-                        style="rounded,filled", fillcolor="#eeeeee", height="0.3",
-                        margin="0.05", id=node.key, **extra)
-        else:
-            role = _role(node, root)
-            value = node.obj
-            grad_now = grad_of.get(id(value))
-            shown = with_grads or grad_now is not None
-            lines = _grad_lines(value, grad_now, parts.get(node.key, [])) if shown else []
-            fill = None
-            if with_grads and node.key in sizes and largest > 0 and np.isfinite(sizes[node.key]):
-                fill = _grad_colour(sizes[node.key] / largest)
-            name = names.get(id(value), value.name)
-            target.node(node.key, _value_label(node, role, name, lines, fill), shape="plaintext",
-                        id=node.key)
-    # Nest each cluster in the smallest one that holds all of its members.
-    for i, (_, members) in enumerate(found):
-        parent = next((j for j in range(i + 1, len(found)) if members <= found[j][1]), None)
-        (boxes[parent] if parent is not None else graph).subgraph(boxes[i])
-
-    for e in walk.edges:
-        consumer = walk.by_key[e.head]
-        positional = (len(into[e.head]) > 1 and (consumer.kind == "call" or
-                      type(consumer.obj).__name__ not in COMMUTATIVE))
-        text = [str(e.position)] if positional else []
-        if e.grad is not None:
-            text.append(_brief(e.grad))
-        label = {"label": f"<{_html(': '.join(text))}>"} if text else {}
-        if mode == "backward":
-            graph.edge(e.head, e.tail, color="#cc4125" if e.grad is not None else "#999999",
-                       **label)
-        else:
-            graph.edge(e.tail, e.head, **label)
+    _add_nodes(graph, walk, shown)
+    _add_edges(graph, walk, mode)
     if legend:
-        graph.node("legend", _legend(with_grads), shape="plaintext")
+        graph.node("legend", _legend(shown.with_grads), shape="plaintext")
     return graph
 
 

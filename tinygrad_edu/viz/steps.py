@@ -150,19 +150,35 @@ class Step:
 # ----------------------------------------------------------------------------------------
 
 
-def backprop_steps(root: ValueBase, grad: Any = None) -> list[Step]:
-    """The backward pass from ``root`` as a list of ``Step``s, one per node, in the order
-    the engine processes them. ``grad`` is dL/d(root), as in ``root.backward(grad)``; it
-    may be left out for a one-element root. ``.grad`` is not touched."""
-    seed = seed_gradient(root, grad, False, "backprop_steps")
-    seen: list[tuple[ValueBase, Any, list[tuple[Any, Any]]]] = []
+# One edge of a recorded node: (input position, gradient passed to it, its running total).
+Passed = tuple[int, Any, Any]
 
-    def trace(node: ValueBase, upstream: Any, edges: list[tuple[Any, Any]]) -> None:
-        seen.append((node, upstream, edges))
+
+def record_backward(root: ValueBase, seed: Any) -> list[tuple[ValueBase, Any, list[Passed]]]:
+    """Run the engine's backward pass from ``root``, seeded with ``seed`` (a checked
+    gradient, as from ``seed_gradient``), and record it: for each node in processing
+    order, ``(node, its complete gradient, edges)``, where ``edges`` has one ``(position,
+    g, total)`` per input the op passes gradients to, in argument order (``g`` after the
+    engine undid broadcasting and cast it; ``None`` if the op gave none). Hooks run as in
+    ``backward()``; ``.grad`` is not touched. Both graph views show this record."""
+    seen: list[tuple[ValueBase, Any, list[Passed]]] = []
+
+    def trace(node: ValueBase, grad: Any, edges: list[tuple[Any, Any]]) -> None:
+        needs = () if node._ctx is None else node._ctx.needs_input_grad
+        positions = [i for i, needed in enumerate(needs) if needed]
+        seen.append((node, grad, [(i, g, total) for i, (g, total) in zip(positions, edges)]))
 
     # NOTE: an empty capture list makes run_backward return gradients instead of
     # accumulating .grad, so recording a pass has no effect on the graph.
     run_backward([root], [seed], capture=[], trace=trace)
+    return seen
+
+
+def backprop_steps(root: ValueBase, grad: Any = None) -> list[Step]:
+    """The backward pass from ``root`` as a list of ``Step``s, one per node, in the order
+    the engine processes them. ``grad`` is dL/d(root), as in ``root.backward(grad)``; it
+    may be left out for a one-element root. ``.grad`` is not touched."""
+    seen = record_backward(root, seed_gradient(root, grad, False, "backprop_steps"))
     labels = _labels(forward_order(root))
     return [_step(i, node, upstream, edges, labels)
             for i, (node, upstream, edges) in enumerate(seen)]
@@ -228,18 +244,13 @@ def _labels(order: list[ValueBase]) -> dict[int, str]:
     return labels
 
 
-def _step(index: int, node: ValueBase, upstream: Any, edges: list[tuple[Any, Any]],
+def _step(index: int, node: ValueBase, upstream: Any, edges: list[Passed],
           labels: dict[int, str]) -> Step:
     ctx = node._ctx
-    inputs = []
-    if ctx is not None:
-        positions = [i for i, needed in enumerate(ctx.needs_input_grad) if needed]
-        for i, (g, total) in zip(positions, edges):
-            inp = ctx.inputs[i]
-            inputs.append(Edge(i, inp, labels[id(inp)], _plain(g), _local(g, upstream),
-                               _plain(total)))
+    inputs = tuple(Edge(i, ctx.inputs[i], labels[id(ctx.inputs[i])], _plain(g),
+                        _local(g, upstream), _plain(total)) for i, g, total in edges)
     return Step(index, node, labels[id(node)], None if ctx is None else type(ctx).__name__,
-                _plain(node.data), _plain(upstream), tuple(inputs), _args(node, labels))
+                _plain(node.data), _plain(upstream), inputs, _args(node, labels))
 
 
 def _plain(x: Any) -> float | np.ndarray | None:
