@@ -71,5 +71,5 @@ def test_maxout_is_the_max_of_its_pieces_and_differentiable():
     np.testing.assert_allclose(layer(x).data, pieces.max(axis=1))
     gradcheck(lambda w, b: F.maxout(x, w, b), layer.weight, layer.bias)
     assert repr(layer) == "Maxout(in_features=3, out_features=2, pieces=4)"
-    with pytest.raises(ValueError, match="Maxout: pieces must be >= 1; got 0"):
+    with pytest.raises(ValueError, match="Maxout: pieces must be an int >= 1; got 0"):
         nn.Maxout(3, 2, pieces=0)

@@ -1,11 +1,13 @@
 """Layers: scalar graphs and array graphs agree; micrograd's habits work unchanged."""
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_edu import Value
+from tinygrad_edu import Value, nn
 from tinygrad_edu.nn import MLP, DropConnect, Flatten, Layer, Linear, Neuron, Sequential
 from tinygrad_edu.testing import gradcheck
 from tinygrad_edu.testing import strategies as ts
@@ -147,3 +149,91 @@ def test_sequential_and_flatten():
 def test_layer_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+SIZE_ERRORS = [
+    (lambda: Linear(0, 3), ValueError, "Linear: in_features must be an int >= 1; got 0"),
+    (lambda: Linear(-1, 3), ValueError, "Linear: in_features must be an int >= 1; got -1"),
+    (lambda: Linear(2.5, 3), TypeError,
+     r"Linear: in_features must be an int >= 1; got 2.5 \(a float\)"),
+    (lambda: Linear(2, True), TypeError,
+     r"Linear: out_features must be an int >= 1; got True \(a bool\)"),
+    (lambda: DropConnect(2, 0), ValueError, "DropConnect: out_features must be an int >= 1"),
+    (lambda: Neuron(0), ValueError, "Neuron: nin must be an int >= 1; got 0"),
+    (lambda: Layer(2, 0), ValueError, "Layer: nout must be an int >= 1; got 0"),
+    (lambda: MLP(0, [3]), ValueError, "MLP: nin must be an int >= 1; got 0"),
+    (lambda: MLP(2, [3, 0]), ValueError, r"MLP: sizes\[1\] must be an int >= 1; got 0"),
+    (lambda: MLP(2, 3), TypeError, "MLP: sizes must be a list of layer widths"),
+    (lambda: MLP(2, []), ValueError,
+     r"MLP: sizes must hold at least one width, the output layer's .* got \[\]"),
+    (lambda: nn.Maxout(2.0, 3), TypeError, "Maxout: in_features must be an int >= 1"),
+    (lambda: nn.Maxout(2, 3, pieces=0), ValueError, "Maxout: pieces must be an int >= 1"),
+    (lambda: nn.BatchNorm1d(0), ValueError, "BatchNorm1d: num_features must be an int >= 1"),
+    (lambda: nn.BatchNorm2d("3"), TypeError,
+     r"BatchNorm2d: num_features must be an int >= 1; got '3' \(a str\)"),
+    (lambda: nn.PReLU(0), ValueError, "PReLU: num_parameters must be an int >= 1; got 0"),
+    (lambda: nn.Dropout("0.5"), TypeError, r"Dropout: p must be a real number; got '0.5'"),
+    (lambda: nn.Dropout(1.5), ValueError, r"Dropout: p .* must be in \[0, 1\); got 1.5"),
+    (lambda: DropConnect(2, 2, p="a"), TypeError, "DropConnect: p must be a real number"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), SIZE_ERRORS)
+def test_sizes_and_probabilities_are_checked_with_clear_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_numpy_integer_sizes_are_accepted():
+    lin = Linear(np.int64(2), np.int32(3), seed=0)
+    assert lin.weight.shape == (3, 2) and type(lin.in_features) is int
+
+
+@pytest.mark.parametrize("make", [
+    lambda dtype: Linear(2, 3, seed=0, dtype=dtype),
+    lambda dtype: DropConnect(2, 3, seed=0, dtype=dtype),
+    lambda dtype: Neuron(2, seed=0, dtype=dtype),
+    lambda dtype: Layer(2, 3, seed=0, dtype=dtype),
+    lambda dtype: MLP(2, [3, 1], seed=0, dtype=dtype),
+    lambda dtype: nn.Maxout(2, 3, seed=0, dtype=dtype),
+    lambda dtype: nn.BatchNorm1d(2, dtype=dtype),
+    lambda dtype: nn.BatchNorm1d(2, affine=False, track_running_stats=False, dtype=dtype),
+    lambda dtype: nn.PReLU(2, dtype=dtype),
+])
+def test_an_input_of_another_float_dtype_is_refused_as_in_pytorch(make):
+    x32 = Value(np.ones((4, 2)), dtype=np.float32)
+    x64 = Value(np.ones((4, 2)))
+    name = type(make(np.float64)).__name__
+    if name == "MLP":
+        name = "Linear"  # the first layer refuses it
+    with pytest.raises(TypeError, match=rf"{name}: the input is float32 but the layer's "
+                                        rf"parameters are float64; convert the input"):
+        make(np.float64)(x32)
+    with pytest.raises(TypeError, match="the input is float64 but the layer's parameters are "
+                                        "float32"):
+        make(np.float32)(x64)
+    assert make(np.float32)(x32).dtype == np.float32 and make(np.float64)(x64).dtype == np.float64
+
+
+def test_integer_input_is_converted_as_a_value_converts_it():
+    lin = Linear(2, 1, seed=0)
+    assert lin(Value(np.ones((3, 2), dtype=np.int64), requires_grad=False)).dtype == np.float64
+
+
+def test_sequential_from_an_ordered_dict_names_its_children():
+    seq = Sequential(OrderedDict([("fc", Linear(2, 3, seed=0)), ("act", nn.ReLU()),
+                                  ("out", Linear(3, 1, seed=1))]))
+    assert [name for name, _ in seq.named_children()] == ["fc", "act", "out"]
+    assert [name for name, _ in seq.named_parameters()] == [
+        "fc.weight", "fc.bias", "out.weight", "out.bias"]
+    assert seq.fc is seq[0] and isinstance(seq[-1], Linear) and len(seq[1:]) == 2
+    assert [name for name, _ in seq[1:].named_children()] == ["act", "out"]
+    x = Value(np.ones((4, 2)))
+    np.testing.assert_allclose(seq(x).data, seq.out(seq.act(seq.fc(x))).data)
+    seq.append(nn.Sigmoid())
+    assert [name for name, _ in seq.named_children()][-1] == "3"
+    with pytest.raises(ValueError, match="Sequential: the name 'forward' would hide"):
+        Sequential({"forward": nn.ReLU()})
+    with pytest.raises(ValueError, match=r"Sequential: a child's name must be a non-empty "
+                                         r"string without '\.'; got 'a\.b'"):
+        Sequential({"a.b": nn.ReLU()})

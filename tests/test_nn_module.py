@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Value
-from tinygrad_edu.nn import MLP, BatchNorm1d, Linear, Module, Parameter, Sequential
+from tinygrad_edu.nn import MLP, BatchNorm1d, Linear, Module, ModuleList, Parameter, Sequential
 
 
 class Pair(Module):
@@ -112,3 +112,60 @@ def test_buffers_must_be_arrays():
     bn = BatchNorm1d(2)
     with pytest.raises(TypeError, match=r"BatchNorm1d\.running_mean is a buffer"):
         bn.running_mean = Value([0.0, 0.0])
+
+
+def test_module_list_registers_and_names_its_modules_like_pytorch():
+    layers = ModuleList([Linear(2, 3, seed=0)])
+    layers.append(Linear(3, 3, seed=1)).extend([Linear(3, 1, seed=2)])
+    assert len(layers) == 3 and layers[-1] is layers[2]
+    assert [m.out_features for m in layers] == [3, 3, 1]
+    assert [name for name, _ in layers.named_parameters()] == [
+        "0.weight", "0.bias", "1.weight", "1.bias", "2.weight", "2.bias"]
+    assert isinstance(layers[1:], ModuleList) and len(layers[1:]) == 2
+
+    class Net(Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = layers
+
+        def forward(self, x):
+            for block in self.blocks:
+                x = block(x)
+            return x
+
+    net = Net()
+    assert [p.name for p in net.parameters()][:2] == ["blocks.0.weight", "blocks.0.bias"]
+    assert len(net.parameters()) == 6 and net(Value(np.ones((4, 2)))).shape == (4, 1)
+    layers.insert(0, Linear(2, 2, seed=3))
+    assert [m.in_features for m in layers] == [2, 2, 3, 3]
+    del layers[0]
+    layers[0] = Linear(2, 3, seed=4)
+    assert [m.in_features for m in layers] == [2, 3, 3]
+    assert "(0): Linear(in_features=2" in repr(layers)
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: ModuleList([Linear(2, 2), 3]), TypeError,
+     "ModuleList: item 1 is a int, not a Module"),
+    (lambda: ModuleList(Linear(2, 2)), TypeError,
+     "ModuleList.extend: expected an iterable of Modules; got Linear"),
+    (lambda: ModuleList([Linear(2, 2)])[1], IndexError,
+     "ModuleList: index 1 is out of range for 1 modules"),
+    (lambda: ModuleList([Linear(2, 2)])["a"], TypeError,
+     "ModuleList: indices are ints or slices; got 'a'"),
+])
+def test_module_list_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_load_state_dict_refuses_non_numeric_data_by_name():
+    m = Linear(2, 1, seed=0)
+    before = m.weight.data.copy()
+    with pytest.raises(TypeError, match=r"load_state_dict: bias holds <U3 data \(\['abc'\]\); "
+                                        r"expected numbers"):
+        m.load_state_dict({"weight": np.zeros((1, 2)), "bias": ["abc"]})
+    np.testing.assert_array_equal(m.weight.data, before)  # nothing copied
+    with pytest.raises(ValueError, match=r"bias has shape \(2,\) in the state but \(1,\)"):
+        m.load_state_dict({"weight": np.zeros((1, 2)), "bias": np.zeros(2)})
+    np.testing.assert_array_equal(m.weight.data, before)

@@ -347,6 +347,37 @@ def test_zero_grad_sets_grads_to_none():
     assert p.grad is None and q.grad is None
 
 
+@pytest.mark.parametrize("owner", ["optimizer", "module"])
+def test_zero_grad_set_to_none_as_in_pytorch(owner):
+    model = nn.Linear(2, 2, seed=0)
+    model.weight.grad = np.ones((2, 2))
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    clear = opt.zero_grad if owner == "optimizer" else model.zero_grad
+    clear(set_to_none=True)
+    assert model.weight.grad is None and model.bias.grad is None
+    model.weight.grad = shared = np.ones((2, 2))
+    clear(set_to_none=False)  # zeros where a gradient was, None stays None
+    np.testing.assert_array_equal(model.weight.grad, np.zeros((2, 2)))
+    assert model.weight.grad.dtype == model.weight.dtype and model.bias.grad is None
+    np.testing.assert_array_equal(shared, np.ones((2, 2)))  # a new array, not written into
+
+
+@pytest.mark.parametrize(("name", "options"), VARIANTS, ids=IDS)
+def test_every_optimizer_steps_after_either_zero_grad(name, options):
+    p, q = Value(np.ones(2)), Value(np.ones(2))
+    opt = OPTIMIZERS[name]([p, q], **options)
+    p.grad, q.grad = np.ones(2), np.ones(2)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    before = q.data.copy()
+    p.grad = np.ones(2)
+    opt.step()  # q has no gradient: skipped
+    np.testing.assert_array_equal(q.data, before)
+    opt.zero_grad(set_to_none=False)
+    opt.step()  # zero gradients: every rule still runs and stays finite
+    assert np.all(np.isfinite(p.data)) and np.all(np.isfinite(q.data))
+
+
 @pytest.mark.parametrize(("name", "options"), VARIANTS, ids=IDS)
 def test_float32_parameters_and_buffers_stay_float32_and_are_updated_in_place(name, options):
     p = Value(THETA0, dtype=np.float32)

@@ -1,5 +1,6 @@
 """Layers and networks: ``Module``, ``Parameter``, micrograd's ``Neuron``/``Layer``,
-``Linear``, ``MLP``, activations, batch norm, dropout and losses as modules."""
+``Linear``, ``MLP``, ``Sequential``/``ModuleList``, activations, batch norm, dropout and
+losses as modules."""
 
 from .activation import (
     CELU,
@@ -33,7 +34,7 @@ from .activation import (
     activation_module,
 )
 from .dropout import AlphaDropout, Dropout
-from .layers import MLP, DropConnect, Flatten, Layer, Linear, Neuron, Sequential
+from .layers import MLP, DropConnect, Flatten, Layer, Linear, ModuleList, Neuron, Sequential
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -83,6 +84,7 @@ __all__ = [
     "Maxout",
     "Mish",
     "Module",
+    "ModuleList",
     "MultiMarginLoss",
     "NLLLoss",
     "Neuron",

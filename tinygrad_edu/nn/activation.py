@@ -16,7 +16,7 @@ import numpy as np
 from ..functional import activation as F
 from ..rng import generator
 from ..value import Value
-from .module import Identity, Module, Parameter
+from .module import Identity, Module, Parameter, check_input_dtype, check_size
 
 
 class _Activation(Module):
@@ -190,11 +190,13 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25,
                  dtype: Any = np.float64) -> None:
         super().__init__()
+        num_parameters = check_size("PReLU", "num_parameters", num_parameters)
         self.weight = Parameter(np.full(num_parameters, init), dtype=dtype)
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, (list, tuple)):
             return [F.prelu(v, self.weight) for v in x]
+        check_input_dtype("PReLU", x, self.weight.dtype)
         return F.prelu(x, self.weight)
 
     def extra_repr(self) -> str:
@@ -227,8 +229,9 @@ class Maxout(Module):
     def __init__(self, in_features: int, out_features: int, pieces: int = 2,
                  seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        if pieces < 1:
-            raise ValueError(f"Maxout: pieces must be >= 1; got {pieces}")
+        in_features = check_size("Maxout", "in_features", in_features)
+        out_features = check_size("Maxout", "out_features", out_features)
+        pieces = check_size("Maxout", "pieces", pieces)
         rng = generator(seed)
         bound = 1 / np.sqrt(in_features)  # each piece drawn like a Linear layer
         self.weight = Parameter(rng.uniform(-bound, bound, (pieces, out_features, in_features)),
@@ -236,6 +239,7 @@ class Maxout(Module):
         self.bias = Parameter(rng.uniform(-bound, bound, (pieces, out_features)), dtype=dtype)
 
     def forward(self, x: Value) -> Value:
+        check_input_dtype("Maxout", x, self.weight.dtype)
         return F.maxout(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -7,7 +7,8 @@ its own, so a graph view shows each multiply and add).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..rng import generator
 from ..value import Value, stack
 from .activation import activation_module
 from .dropout import Dropout
-from .module import Module, Parameter
+from .module import Module, Parameter, check_input_dtype, check_size
 from .normalization import BatchNorm1d
 
 Init = Any  # a name understood by ``tinygrad_edu.init.get`` or a callable(shape, seed, dtype)
@@ -44,6 +45,10 @@ def _affine(x: Any, weight: Value, bias: Value | None) -> Value:
 class Linear(Module):
     """y = x W^T + b, with PyTorch's layout: ``weight`` (out_features, in_features).
 
+    ``dtype`` is the parameters' dtype (float64 by default); an input of another floating
+    dtype is refused, as in PyTorch. ``seed`` (an int or a Generator) draws the initial
+    weights reproducibly; None uses the library's default generator.
+
     Without ``init`` the weights and bias are drawn as PyTorch draws them,
     U(-1/sqrt(in_features), 1/sqrt(in_features)); with ``init`` (a name such as "he" or
     a callable) the weights come from it and the bias starts at zero.
@@ -52,6 +57,9 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init: Init = None, seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
+        owner = type(self).__name__
+        in_features = check_size(owner, "in_features", in_features)
+        out_features = check_size(owner, "out_features", out_features)
         self.in_features, self.out_features = in_features, out_features
         rng = generator(seed)
         shape = (out_features, in_features)
@@ -71,6 +79,7 @@ class Linear(Module):
             w, b = self.weight, self.bias
             return [sum((w[o, i] * xi for i, xi in enumerate(x)), b[o] if b is not None else 0.0)
                     for o in range(self.out_features)]
+        check_input_dtype(type(self).__name__, x, self.weight.dtype)
         return _affine(x, self.weight, self.bias)  # the op checks x's shape
 
     def extra_repr(self) -> str:
@@ -95,6 +104,7 @@ class DropConnect(Linear):
             return super().forward(x)
         if isinstance(x, _SCALAR_LIST):
             raise TypeError("DropConnect: give an array Value, not a list of scalars")
+        check_input_dtype("DropConnect", x, self.weight.dtype)
         return _affine(x, R.dropout(self.weight, self.p, training=True, seed=self._rng),
                        self.bias)
 
@@ -108,6 +118,7 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str | None = "relu", init: Init = None,
                  seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
+        nin = check_size("Neuron", "nin", nin)
         row = _weights(init, activation, (1, nin), seed, dtype)[0]
         self.w = [Parameter(v, dtype=dtype) for v in row]
         self.b = Parameter(0.0, dtype=dtype)
@@ -119,6 +130,7 @@ class Neuron(Module):
                 raise ValueError(f"Neuron: got {len(x)} inputs, expected {len(self.w)}")
             act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         else:
+            check_input_dtype("Neuron", x, self.b.dtype)
             act = x @ stack(self.w) + self.b
         return self.activation(act)
 
@@ -136,6 +148,7 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, activation: str | None = "relu", init: Init = None,
                  seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
+        nin, nout = check_size("Layer", "nin", nin), check_size("Layer", "nout", nout)
         rng = generator(seed)
         self.neurons = [Neuron(nin, activation, init, rng, dtype) for _ in range(nout)]
         weights = _weights(init, activation, (nout, nin), rng, dtype)  # fans of the layer
@@ -148,6 +161,7 @@ class Layer(Module):
         if isinstance(x, _SCALAR_LIST):
             out = [n(x) for n in self.neurons]
             return out[0] if len(out) == 1 else out
+        check_input_dtype("Layer", x, self.neurons[0].b.dtype)
         weight = stack([stack(n.w) for n in self.neurons])
         return self.activation(x @ weight.T + stack([n.b for n in self.neurons]))
 
@@ -155,27 +169,126 @@ class Layer(Module):
         return f"nin={len(self.neurons[0].w)}, nout={len(self.neurons)}"
 
 
-class Sequential(Module):
-    """Modules applied in order; children are named "0", "1", ... as in PyTorch."""
+class _Container(Module):
+    """Children held as attributes named by their keys ("0", "1", ... by default), so that
+    ``named_parameters()`` gives PyTorch's names (``0.weight``); indexed by position."""
 
-    def __init__(self, *modules: Module) -> None:
-        super().__init__()
-        for i, module in enumerate(modules):
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential: item {i} is a {type(module).__name__}, "
-                                f"not a Module")
-            setattr(self, str(i), module)
+    def _add(self, name: str, module: Any) -> None:
+        owner = type(self).__name__
+        if not isinstance(module, Module):
+            raise TypeError(f"{owner}: item {name} is a {type(module).__name__}, not a "
+                            f"Module")
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"{owner}: a child's name must be a non-empty string without "
+                             f"'.'; got {name!r}")
+        if not isinstance(self.__dict__.get(name), Module) and hasattr(self, name):
+            raise ValueError(f"{owner}: the name {name!r} would hide {owner}'s own "
+                             f"attribute of that name; choose another")
+        setattr(self, name, module)
 
-    def __getitem__(self, index: int) -> Module:
-        return list(self.children())[index]
+    def _named(self) -> list[tuple[str, Module]]:
+        return list(self.named_children())
+
+    def _position(self, index: Any) -> int:
+        """``index`` (an int, negative from the end) as a position, or IndexError."""
+        n = len(self)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__}: indices are ints or slices; got "
+                            f"{index!r}")
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__}: index {index} is out of range for "
+                             f"{n} modules")
+        return int(index) % n
+
+    def __getitem__(self, index: int | slice) -> Any:
+        named = self._named()
+        if isinstance(index, slice):
+            return self._from(named[index])
+        return named[self._position(index)][1]
 
     def __len__(self) -> int:
-        return len(list(self.children()))
+        return len(self._named())
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.children())
+
+    def _from(self, named: list[tuple[str, Module]]) -> _Container:
+        raise NotImplementedError
+
+
+class Sequential(_Container):
+    """Modules applied in order. Children are named "0", "1", ... as in PyTorch, or by the
+    keys of a dict given alone: ``Sequential(OrderedDict(fc=Linear(2, 3), act=ReLU()))``
+    has parameters ``fc.weight`` and ``fc.bias``."""
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                self._add(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self._add(str(i), module)
+
+    def _from(self, named: list[tuple[str, Module]]) -> Sequential:
+        return Sequential(OrderedDict(named))
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (named by its position); returns this Sequential."""
+        self._add(str(len(self)), module)
+        return self
 
     def forward(self, x: Any) -> Any:
         for module in self.children():
             x = module(x)
         return x
+
+
+class ModuleList(_Container):
+    """A list of modules whose parameters the parent finds (``0.weight``, ``1.weight``,
+    ...), as PyTorch's: ``append``, ``extend``, ``insert``, indexing, slicing (a new
+    ModuleList), ``len`` and iteration. It has no ``forward``: loop over it in yours."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _from(self, named: list[tuple[str, Module]]) -> ModuleList:
+        return ModuleList(module for _, module in named)
+
+    def _renumber(self, modules: list[Module]) -> None:
+        for name, _ in self._named():
+            delattr(self, name)
+        self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns this ModuleList."""
+        self._add(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append each of ``modules``; returns this ModuleList."""
+        if isinstance(modules, Module) or not isinstance(modules, Iterable):
+            raise TypeError(f"ModuleList.extend: expected an iterable of Modules; got "
+                            f"{type(modules).__name__}")
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index`` (the ones after it move up one)."""
+        modules = list(self)
+        modules.insert(index, module)
+        self._renumber(modules)
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self._add(str(self._position(index)), module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = list(self)
+        del modules[index if isinstance(index, slice) else self._position(index)]
+        self._renumber(modules)
 
 
 class Flatten(Module):
@@ -209,8 +322,16 @@ class MLP(Module):
                  seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
         activation_module(activation)  # an unknown name fails here, even with no hidden layer
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
+            raise TypeError(f"MLP: sizes must be a list of layer widths, the output layer "
+                            f"last (MLP(2, [16, 3])); got {sizes!r}")
+        sizes = list(sizes)
+        if not sizes:
+            raise ValueError("MLP: sizes must hold at least one width, the output layer's "
+                             "(MLP(2, [16, 3])); got [] (for no layer at all, use Identity)")
+        widths = [check_size("MLP", "nin", nin),
+                  *(check_size("MLP", f"sizes[{i}]", n) for i, n in enumerate(sizes))]
         rng = generator(seed)
-        widths = [nin, *sizes]
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(pairwise(widths)):
             last = i == len(sizes) - 1

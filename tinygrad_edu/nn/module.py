@@ -9,12 +9,46 @@ label the nodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from ..value import Value
+
+
+def check_size(owner: str, name: str, value: Any) -> int:
+    """``value`` as an int >= 1 (a layer's width, a count), or an error naming ``owner``,
+    the argument and the value."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an int >= 1; got {value!r} (a "
+                        f"{type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{owner}: {name} must be an int >= 1; got {value}")
+    return int(value)
+
+
+def check_input_dtype(owner: str, x: Any, expected: np.dtype) -> None:
+    """Refuse a floating input of another dtype than the layer's parameters, as PyTorch
+    does: NumPy would silently compute a float32 input with float64 weights in float64
+    (and a float64 input with float32 weights in float64), so the output's dtype would
+    depend on the input's."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and dtype != expected:
+        raise TypeError(f"{owner}: the input is {dtype} but the layer's parameters are "
+                        f"{expected}; convert the input (Value(x, dtype=np.{expected}) or "
+                        f"x.astype(np.{expected})) or build the layer with dtype=np.{dtype}")
+
+
+def zero_grads(params: Iterable[Value], set_to_none: bool = True) -> None:
+    """Forget the gradients: ``.grad = None`` (``set_to_none``, PyTorch's default), or a
+    new array of zeros for each gradient that exists (a fresh array, never writing into
+    one the engine may share)."""
+    for p in params:
+        if set_to_none:
+            p.grad = None
+        elif p.grad is not None:
+            p.grad = np.zeros_like(p.data)
 
 
 class Parameter(Value):
@@ -193,10 +227,10 @@ class Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``.grad = None``, as PyTorch's default)."""
-        for p in self.parameters():
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: ``.grad = None`` (PyTorch's default), or
+        zeros with ``set_to_none=False`` (see ``zero_grads``)."""
+        zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------------------------
     # State
@@ -225,22 +259,30 @@ class Module:
         if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys "
                            f"{unexpected}")
+        # Every entry is checked before any is copied, so a bad one leaves the module as it was.
+        copies: list[tuple[np.ndarray | None, np.ndarray, str]] = []
         for key, value in state.items():
-            array = np.asarray(value)
             if key in params:
                 target = params[key].data
             elif key in buffers:
-                module, local = buffers[key]
-                target = module._buffers[local]
-                if target is None:
-                    module._buffers[local] = array.copy()
-                    continue
+                target = buffers[key][0]._buffers[buffers[key][1]]
             else:
                 continue
-            if array.shape != target.shape:
+            array = np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"load_state_dict: {key} holds {array.dtype} data "
+                                f"({_preview(value)}); expected numbers (a bool, int or "
+                                f"float array)")
+            if target is not None and array.shape != target.shape:
                 raise ValueError(f"load_state_dict: {key} has shape {array.shape} in the "
                                  f"state but {target.shape} in the module")
-            target[...] = array
+            copies.append((target, array, key))
+        for target, array, key in copies:
+            if target is None:  # a buffer not made yet takes the state's array
+                module, local = buffers[key]
+                module._buffers[local] = array.copy()
+            else:
+                target[...] = array
         return missing, unexpected
 
     # ------------------------------------------------------------------------------------
@@ -258,6 +300,12 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _preview(value: Any) -> str:
+    """A short repr of a bad value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class Identity(Module):

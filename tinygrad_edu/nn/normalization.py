@@ -8,7 +8,7 @@ import numpy as np
 
 from ..functional.normalization import batch_norm
 from ..value import Value
-from .module import Module, Parameter
+from .module import Module, Parameter, check_input_dtype, check_size
 
 
 class _BatchNorm(Module):
@@ -20,8 +20,10 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True,
                  dtype: Any = np.float64) -> None:
         super().__init__()
+        num_features = check_size(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self.dtype = np.dtype(dtype)
         self.weight = Parameter(np.ones(num_features), dtype=dtype) if affine else None
         self.bias = Parameter(np.zeros(num_features), dtype=dtype) if affine else None
         if track_running_stats:
@@ -40,6 +42,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected a {expected}"
                              f" input with {self.num_features} channels on axis 1; got shape "
                              f"{x.shape}")
+        check_input_dtype(type(self).__name__, x, self.dtype)
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           training=self.training, momentum=self.momentum, eps=self.eps)
 

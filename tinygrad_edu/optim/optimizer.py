@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.module import zero_grads
 from ..value import Value
 
 ParamsT = Iterable[Value] | Iterable[dict[str, Any]]
@@ -197,11 +198,12 @@ class Optimizer:
     # Stepping
     # ------------------------------------------------------------------------------------
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``.grad = None``, as PyTorch's default)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: ``.grad = None`` (``set_to_none=True``,
+        PyTorch's default; ``step`` then skips the parameter until a backward gives it a
+        gradient), or with ``set_to_none=False`` an array of zeros for each gradient that
+        exists (``step`` then still moves parameters by their weight decay and momentum)."""
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self) -> None:
         """Update every trainable parameter that has a gradient, in place.
