@@ -1,6 +1,7 @@
 """Weight initializers: their statistics, fans and gains, seeds, names, and errors."""
 
 import functools
+import inspect
 import math
 
 import numpy as np
@@ -247,6 +248,22 @@ def test_in_place_form_refills_the_same_array_in_its_dtype(fill, make, options, 
     assert np.array_equal(p.data, make((6, 4), dtype=dtype, **options))
 
 
+@pytest.mark.parametrize(("fill", "make", "options"), IN_PLACE,
+                         ids=[fill.__name__ for fill, _, _ in IN_PLACE])
+def test_in_place_form_takes_the_array_forms_options_and_shows_its_doc(fill, make, options):
+    made = inspect.signature(make).parameters
+    kept = [n for n in made if n not in ("shape", "dtype")]
+    if make in (init.zeros, init.ones, init.constant, init.eye):  # they draw nothing
+        kept.remove("seed")
+    params = inspect.signature(fill).parameters
+    assert list(params) == ["value", *kept]
+    assert all(params[n].default == made[n].default and params[n].kind == made[n].kind
+               for n in kept)
+    assert fill.__name__ == fill.__qualname__ == make.__name__ + "_"
+    assert fill.__doc__.startswith(f"Fill ``value.data`` in place with ``{make.__name__}``")
+    assert inspect.getdoc(make) in fill.__doc__
+
+
 def test_in_place_keeps_a_plain_value_usable():
     v = Value(np.zeros((3, 2)))
     init.xavier_normal_(v, seed=0)
@@ -458,6 +475,12 @@ ERRORS = [
     (lambda: init.zeros_(Value([1.0, 2.0]) * 2), RuntimeError,
      r"zeros_: only a leaf Value \(a parameter\) can be initialized in place; this one was "
      r"made by Mul"),
+    (lambda: init.zeros_(Value([1.0]), seed=0), TypeError,
+     r"zeros_: got an unexpected keyword argument 'seed'"),
+    (lambda: init.xavier_uniform_(Value(np.zeros((2, 2))), 1.0, 0), TypeError,
+     r"xavier_uniform_: too many positional arguments"),
+    (lambda: init.constant_(Value([1.0])), TypeError,
+     r"constant_: missing a required argument: 'val'"),
     # by name
     (lambda: init.get("he_normal"), ValueError,
      r"get: unknown initializer 'he_normal'; valid names: zeros, ones, small, normal, "

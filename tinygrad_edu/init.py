@@ -8,7 +8,8 @@ Every initializer comes in two forms, named as in PyTorch:
   ``ones``, ``constant``, ``eye``) accept ``seed`` and ignore it so the call is the same.
 - ``xavier_uniform_(value, gain=1.0, *, seed=None)``, with PyTorch's trailing underscore,
   overwrites ``value.data`` of a leaf Value or Parameter in place, keeping the array's
-  dtype, and returns the Value.
+  dtype, and returns the Value. Each is made from the array form by ``_in_place``, so
+  the two take the same options and cannot drift apart.
 
 ``seed`` is an int, a ``np.random.Generator`` or None (the library's default generator,
 which ``tinygrad_edu.manual_seed(n)`` reseeds); see ``tinygrad_edu.rng``. Values are drawn
@@ -33,6 +34,7 @@ activation. docs/init.md tells the story behind the formulas.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import numbers
 from collections.abc import Callable
@@ -90,17 +92,48 @@ def _nonnegative(fn: str, name: str, x: Any) -> float:
     return x
 
 
-def _refill(value: Value, make: Initializer, **options: Any) -> Value:
-    """The in-place form of every initializer: ``value.data[...] = make(shape, ...)``."""
+def _in_place(make: Initializer, *, draws: bool = True) -> Callable[..., Value]:
+    """The in-place form of the initializer ``make``, named as in PyTorch with a trailing
+    underscore: ``name_(value, ...)`` fills ``value.data`` of a leaf Value or Parameter
+    with ``make(value.data.shape, ..., dtype=value.data.dtype)`` and returns ``value``.
+
+    It takes ``make``'s arguments after ``shape`` except ``dtype`` (the array keeps its
+    own) and, for an initializer that ``draws`` nothing, ``seed``; its signature and
+    docstring say so, for ``help()`` and editors.
+    """
     name = make.__name__ + "_"
-    if not isinstance(value, Value):
-        raise TypeError(f"{name}: expected a Value or Parameter; got {type(value).__name__} "
-                        f"(for a new ndarray, call {make.__name__}(shape))")
-    if not value.is_leaf:
-        raise RuntimeError(f"{name}: only a leaf Value (a parameter) can be initialized in "
-                           f"place; this one was made by {type(value.grad_fn).__name__}")
-    value.data[...] = make(value.data.shape, dtype=value.data.dtype, **options)
-    return value
+    dropped = {"shape", "dtype"} if draws else {"shape", "dtype", "seed"}
+    signature = inspect.signature(make)
+    value_parameter = inspect.Parameter("value", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        annotation="Value")
+    signature = signature.replace(
+        parameters=[value_parameter,
+                    *(p for p in signature.parameters.values() if p.name not in dropped)],
+        return_annotation="Value")
+
+    def fill(*args: Any, **kwargs: Any) -> Value:
+        try:
+            options = signature.bind(*args, **kwargs).arguments
+        except TypeError as e:
+            raise TypeError(f"{name}: {e}") from None
+        value = options.pop("value")
+        if not isinstance(value, Value):
+            raise TypeError(f"{name}: expected a Value or Parameter; got "
+                            f"{type(value).__name__} (for a new ndarray, call "
+                            f"{make.__name__}(shape))")
+        if not value.is_leaf:
+            raise RuntimeError(f"{name}: only a leaf Value (a parameter) can be initialized "
+                               f"in place; this one was made by {type(value.grad_fn).__name__}")
+        value.data[...] = make(value.data.shape, dtype=value.data.dtype, **options)
+        return value
+
+    fill.__name__ = fill.__qualname__ = name
+    fill.__module__ = make.__module__
+    fill.__signature__ = signature  # type: ignore[attr-defined]
+    fill.__doc__ = (f"Fill ``value.data`` in place with ``{make.__name__}``, keeping its "
+                    f"dtype; return ``value``.\n\n``{make.__name__}``: "
+                    f"{inspect.getdoc(make)}")
+    return fill
 
 
 # ----------------------------------------------------------------------------------------
@@ -129,6 +162,8 @@ def calculate_fan_in_and_fan_out(shape: Shape) -> tuple[int, int]:
     return _fans(fn, _shape(fn, shape))
 
 
+# PyTorch's names, the convolutions included: a convolution is a linear map (gain 1), and
+# code written against torch.nn.init.calculate_gain runs here unchanged.
 _GAINS = {
     "linear": 1.0,
     "conv1d": 1.0,
@@ -193,9 +228,7 @@ def zeros(shape: Shape, *, seed: Seed = None, dtype: DTypeLike = np.float64) -> 
     return np.zeros(_shape("zeros", shape), _dtype("zeros", dtype))
 
 
-def zeros_(value: Value) -> Value:
-    """Fill ``value.data`` with 0 in place; return ``value``."""
-    return _refill(value, zeros)
+zeros_ = _in_place(zeros, draws=False)
 
 
 def ones(shape: Shape, *, seed: Seed = None, dtype: DTypeLike = np.float64) -> np.ndarray:
@@ -203,9 +236,7 @@ def ones(shape: Shape, *, seed: Seed = None, dtype: DTypeLike = np.float64) -> n
     return np.ones(_shape("ones", shape), _dtype("ones", dtype))
 
 
-def ones_(value: Value) -> Value:
-    """Fill ``value.data`` with 1 in place; return ``value``."""
-    return _refill(value, ones)
+ones_ = _in_place(ones, draws=False)
 
 
 def constant(shape: Shape, val: float, *, seed: Seed = None,
@@ -215,9 +246,7 @@ def constant(shape: Shape, val: float, *, seed: Seed = None,
     return np.full(shape, _number("constant", "val", val), dtype)
 
 
-def constant_(value: Value, val: float) -> Value:
-    """Fill ``value.data`` with ``val`` in place; return ``value``."""
-    return _refill(value, constant, val=val)
+constant_ = _in_place(constant, draws=False)
 
 
 def eye(shape: Shape, *, seed: Seed = None, dtype: DTypeLike = np.float64) -> np.ndarray:
@@ -229,9 +258,7 @@ def eye(shape: Shape, *, seed: Seed = None, dtype: DTypeLike = np.float64) -> np
     return np.eye(*shape, dtype=dtype)
 
 
-def eye_(value: Value) -> Value:
-    """Fill the 2-D ``value.data`` with the identity in place; return ``value``."""
-    return _refill(value, eye)
+eye_ = _in_place(eye, draws=False)
 
 
 # ----------------------------------------------------------------------------------------
@@ -249,9 +276,7 @@ def uniform(shape: Shape, a: float = 0.0, b: float = 1.0, *, seed: Seed = None,
     return generator(seed).uniform(a, b, size=shape).astype(dtype, copy=False)
 
 
-def uniform_(value: Value, a: float = 0.0, b: float = 1.0, *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with U(a, b) in place; return ``value``."""
-    return _refill(value, uniform, a=a, b=b, seed=seed)
+uniform_ = _in_place(uniform)
 
 
 def normal(shape: Shape, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
@@ -262,9 +287,7 @@ def normal(shape: Shape, mean: float = 0.0, std: float = 1.0, *, seed: Seed = No
     return generator(seed).normal(mean, std, size=shape).astype(dtype, copy=False)
 
 
-def normal_(value: Value, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with N(mean, std**2) in place; return ``value``."""
-    return _refill(value, normal, mean=mean, std=std, seed=seed)
+normal_ = _in_place(normal)
 
 
 def small_random(shape: Shape, std: float = 0.01, *, seed: Seed = None,
@@ -279,9 +302,7 @@ def small_random(shape: Shape, std: float = 0.01, *, seed: Seed = None,
     return generator(seed).normal(0.0, std, size=shape).astype(dtype, copy=False)
 
 
-def small_random_(value: Value, std: float = 0.01, *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with std * N(0, 1) in place; return ``value``."""
-    return _refill(value, small_random, std=std, seed=seed)
+small_random_ = _in_place(small_random)
 
 
 # Refuse a truncated normal that keeps less than this share of the draws.
@@ -335,10 +356,7 @@ def trunc_normal(shape: Shape, mean: float = 0.0, std: float = 1.0, a: float = -
     return out.reshape(shape).astype(dtype, copy=False)
 
 
-def trunc_normal_(value: Value, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0, *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with a truncated normal in place; return ``value``."""
-    return _refill(value, trunc_normal, mean=mean, std=std, a=a, b=b, seed=seed)
+trunc_normal_ = _in_place(trunc_normal)
 
 
 # ----------------------------------------------------------------------------------------
@@ -375,9 +393,7 @@ def xavier_uniform(shape: Shape, gain: float = 1.0, *, seed: Seed = None,
     return _variance_scaling("xavier_uniform", shape, gain, "fan_avg", "uniform", seed, dtype)
 
 
-def xavier_uniform_(value: Value, gain: float = 1.0, *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with ``xavier_uniform`` in place; return ``value``."""
-    return _refill(value, xavier_uniform, gain=gain, seed=seed)
+xavier_uniform_ = _in_place(xavier_uniform)
 
 
 def xavier_normal(shape: Shape, gain: float = 1.0, *, seed: Seed = None,
@@ -387,9 +403,7 @@ def xavier_normal(shape: Shape, gain: float = 1.0, *, seed: Seed = None,
     return _variance_scaling("xavier_normal", shape, gain, "fan_avg", "normal", seed, dtype)
 
 
-def xavier_normal_(value: Value, gain: float = 1.0, *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with ``xavier_normal`` in place; return ``value``."""
-    return _refill(value, xavier_normal, gain=gain, seed=seed)
+xavier_normal_ = _in_place(xavier_normal)
 
 
 def lecun_uniform(shape: Shape, *, seed: Seed = None,
@@ -401,9 +415,7 @@ def lecun_uniform(shape: Shape, *, seed: Seed = None,
     return _variance_scaling("lecun_uniform", shape, 1.0, "fan_in", "uniform", seed, dtype)
 
 
-def lecun_uniform_(value: Value, *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with ``lecun_uniform`` in place; return ``value``."""
-    return _refill(value, lecun_uniform, seed=seed)
+lecun_uniform_ = _in_place(lecun_uniform)
 
 
 def lecun_normal(shape: Shape, *, seed: Seed = None,
@@ -418,9 +430,7 @@ def lecun_normal(shape: Shape, *, seed: Seed = None,
     return _variance_scaling("lecun_normal", shape, 1.0, "fan_in", "normal", seed, dtype)
 
 
-def lecun_normal_(value: Value, *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with ``lecun_normal`` in place; return ``value``."""
-    return _refill(value, lecun_normal, seed=seed)
+lecun_normal_ = _in_place(lecun_normal)
 
 
 def _kaiming(fn: str, shape: Any, a: float, mode: str, nonlinearity: str, distribution: str,
@@ -449,11 +459,7 @@ def kaiming_uniform(shape: Shape, a: float = 0.0, mode: str = "fan_in",
     return _kaiming("kaiming_uniform", shape, a, mode, nonlinearity, "uniform", seed, dtype)
 
 
-def kaiming_uniform_(value: Value, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu", *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with ``kaiming_uniform`` in place; return ``value``."""
-    return _refill(value, kaiming_uniform, a=a, mode=mode, nonlinearity=nonlinearity,
-                   seed=seed)
+kaiming_uniform_ = _in_place(kaiming_uniform)
 
 
 def kaiming_normal(shape: Shape, a: float = 0.0, mode: str = "fan_in",
@@ -467,11 +473,7 @@ def kaiming_normal(shape: Shape, a: float = 0.0, mode: str = "fan_in",
     return _kaiming("kaiming_normal", shape, a, mode, nonlinearity, "normal", seed, dtype)
 
 
-def kaiming_normal_(value: Value, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu", *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with ``kaiming_normal`` in place; return ``value``."""
-    return _refill(value, kaiming_normal, a=a, mode=mode, nonlinearity=nonlinearity,
-                   seed=seed)
+kaiming_normal_ = _in_place(kaiming_normal)
 
 
 # ----------------------------------------------------------------------------------------
@@ -504,9 +506,7 @@ def orthogonal(shape: Shape, gain: float = 1.0, *, seed: Seed = None,
     return (gain * q).reshape(shape).astype(dtype, copy=False)
 
 
-def orthogonal_(value: Value, gain: float = 1.0, *, seed: Seed = None) -> Value:
-    """Fill ``value.data`` with ``orthogonal`` in place; return ``value``."""
-    return _refill(value, orthogonal, gain=gain, seed=seed)
+orthogonal_ = _in_place(orthogonal)
 
 
 # ----------------------------------------------------------------------------------------
