@@ -11,7 +11,7 @@ from .augmentation import (
     mixup,
 )
 from .datasets import blobs, circles, load_digits, moons, spiral, xor
-from .loader import DataLoader, train_test_split, train_val_test_split
+from .loader import DataLoader, TensorDataset, train_test_split, train_val_test_split
 from .preprocessing import PCA, ZCA, Center, Standardize
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "RandomHorizontalFlip",
     "RandomResizedCrop",
     "Standardize",
+    "TensorDataset",
     "blobs",
     "circles",
     "load_digits",

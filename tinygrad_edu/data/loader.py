@@ -1,4 +1,5 @@
-"""Mini-batches (``DataLoader``) and train/validation/test splits of NumPy arrays.
+"""Mini-batches (``DataLoader``), ``TensorDataset``, and train/validation/test splits of
+NumPy arrays.
 
 Samples are the rows of ``X`` (its first axis) and the entries of ``y``. Randomness goes
 through ``tinygrad_edu.rng``: ``seed`` is None (the library's default generator, which
@@ -7,13 +8,14 @@ through ``tinygrad_edu.rng``: ``seed`` is None (the library's default generator,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..rng import generator
+from ..value import Value
 
 
 def _check_xy(fn: str, X: ArrayLike,
@@ -32,6 +34,78 @@ def _check_xy(fn: str, X: ArrayLike,
 
 
 # ---------------------------------------------------------------------------------------
+# datasets
+# ---------------------------------------------------------------------------------------
+
+
+class TensorDataset:
+    """Arrays with the same number of samples, indexed together, as PyTorch's:
+    ``TensorDataset(X, y)[i] == (X[i], y[i])``. ``DataLoader(TensorDataset(X, y))``
+    batches them as ``DataLoader(X, y)`` does. ``tensors`` holds the arrays (a Value
+    gives its data)."""
+
+    def __init__(self, *tensors: ArrayLike | Value) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset: give at least one array")
+        arrays = tuple(np.asarray(t.data if isinstance(t, Value) else t) for t in tensors)
+        for i, a in enumerate(arrays):
+            if a.ndim == 0:
+                raise ValueError(f"TensorDataset: array {i} is 0-d; each array must hold one "
+                                 f"entry per sample along its first axis")
+            if len(a) != len(arrays[0]):
+                raise ValueError(f"TensorDataset: every array must have the same number of "
+                                 f"samples; got shapes {[x.shape for x in arrays]}")
+        self.tensors = arrays
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __getitem__(self, index: Any) -> tuple[np.ndarray, ...]:
+        return tuple(a[index] for a in self.tensors)
+
+
+def _collate(samples: Sequence[Any]) -> tuple[np.ndarray, ...]:
+    """A dataset of ``(x, y, ...)`` samples as one array per field, each sample's field
+    stacked along a new first axis (PyTorch's default collate)."""
+    n = len(samples)
+    if n == 0:
+        raise ValueError("DataLoader: the dataset is empty")
+    first = samples[0]
+    width = len(first)
+    fields: list[list[np.ndarray]] = [[] for _ in range(width)]
+    for i in range(n):
+        sample = samples[i]
+        if not isinstance(sample, tuple) or len(sample) != width:
+            raise ValueError(f"DataLoader: every sample must be a tuple of {width} fields like "
+                             f"sample 0; sample {i} is {type(sample).__name__}"
+                             + (f" of {len(sample)}" if isinstance(sample, tuple) else ""))
+        for j, field in enumerate(sample):
+            array = np.asarray(field.data if isinstance(field, Value) else field)
+            if i and array.shape != fields[j][0].shape:
+                raise ValueError(f"DataLoader: field {j} of sample {i} has shape "
+                                 f"{array.shape} but sample 0's has shape {fields[j][0].shape}"
+                                 f"; samples are stacked into a batch, so shapes must agree")
+            fields[j].append(array)
+    return tuple(np.stack(f) for f in fields)
+
+
+def _arrays(data: Any, y: ArrayLike | None) -> tuple[np.ndarray, ...]:
+    """What a DataLoader batches: ``(X, y)``, ``(X,)``, a TensorDataset's arrays, or the
+    fields of a dataset of ``(x, y)`` samples (a list of tuples, or any object with
+    ``__len__`` and ``__getitem__`` giving tuples)."""
+    is_dataset = isinstance(data, TensorDataset) or (
+        not isinstance(data, (np.ndarray, Value)) and hasattr(data, "__getitem__")
+        and hasattr(data, "__len__") and len(data) > 0 and isinstance(data[0], tuple))
+    if not is_dataset:
+        X, y = _check_xy("DataLoader", data, y)
+        return (X,) if y is None else (X, y)
+    if y is not None:
+        raise ValueError(f"DataLoader: y must be None when the data is a dataset of samples "
+                         f"({type(data).__name__}); its samples carry the targets")
+    return data.tensors if isinstance(data, TensorDataset) else _collate(data)
+
+
+# ---------------------------------------------------------------------------------------
 # mini-batches
 # ---------------------------------------------------------------------------------------
 
@@ -43,6 +117,11 @@ class DataLoader:
     ``batch_size`` samples; the last batch holds the rest unless ``drop_last``, which skips
     it. ``len(loader)`` is the number of batches in an epoch. Batches are copies, so
     changing one never changes the data.
+
+    In place of ``X`` and ``y``, PyTorch's habits work: a ``TensorDataset``, or a dataset
+    of ``(x, y)`` samples (a list of tuples, or an object with ``__len__`` and
+    ``__getitem__``), whose fields are stacked into one array each as PyTorch's default
+    collate does; a batch then holds one array per field (the array alone for one field).
 
     With ``shuffle=True`` every epoch visits the samples in a new random order. An int or
     Generator ``seed`` is resolved once, here: the orders differ from epoch to epoch, and a
@@ -59,7 +138,7 @@ class DataLoader:
                  shuffle: bool = False, drop_last: bool = False,
                  seed: int | np.random.Generator | None = None,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
-        self.X, self.y = _check_xy("DataLoader", X, y)
+        self.arrays = _arrays(X, y)
         if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
                 or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be an int >= 1; got {batch_size!r}")
@@ -76,25 +155,27 @@ class DataLoader:
 
     def __len__(self) -> int:
         """The number of batches in an epoch."""
+        n = len(self.arrays[0])
         if self.drop_last:
-            return len(self.X) // self.batch_size
-        return -(-len(self.X) // self.batch_size)
+            return n // self.batch_size
+        return -(-n // self.batch_size)
 
-    def __iter__(self) -> Iterator[np.ndarray | tuple[np.ndarray, np.ndarray]]:
+    def __iter__(self) -> Iterator[np.ndarray | tuple[np.ndarray, ...]]:
         """Start an epoch: draw its order now (not at the first ``next``), then batch it."""
-        n = len(self.X)
+        n = len(self.arrays[0])
         order = generator(self._rng).permutation(n) if self.shuffle else np.arange(n)
         return self._batches(order)
 
     def _batches(self, order: np.ndarray
-                 ) -> Iterator[np.ndarray | tuple[np.ndarray, np.ndarray]]:
+                 ) -> Iterator[np.ndarray | tuple[np.ndarray, ...]]:
         """The batches of one epoch, taking the samples in ``order``."""
+        X, *rest = self.arrays
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             index = order[start:start + self.batch_size]
-            X_batch = self.X[index]
+            X_batch = X[index]
             if self.transform is not None:
                 X_batch = self.transform(X_batch)
-            yield X_batch if self.y is None else (X_batch, self.y[index])
+            yield (X_batch, *(a[index] for a in rest)) if rest else X_batch
 
 
 # ---------------------------------------------------------------------------------------
