@@ -1,5 +1,6 @@
 """Activation functions: values against the formulas, first and second derivatives, the
-derivative chosen at each kink, stability for |x| up to 1e4, float32, and argument errors."""
+derivative chosen at each kink, the default arguments pinned, stability for |x| up to the
+top of each dtype's range, float32, empty axes, and argument errors."""
 
 import math
 
@@ -202,12 +203,17 @@ ALL = {name: fn for name, (fn, _, _) in UNARY.items()} | {
 }
 
 
+# Near the top of each dtype's range: x**2 or x**3 there overflows.
+LARGEST = {np.float32: 1e30, np.float64: 1e300}
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_huge_inputs_are_finite_forward_and_backward_in_the_input_dtype(name, dtype):
     # Warnings are errors in the test configuration: an overflow anywhere fails here.
     fn = ALL[name]
-    x = Value(np.stack([HUGE, -HUGE]), dtype=dtype)
+    huge = np.append(HUGE, [LARGEST[dtype], -LARGEST[dtype]])
+    x = Value(np.stack([huge, -huge]), dtype=dtype)
     y = fn(x)
     r = np.linspace(-1.0, 1.0, y.size).reshape(y.shape).astype(dtype)
     (g,) = grad(y, x, grad_outputs=r)
@@ -408,3 +414,153 @@ def test_maxout_ties_share_the_gradient():
 def test_bad_arguments_raise_with_the_values(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ----------------------------------------------------------------------------------------
+# The defaults users call, pinned against hand-computed values and slopes
+# ----------------------------------------------------------------------------------------
+
+E = math.e
+SIG1 = 1 / (1 + math.exp(-1.0))  # σ(1)
+PHI1 = 0.5 * (1 + math.erf(1 / math.sqrt(2)))  # Φ(1), the standard normal CDF at 1
+DENSITY1 = math.exp(-0.5) / math.sqrt(2 * math.pi)  # the standard normal density at 1
+
+# name: (function with its default arguments, points, values, derivatives), each chosen
+# where a different default (slope, alpha, beta, threshold, bounds, lambd) would show.
+DEFAULTS = {
+    "sigmoid": (F.sigmoid, [0.0, 1.0], [0.5, SIG1], [0.25, SIG1 * (1 - SIG1)]),
+    "tanh": (F.tanh, [0.0, 1.0], [0.0, math.tanh(1.0)], [1.0, 1 - math.tanh(1.0) ** 2]),
+    "relu": (F.relu, [-2.0, 3.0], [0.0, 3.0], [0.0, 1.0]),
+    "leaky_relu": (F.leaky_relu, [-2.0, 3.0], [-0.02, 3.0], [0.01, 1.0]),
+    "rrelu": (F.rrelu, [-2.0, 3.0], [-2.0 * 11 / 48, 3.0], [11 / 48, 1.0]),
+    "elu": (F.elu, [-1.0, 2.0], [1 / E - 1, 2.0], [1 / E, 1.0]),
+    "celu": (F.celu, [-1.0, 2.0], [1 / E - 1, 2.0], [1 / E, 1.0]),
+    "selu": (F.selu, [-1.0, 2.0], [SELU_SCALE * SELU_ALPHA * (1 / E - 1), 2 * SELU_SCALE],
+             [SELU_SCALE * SELU_ALPHA / E, SELU_SCALE]),
+    "gelu": (F.gelu, [1.0], [PHI1], [PHI1 + DENSITY1]),
+    "silu": (F.silu, [1.0], [SIG1], [SIG1 * (1 + (1 - SIG1))]),
+    "mish": (F.mish, [0.0], [0.0], [math.tanh(math.log(2.0))]),
+    "softplus": (F.softplus, [0.0, 21.0], [math.log(2.0), 21.0], [0.5, 1.0]),
+    "softsign": (F.softsign, [1.0, -3.0], [0.5, -0.75], [0.25, 1 / 16]),
+    "logsigmoid": (F.logsigmoid, [0.0], [-math.log(2.0)], [0.5]),
+    "tanhshrink": (F.tanhshrink, [1.0], [1 - math.tanh(1.0)], [math.tanh(1.0) ** 2]),
+    "erf": (F.erf, [0.0, 1.0], [0.0, math.erf(1.0)], [2 / math.sqrt(math.pi),
+                                                     2 / math.sqrt(math.pi) / E]),
+    "hardtanh": (F.hardtanh, [-2.0, 0.75, 2.0], [-1.0, 0.75, 1.0], [0.0, 1.0, 0.0]),
+    "relu6": (F.relu6, [-1.0, 5.0, 7.0], [0.0, 5.0, 6.0], [0.0, 1.0, 0.0]),
+    "hardsigmoid": (F.hardsigmoid, [-4.0, 0.0, 4.0], [0.0, 0.5, 1.0], [0.0, 1 / 6, 0.0]),
+    "hardswish": (F.hardswish, [-4.0, 1.0, 4.0], [0.0, 2 / 3, 4.0], [0.0, 5 / 6, 1.0]),
+    "softshrink": (F.softshrink, [-0.75, 0.25, 0.75], [-0.25, 0.0, 0.25], [1.0, 0.0, 1.0]),
+    "hardshrink": (F.hardshrink, [-0.75, 0.25, 0.75], [-0.75, 0.0, 0.75], [1.0, 0.0, 1.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_defaults_give_the_hand_computed_values_and_slopes(name):
+    fn, points, values, slopes = DEFAULTS[name]
+    x = Value(points)
+    y = fn(x)
+    np.testing.assert_allclose(y.data, values, rtol=1e-12, atol=1e-15)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, slopes, rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_family_defaults_work_along_the_last_axis():
+    # Rows [0, ln 3] and [ln 3, 0]: along the last axis the rows are (1/4, 3/4) and
+    # (3/4, 1/4); along the first axis every column would be (1/4, 3/4) the other way.
+    x = Value([[0.0, math.log(3.0)], [math.log(3.0), 0.0]])
+    expected = np.array([[0.25, 0.75], [0.75, 0.25]])
+    np.testing.assert_allclose(F.softmax(x).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(F.log_softmax(x).data, np.log(expected), rtol=1e-12)
+    np.testing.assert_allclose(F.softmin(x).data, expected[:, ::-1], rtol=1e-12)
+    # glu's default axis is the last one too: a σ(b) with a, b the halves of each row.
+    np.testing.assert_allclose(F.glu(Value([[2.0, 0.0], [1.0, 1e4]])).data, [[1.0], [1.0]])
+    # softmax' backward: g ↦ p (g - Σ p g); with g = (1, 0) on the first row,
+    # p = (1/4, 3/4) gives (1/4 (1 - 1/4), 3/4 (0 - 1/4)) = (3/16, -3/16).
+    p = F.softmax(x)
+    p[0, 0].backward()
+    np.testing.assert_allclose(x.grad, [[3 / 16, -3 / 16], [0.0, 0.0]], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------
+# Second derivatives with a recorded upstream gradient
+# ----------------------------------------------------------------------------------------
+
+# Away from every kink of UNARY's functions (0, ±1/2, ±1, 1.5, -2, ±3, 6).
+POINTS = np.array([-3.6, -1.3, -0.4, 0.15, 0.7, 1.8, 4.1, 6.6])
+ALONG_AN_AXIS = {
+    "softmax": F.softmax,
+    "log_softmax": F.log_softmax,
+    "softmin": F.softmin,
+    "glu": F.glu,
+    "softmax_axis0": lambda x: F.softmax(x, axis=0),
+    "prelu": lambda x: F.prelu(x, Value([0.25, -0.5])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY) + sorted(ALONG_AN_AXIS))
+def test_second_derivatives_with_a_recorded_upstream_gradient(name):
+    # (f(x)**2).sum() hands f's backward the upstream gradient 2 f(x), itself a recorded
+    # Value under create_graph; its own derivative then enters the second derivative.
+    fn = UNARY[name][0] if name in UNARY else ALONG_AN_AXIS[name]
+    x = Value(POINTS.reshape(4, 2))
+    gradgradcheck(lambda x: (fn(x) ** 2).sum(), x)
+
+
+# ----------------------------------------------------------------------------------------
+# Empty inputs and PyTorch's dim=
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(AXIS_FUNCTIONS))
+@pytest.mark.parametrize(("shape", "axis"), [((2, 0), -1), ((0,), 0), ((0, 3), -1),
+                                             ((0, 3), 0)])
+def test_softmax_family_over_an_empty_input_is_empty(name, shape, axis):
+    x = Value(np.ones(shape))
+    y = AXIS_FUNCTIONS[name](x, axis=axis)
+    assert y.shape == shape
+    y.sum().backward()
+    assert x.grad.shape == shape
+
+
+@pytest.mark.parametrize("name", sorted(AXIS_FUNCTIONS) + ["glu"])
+def test_dim_is_pytorchs_name_for_axis(name):
+    fn = AXIS_FUNCTIONS.get(name, F.glu)
+    x = Value(np.arange(8.0).reshape(2, 4) / 3)
+    np.testing.assert_array_equal(fn(x, dim=0).data, fn(x, axis=0).data)
+    np.testing.assert_array_equal(fn(x, dim=-1).data, fn(x).data)
+    with pytest.raises(TypeError, match=rf"^{name}: got both axis=0 and dim=0; pass one"):
+        fn(x, 0, dim=0)
+
+
+# ----------------------------------------------------------------------------------------
+# Numeric options: one check, naming the function, the argument and the value
+# ----------------------------------------------------------------------------------------
+
+NUMERIC_OPTIONS = {
+    ("leaky_relu", "negative_slope"): lambda v: F.leaky_relu(Value(1.0), v),
+    ("rrelu", "lower"): lambda v: F.rrelu(Value(1.0), lower=v),
+    ("rrelu", "upper"): lambda v: F.rrelu(Value(1.0), upper=v),
+    ("elu", "alpha"): lambda v: F.elu(Value(1.0), v),
+    ("celu", "alpha"): lambda v: F.celu(Value(1.0), v),
+    ("softplus", "beta"): lambda v: F.softplus(Value(1.0), beta=v),
+    ("softplus", "threshold"): lambda v: F.softplus(Value(1.0), threshold=v),
+    ("hardtanh", "min_val"): lambda v: F.hardtanh(Value(1.0), min_val=v),
+    ("hardtanh", "max_val"): lambda v: F.hardtanh(Value(1.0), max_val=v),
+    ("softshrink", "lambd"): lambda v: F.softshrink(Value(1.0), v),
+    ("hardshrink", "lambd"): lambda v: F.hardshrink(Value(1.0), v),
+    ("threshold", "threshold"): lambda v: F.threshold(Value(1.0), v, 0.0),
+    ("threshold", "value"): lambda v: F.threshold(Value(1.0), 0.5, v),
+}
+
+
+@pytest.mark.parametrize(("name", "arg"), sorted(NUMERIC_OPTIONS))
+def test_numeric_options_must_be_real_numbers(name, arg):
+    call = NUMERIC_OPTIONS[name, arg]
+    with pytest.raises(TypeError, match=rf"^{name}: {arg} must be a real number; got 'a' "
+                                        r"\(a str\)"):
+        call("a")
+    with pytest.raises(TypeError, match=rf"^{name}: {arg} must be a real number; got True"):
+        call(True)
+    with pytest.raises(ValueError, match=rf"^{name}: {arg} must be a real number; got nan"):
+        call(math.nan)

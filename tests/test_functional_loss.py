@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_edu import Value
+from tinygrad_edu import Value, grad
 from tinygrad_edu.functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -341,7 +341,9 @@ def test_binary_cross_entropy_matches_reference(shape, reduction, weighted, data
         return binary_cross_entropy(x, y, w, reduction=reduction)
 
     close(loss(x, y, w), ref_bce(x, y, w, reduction))
-    check_derivatives(loss, Value(x), Value(y), w if w is None else Value(w))
+    # Finite differences move the target by ±eps, which must keep it inside [0, 1].
+    inner = np.clip(y, 0.01, 0.99)
+    check_derivatives(loss, Value(x), Value(inner), w if w is None else Value(w))
 
 
 def test_binary_cross_entropy_clamps_the_log_at_minus_100():
@@ -591,3 +593,210 @@ def test_mlp_and_cross_entropy_give_second_derivatives():
     # The gradient's squared norm is differentiable again; its gradient is finite.
     norm = sum(((g * g).sum() for g in recorded), Value(0.0, requires_grad=False))
     assert all(np.isfinite(h).all() for h in grad(norm, params))
+
+
+# ----------------------------------------------------------------------------------------
+# The defaults users call, pinned against hand-computed values and gradients
+# ----------------------------------------------------------------------------------------
+
+LN2, LN3 = np.log(2.0), np.log(3.0)
+SCORES = np.array([[0.0, 0.0, 0.0], [0.0, LN2, 0.0]])  # softmax rows (1/3,)*3, (1/4, 1/2, 1/4)
+MARGIN_SCORES = np.array([[0.1, 0.2, 0.4], [1.0, 3.0, 0.0]])
+
+# name: (loss with its default options, input, target, loss value, gradient)
+DEFAULTS = {
+    # mean over N = 2 of -log p_y: (log 3 + log 2) / 2; gradient (softmax - onehot) / 2
+    "cross_entropy": (cross_entropy, SCORES, np.array([0, 1]), (LN3 + LN2) / 2,
+                      [[-1 / 3, 1 / 6, 1 / 6], [1 / 8, -1 / 4, 1 / 8]]),
+    "cross_entropy_one_sample": (cross_entropy, SCORES[1], np.array(1), LN2,
+                                 [1 / 4, -1 / 2, 1 / 4]),
+    "cross_entropy_per_position": (cross_entropy, SCORES[:, :, None], np.array([[0], [1]]),
+                                   (LN3 + LN2) / 2,
+                                   np.array([[-1 / 3, 1 / 6, 1 / 6],
+                                             [1 / 8, -1 / 4, 1 / 8]])[:, :, None]),
+    "nll_loss": (nll_loss, np.array([[-1.0, -2.0, -3.0], [-0.5, -1.5, -2.5]]),
+                 np.array([2, 0]), 1.75, [[0.0, 0.0, -0.5], [-0.5, 0.0, 0.0]]),
+    # row 0: (0.7 + 0.8) / 3 = 0.5, row 1: every margin met; mean 0.25
+    "multi_margin_loss": (multi_margin_loss, MARGIN_SCORES, np.array([2, 1]), 0.25,
+                          [[1 / 6, 1 / 6, -1 / 3], [0.0, 0.0, 0.0]]),
+    "svm_loss": (svm_loss, MARGIN_SCORES, np.array([2, 1]), 0.75,
+                 [[0.5, 0.5, -1.0], [0.0, 0.0, 0.0]]),
+    # margins 1 - y s: 0.5, -1 (met), 4; mean 1.5
+    "hinge_loss": (hinge_loss, np.array([0.5, -2.0, 3.0]), np.array([1, -1, -1]), 1.5,
+                   [-1 / 3, 0.0, 1 / 3]),
+    # -log 0.25 and -log 0.5; gradient (-y/x + (1 - y)/(1 - x)) / 2
+    "binary_cross_entropy": (binary_cross_entropy, np.array([0.25, 0.5]),
+                             np.array([1.0, 0.0]), 1.5 * LN2, [-2.0, 1.0]),
+    # softplus(0) = log 2 and softplus(log 3) = log 4; gradient (σ(x) - y) / 2
+    "binary_cross_entropy_with_logits": (binary_cross_entropy_with_logits,
+                                         np.array([0.0, LN3]), np.array([1.0, 0.0]),
+                                         1.5 * LN2, [-0.25, 0.375]),
+    "mse_loss": (mse_loss, np.array([1.0, -2.0, 4.0]), np.array([0.0, 0.0, 1.0]), 14 / 3,
+                 [2 / 3, -4 / 3, 2.0]),
+    "l1_loss": (l1_loss, np.array([1.0, -2.0, 4.0]), np.array([0.0, 0.0, 1.0]), 2.0,
+                [1 / 3, -1 / 3, 1 / 3]),
+    # delta = 1: 0.5 * 0.5**2, 2 - 0.5, 3 - 0.5; mean 4.125 / 3
+    "huber_loss": (huber_loss, np.array([0.5, -2.0, 4.0]), np.array([0.0, 0.0, 1.0]),
+                   1.375, [0.5 / 3, -1 / 3, 1 / 3]),
+    "smooth_l1_loss": (smooth_l1_loss, np.array([0.5, -2.0, 4.0]), np.array([0.0, 0.0, 1.0]),
+                       1.375, [0.5 / 3, -1 / 3, 1 / 3]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_defaults_give_the_hand_computed_loss_and_gradient(name):
+    loss, x, target, value, gradient = DEFAULTS[name]
+    x = Value(x)
+    out = loss(x, target)
+    assert out.shape == ()
+    np.testing.assert_allclose(out.item(), value, rtol=1e-12)
+    out.backward()
+    np.testing.assert_allclose(x.grad, gradient, rtol=1e-12, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------------------
+# Second derivatives with a recorded upstream gradient, every loss
+# ----------------------------------------------------------------------------------------
+
+RNG = np.random.default_rng(0)
+LOGITS = RNG.standard_normal((3, 4))
+LABELS3 = np.array([3, 0, 2])
+PROBS = np.full((3, 4), 0.1) + 0.6 * np.eye(4)[LABELS3]
+# Kinked losses are checked where every difference is 0.1 or more away from its kink.
+CLOSE = np.array([[0.3, -0.45, 2.0, -1.6], [0.7, 0.15, -0.35, 1.2], [-2.2, 0.6, 0.25, -0.8]])
+
+# name: (loss of the input for a given reduction, input)
+LOSS_OF_INPUT = {
+    "cross_entropy": (lambda x, r: cross_entropy(x, LABELS3, reduction=r), LOGITS),
+    "cross_entropy_weighted": (lambda x, r: cross_entropy(x, LABELS3, [0.5, 1.0, 2.0, 1.5],
+                                                          reduction=r), LOGITS),
+    "cross_entropy_smoothed": (lambda x, r: cross_entropy(x, LABELS3, reduction=r,
+                                                          label_smoothing=0.2), LOGITS),
+    "cross_entropy_probabilities": (lambda x, r: cross_entropy(x, PROBS, reduction=r),
+                                    LOGITS),
+    "cross_entropy_per_position": (lambda x, r: cross_entropy(x, [[0, 1, 1], [1, 0, 1]],
+                                                              reduction=r),
+                                   LOGITS.reshape(2, 2, 3)),
+    "nll_loss": (lambda x, r: nll_loss(x, LABELS3, reduction=r), LOGITS),
+    "multi_margin_loss": (lambda x, r: multi_margin_loss(x, LABELS3, reduction=r), CLOSE),
+    "multi_margin_loss_p2": (lambda x, r: multi_margin_loss(x, LABELS3, p=2, reduction=r),
+                             CLOSE),
+    "svm_loss": (lambda x, r: svm_loss(x, LABELS3, reduction=r), CLOSE),
+    "hinge_loss": (lambda x, r: hinge_loss(x, [1, -1, 1, -1], reduction=r), CLOSE[0]),
+    "binary_cross_entropy": (lambda x, r: binary_cross_entropy(x, PROBS, reduction=r),
+                             1 / (1 + np.exp(-LOGITS))),
+    "binary_cross_entropy_with_logits": (
+        lambda x, r: binary_cross_entropy_with_logits(x, PROBS, reduction=r,
+                                                      pos_weight=[1.0, 2.0, 0.5, 1.0]),
+        LOGITS),
+    "mse_loss": (lambda x, r: mse_loss(x, PROBS, reduction=r), LOGITS),
+    "l1_loss": (lambda x, r: l1_loss(x, np.zeros((3, 4)), reduction=r), CLOSE),
+    "huber_loss": (lambda x, r: huber_loss(x, np.zeros((3, 4)), r), CLOSE),
+    "smooth_l1_loss": (lambda x, r: smooth_l1_loss(x, np.zeros((3, 4)), reduction=r,
+                                                   beta=0.5), CLOSE),
+}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", sorted(LOSS_OF_INPUT))
+def test_second_derivatives_with_a_recorded_upstream_gradient(name, reduction):
+    # (loss**2).sum() hands the loss's backward the upstream gradient 2 loss, itself a
+    # recorded Value under create_graph; its own derivative enters the second derivative.
+    loss, x = LOSS_OF_INPUT[name]
+    gradgradcheck(lambda x: (loss(x, reduction) ** 2).sum(), Value(x))
+
+
+def test_linear_layers_and_cross_entropy_second_derivatives():
+    from tinygrad_edu.ops.linalg import Linear
+
+    rng = np.random.default_rng(1)
+    x = Value(rng.standard_normal((5, 3)), requires_grad=False)
+    w1, b1 = Value(rng.standard_normal((4, 3))), Value(rng.standard_normal(4))
+    w2, b2 = Value(rng.standard_normal((2, 4))), Value(rng.standard_normal(2))
+    labels = np.array([0, 1, 1, 0, 1])
+
+    def network_loss(w1, b1, w2, b2):
+        return cross_entropy(Linear.apply(Linear.apply(x, w1, b1).tanh(), w2, b2), labels)
+
+    gradgradcheck(network_loss, w1, b1, w2, b2)
+    gradgradcheck(lambda *p: network_loss(*p) ** 2, w1, b1, w2, b2)
+
+
+# ----------------------------------------------------------------------------------------
+# Binary cross-entropy at the ends of [0, 1], and huge differences
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_is_finite_at_0_and_1_in_either_dtype(dtype):
+    x = Value(np.array([0.0, 1.0, 0.0, 1.0, 0.5]), dtype=dtype)
+    target = np.array([1.0, 0.0, 0.0, 1.0, 1.0])
+    loss = binary_cross_entropy(x, target, reduction="none")
+    assert loss.dtype == dtype
+    np.testing.assert_allclose(loss.data, [100.0, 100.0, 0.0, 0.0, LN2], rtol=1e-6)
+    (g,) = grad((loss**2).sum(), x)
+    assert g.dtype == dtype and np.isfinite(g).all()
+    np.testing.assert_allclose(g, [0.0, 0.0, 0.0, 0.0, -4 * LN2], rtol=1e-6)
+
+
+def test_binary_cross_entropy_clamps_float32_subnormals():
+    # float32's e**-100 is subnormal, and 1/x overflows below float32's smallest normal
+    # number: such inputs count as clamped (loss 100, gradient 0) instead of giving inf.
+    x = Value(np.array([1e-40, 1e-37]), dtype=np.float32)
+    loss = binary_cross_entropy(x, np.ones(2), reduction="none")
+    np.testing.assert_allclose(loss.data, [100.0, -np.log(np.float32(1e-37))], rtol=1e-6)
+    (g,) = grad(loss.sum(), x)
+    np.testing.assert_allclose(g, [0.0, -1 / np.float32(1e-37)], rtol=1e-6)
+
+
+def test_binary_cross_entropy_needs_targets_in_0_1():
+    with pytest.raises(ValueError, match=r"^binary_cross_entropy: target must be "
+                                         r"probabilities in \[0, 1\]; got \[-1.0, 2.0\]"):
+        binary_cross_entropy(np.full(3, 0.5), [2.0, 0.5, -1.0])
+
+
+@pytest.mark.parametrize(("dtype", "big"), [(np.float32, 1e30), (np.float64, 1e300)])
+@pytest.mark.parametrize("loss", [huber_loss, smooth_l1_loss, l1_loss,
+                                  binary_cross_entropy_with_logits])
+def test_huge_differences_give_finite_losses_and_gradients(loss, dtype, big):
+    # Warnings are errors in the test configuration: an overflow anywhere fails here.
+    x = Value(np.array([-big, big, 0.5]), dtype=dtype)
+    out = loss(x, np.zeros(3, dtype))
+    (g,) = grad(out, x)
+    assert np.isfinite(out.data) and np.isfinite(g).all()
+    np.testing.assert_allclose(g[:2], [-1 / 3, 1 / 3] if loss is not
+                               binary_cross_entropy_with_logits else [0.0, 1 / 3], rtol=1e-6)
+
+
+@pytest.mark.parametrize(("dtype", "big"), [(np.float32, 1e30), (np.float64, 1e300)])
+def test_mse_beyond_the_dtypes_range_is_inf_with_a_finite_gradient(dtype, big):
+    # The square of 1e30 is not a float32: the loss is inf, as in PyTorch, with no warning.
+    x = Value(np.array([-big, big]), dtype=dtype)
+    out = mse_loss(x, np.zeros(2, dtype))
+    (g,) = grad(out, x)
+    assert out.item() == np.inf
+    np.testing.assert_allclose(g, [-big, big], rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------
+# Numeric options: one check, naming the loss, the argument and the value
+# ----------------------------------------------------------------------------------------
+
+LOSS_OPTIONS = {
+    ("cross_entropy", "label_smoothing"): lambda v: cross_entropy(X, LABELS,
+                                                                  label_smoothing=v),
+    ("multi_margin_loss", "margin"): lambda v: multi_margin_loss(X, LABELS, margin=v),
+    ("svm_loss", "margin"): lambda v: svm_loss(X, LABELS, margin=v),
+    ("huber_loss", "delta"): lambda v: huber_loss(X, X, delta=v),
+    ("smooth_l1_loss", "beta"): lambda v: smooth_l1_loss(X, X, beta=v),
+}
+
+
+@pytest.mark.parametrize(("name", "arg"), sorted(LOSS_OPTIONS))
+def test_numeric_loss_options_must_be_real_numbers(name, arg):
+    call = LOSS_OPTIONS[name, arg]
+    with pytest.raises(TypeError, match=rf"^{name}: {arg} must be a real number; got 'a' "
+                                        r"\(a str\)"):
+        call("a")
+    with pytest.raises(ValueError, match=rf"^{name}: {arg} must be a real number; got nan"):
+        call(np.nan)

@@ -1,4 +1,4 @@
-"""Activation functions with PyTorch's names and arguments (NumPy's ``axis=`` for ``dim=``).
+"""Activation functions with PyTorch's names and arguments (``axis=``, or PyTorch's ``dim=``).
 
 Each function checks its arguments and calls one op from ``tinygrad_edu.ops.activation``
 (or ``ops.elementwise``), so a graph shows one node named after the activation; ``glu``,
@@ -40,7 +40,8 @@ from ..ops.activation import (
 from ..ops.axes import normalize_axes
 from ..ops.elementwise import ReLU, Sigmoid, Tanh
 from ..rng import generator
-from ..value import Value
+from ..value import Value, _torch_args
+from ._checks import real_number
 
 # ----------------------------------------------------------------------------------------
 # Sigmoid, tanh and the ReLU family
@@ -64,7 +65,7 @@ def relu(x: Value) -> Value:
 
 def leaky_relu(x: Value, negative_slope: float = 0.01) -> Value:
     """x for x > 0, else negative_slope * x;  derivative negative_slope at x = 0."""
-    return LeakyReLU.apply(x, negative_slope)
+    return LeakyReLU.apply(x, real_number("leaky_relu", "negative_slope", negative_slope))
 
 
 def prelu(x: Value, weight: Value) -> Value:
@@ -100,7 +101,8 @@ def rrelu(
     ``tinygrad_edu.rng.generator(seed)`` (None: the default generator, see
     ``manual_seed``); in eval a = (lower + upper) / 2. At x = 0 the derivative is a.
     """
-    if not lower <= upper:
+    real_number("rrelu", "lower", lower)
+    if not lower <= real_number("rrelu", "upper", upper):
         raise ValueError(f"rrelu: lower must be <= upper; got lower={lower}, upper={upper}")
     if not training:
         return RReLU.apply(x, (lower + upper) / 2)
@@ -115,12 +117,12 @@ def rrelu(
 
 def elu(x: Value, alpha: float = 1.0) -> Value:
     """x for x > 0, else alpha (e**x - 1);  derivative alpha at x = 0 (as PyTorch)."""
-    return ELU.apply(x, alpha=alpha)
+    return ELU.apply(x, alpha=real_number("elu", "alpha", alpha))
 
 
 def celu(x: Value, alpha: float = 1.0) -> Value:
     """max(x, 0) + min(0, alpha (e**(x/alpha) - 1)), alpha > 0;  derivative 1 at x = 0."""
-    if not alpha > 0:
+    if not real_number("celu", "alpha", alpha) > 0:
         raise ValueError(f"celu: alpha must be > 0; got {alpha}")
     return CELU.apply(x, alpha=alpha, input_scale=1 / alpha)
 
@@ -157,7 +159,8 @@ def mish(x: Value) -> Value:
 
 def softplus(x: Value, beta: float = 1.0, threshold: float = 20.0) -> Value:
     """log(1 + e**(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
-    if beta == 0:
+    real_number("softplus", "threshold", threshold)
+    if real_number("softplus", "beta", beta) == 0:
         raise ValueError("softplus: beta must not be 0 (it divides by beta)")
     return Softplus.apply(x, beta=beta, threshold=threshold)
 
@@ -189,7 +192,8 @@ def erf(x: Value) -> Value:
 
 def hardtanh(x: Value, min_val: float = -1.0, max_val: float = 1.0) -> Value:
     """x clipped to [min_val, max_val];  derivative 0 at both kinks (as PyTorch)."""
-    if min_val > max_val:
+    real_number("hardtanh", "min_val", min_val)
+    if min_val > real_number("hardtanh", "max_val", max_val):
         raise ValueError(f"hardtanh: min_val must be <= max_val; got min_val={min_val}, "
                          f"max_val={max_val}")
     return Hardtanh.apply(x, min_val=min_val, max_val=max_val)
@@ -211,7 +215,7 @@ def hardswish(x: Value) -> Value:
 
 
 def _check_lambd(lambd: float, name: str) -> None:
-    if not lambd >= 0:
+    if not real_number(name, "lambd", lambd) >= 0:
         raise ValueError(f"{name}: lambd must be >= 0; got {lambd}")
 
 
@@ -229,7 +233,8 @@ def hardshrink(x: Value, lambd: float = 0.5) -> Value:
 
 def threshold(x: Value, threshold: float, value: float) -> Value:
     """x for x > threshold, else value;  derivative 0 at x = threshold (as PyTorch)."""
-    return Threshold.apply(x, threshold=threshold, value=value)
+    real_number("threshold", "threshold", threshold)
+    return Threshold.apply(x, threshold=threshold, value=real_number("threshold", "value", value))
 
 
 # ----------------------------------------------------------------------------------------
@@ -237,9 +242,10 @@ def threshold(x: Value, threshold: float, value: float) -> Value:
 # ----------------------------------------------------------------------------------------
 
 
-def glu(x: Value, axis: int = -1) -> Value:
-    """Gated linear unit: with a, b the first and second halves of x along ``axis``,
-    a σ(b). The axis must have even size."""
+def glu(x: Value, axis: int = -1, *, dim: int | None = None) -> Value:
+    """Gated linear unit: with a, b the first and second halves of x along ``axis``
+    (or PyTorch's ``dim``), a σ(b). The axis must have even size."""
+    axis, _ = _torch_args("glu", axis, -1, dim)
     (ax,) = normalize_axes(axis, x.ndim, "glu")
     n = x.shape[ax]
     if n % 2:
@@ -251,18 +257,25 @@ def glu(x: Value, axis: int = -1) -> Value:
     return a * Sigmoid.apply(b)
 
 
-def softmax(x: Value, axis: int = -1) -> Value:
-    """e**x_i / Σ_j e**x_j along ``axis``: positive, summing to 1; stable for any logits."""
+# NOTE: ``dim`` is PyTorch's name for ``axis``; passing both is an error.
+
+
+def softmax(x: Value, axis: int = -1, *, dim: int | None = None) -> Value:
+    """e**x_i / Σ_j e**x_j along ``axis``: positive, summing to 1; stable for any logits.
+    Over an empty axis the result is empty."""
+    axis, _ = _torch_args("softmax", axis, -1, dim)
     return Softmax.apply(x, axis=axis)
 
 
-def log_softmax(x: Value, axis: int = -1) -> Value:
+def log_softmax(x: Value, axis: int = -1, *, dim: int | None = None) -> Value:
     """x_i - log Σ_j e**x_j along ``axis``: the log of softmax, computed stably."""
+    axis, _ = _torch_args("log_softmax", axis, -1, dim)
     return LogSoftmax.apply(x, axis=axis)
 
 
-def softmin(x: Value, axis: int = -1) -> Value:
+def softmin(x: Value, axis: int = -1, *, dim: int | None = None) -> Value:
     """softmax(-x) along ``axis``: most weight on the smallest entries."""
+    axis, _ = _torch_args("softmin", axis, -1, dim)
     return Softmax.apply(-x, axis=axis)
 
 

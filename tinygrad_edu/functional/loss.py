@@ -31,12 +31,13 @@ from numpy.typing import ArrayLike
 from ..autograd import ValueBase
 from ..ops.activation import SoftmaxCrossEntropy, label_index
 from ..value import Value, stack, where
+from ._checks import real_number
 
 ValueLike = Value | ArrayLike | Sequence[Value]
 
 _REDUCTIONS = ("mean", "sum", "none")
-# PyTorch clamps the logarithms in binary_cross_entropy at -100: log(max(x, e**-100)).
-_LOG_FLOOR = math.exp(-100.0)
+# PyTorch clamps the logarithms in binary_cross_entropy at -100.
+_LOG_CLAMP = -100.0
 
 # ----------------------------------------------------------------------------------------
 # Shared helpers: conversion, validation, reduction
@@ -248,7 +249,7 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
     """
     name = "cross_entropy"
     _check_reduction(name, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if not 0.0 <= real_number(name, "label_smoothing", label_smoothing) <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1]; got {label_smoothing}")
     x, axis = _class_input(name, input)
     w = _class_weight(name, weight, x, axis)
@@ -281,8 +282,9 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
 def _margin_sums(name: str, input: Any, target: Any, p: int, margin: float, weight: Any,
                  reduction: str) -> tuple[Value, int]:
     """Per-sample ``w[y] * sum_{i != y} max(0, margin - x_y + x_i)**p``, and C."""
-    if p not in (1, 2):
+    if isinstance(p, bool) or p not in (1, 2):
         raise ValueError(f"{name}: p must be 1 or 2; got {p!r}")
+    real_number(name, "margin", margin)
     x, axis, labels, w = _class_problem(name, input, target, weight, reduction, max_ndim=2)
     classes = x.shape[axis]  # the class axis is the last one of (C,) and (N, C)
     hinge = (x - _pick(x, labels, axis).unsqueeze(axis) + margin).relu()
@@ -354,24 +356,42 @@ def _softplus(x: Value) -> Value:
     return stack([np.zeros(x.shape, x.dtype), x]).logsumexp(axis=0)
 
 
+def _check_probabilities(name: str, what: str, p: Value) -> None:
+    inside = (p.data >= 0) & (p.data <= 1)
+    if not inside.all():
+        raise ValueError(f"{name}: {what} must be probabilities in [0, 1]; got "
+                         f"{_few(p.data[~inside])}")
+
+
+def _clamped_log(p: Value) -> Value:
+    """``max(log(p), -100)`` for p in [0, 1], with a finite derivative everywhere: 1/p
+    where the log is above -100, 0 where it is clamped.
+
+    NOTE: the clamped elements take the log of 1 instead of their own, so that 1/p is never
+    evaluated at p = 0; p below the dtype's smallest normal number counts as clamped too,
+    since 1/p would overflow there (float32's floor, e**-100, is subnormal).
+    """
+    floor = max(math.exp(_LOG_CLAMP), float(np.finfo(p.dtype).tiny))
+    above = p.data > floor
+    return where(above, where(above, p, 1.0).log(), _LOG_CLAMP)
+
+
 def binary_cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None = None,
                          *, reduction: str = "mean") -> Value:
-    """Cross-entropy of probabilities x in [0, 1] against targets y:
+    """Cross-entropy of probabilities x in [0, 1] against targets y in [0, 1]:
     ``loss = -w (y log(x) + (1 - y) log(1 - x))``.
 
-    As in PyTorch, each log is clamped at -100 (computed as ``log(max(x, e**-100))``), so
-    x = 0 or 1 gives a finite loss and gradient. ``weight`` broadcasts to the input's shape;
+    As in PyTorch, each log is clamped at -100, so x = 0 or 1 gives a finite loss and a
+    finite gradient (0 where a log is clamped). ``weight`` broadcasts to the input's shape;
     ``"mean"`` averages over all elements. Prefer ``binary_cross_entropy_with_logits`` on
     scores: it is exact where a sigmoid saturates to 0 or 1.
     """
     name = "binary_cross_entropy"
     x, y = _same_shape(name, input, target, reduction)
-    inside = (x.data >= 0) & (x.data <= 1)
-    if not inside.all():
-        raise ValueError(f"{name}: input must be probabilities in [0, 1]; got "
-                         f"{_few(x.data[~inside])}")
+    _check_probabilities(name, "input", x)
+    _check_probabilities(name, "target", y)
     w = _broadcast_weight(name, "weight", weight, x)
-    loss = -(y * x.maximum(_LOG_FLOOR).log() + (1 - y) * (1 - x).maximum(_LOG_FLOOR).log())
+    loss = -(y * _clamped_log(x) + (1 - y) * _clamped_log(1 - x))
     return _reduce(name, reduction, loss if w is None else loss * w)
 
 
@@ -403,9 +423,17 @@ def binary_cross_entropy_with_logits(input: ValueLike, target: ValueLike,
 
 
 def mse_loss(input: ValueLike, target: ValueLike, *, reduction: str = "mean") -> Value:
-    """Mean squared error: ``loss = (x - y)**2`` per element."""
+    """Mean squared error: ``loss = (x - y)**2`` per element.
+
+    A square beyond the dtype's range is inf, as in PyTorch (its gradient 2 (x - y) stays
+    finite).
+    """
     x, y = _same_shape("mse_loss", input, target, reduction)
-    return _reduce("mse_loss", reduction, (x - y) ** 2)
+    d = x - y
+    # NOTE: the overflow of a huge difference's square is the true result (inf), not an
+    # accident of the formula, so NumPy's warning about it is silenced.
+    with np.errstate(over="ignore"):
+        return _reduce("mse_loss", reduction, d * d)
 
 
 def l1_loss(input: ValueLike, target: ValueLike, *, reduction: str = "mean") -> Value:
@@ -416,7 +444,10 @@ def l1_loss(input: ValueLike, target: ValueLike, *, reduction: str = "mean") -> 
 
 def _huber(d: Value, delta: float) -> Value:
     """``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - delta / 2)``."""
-    return where(np.abs(d.data) < delta, 0.5 * d * d, delta * (abs(d) - 0.5 * delta))
+    near = np.abs(d.data) < delta
+    # NOTE: the square takes 0 where it is not used, so a huge d cannot overflow there.
+    small = where(near, d, 0.0)
+    return where(near, 0.5 * small * small, delta * (abs(d) - 0.5 * delta))
 
 
 def huber_loss(input: ValueLike, target: ValueLike, reduction: str = "mean",
@@ -426,7 +457,7 @@ def huber_loss(input: ValueLike, target: ValueLike, reduction: str = "mean",
     With ``d = x - y``: ``loss = 0.5 d**2`` if ``|d| < delta``, else
     ``delta (|d| - 0.5 delta)``. ``huber_loss(delta=b) == b * smooth_l1_loss(beta=b)``.
     """
-    if not delta > 0:
+    if not real_number("huber_loss", "delta", delta) > 0:
         raise ValueError(f"huber_loss: delta must be > 0; got {delta}")
     x, y = _same_shape("huber_loss", input, target, reduction)
     return _reduce("huber_loss", reduction, _huber(x - y, delta))
@@ -439,7 +470,7 @@ def smooth_l1_loss(input: ValueLike, target: ValueLike, *, reduction: str = "mea
     With ``d = x - y``: ``loss = 0.5 d**2 / beta`` if ``|d| < beta``, else
     ``|d| - 0.5 beta``; ``beta = 0`` gives ``l1_loss``, as in PyTorch.
     """
-    if not beta >= 0:
+    if not real_number("smooth_l1_loss", "beta", beta) >= 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0; got {beta}")
     x, y = _same_shape("smooth_l1_loss", input, target, reduction)
     d = x - y

@@ -10,10 +10,11 @@ import numpy as np
 from ..ops.activation import SELU_ALPHA, SELU_SCALE
 from ..rng import generator
 from ..value import Value
+from ._checks import real_number
 
 
 def _check_p(p: float, name: str) -> None:
-    if not 0.0 <= p < 1.0:
+    if not 0.0 <= real_number(name, "p", p) < 1.0:
         raise ValueError(f"{name}: p is the probability of dropping a unit and must be in "
                          f"[0, 1); got {p}")
 

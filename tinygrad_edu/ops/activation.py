@@ -32,6 +32,22 @@ _GELU_CUBIC = 0.044715
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
+# NOTE: past |x| = 40 the Gaussian e**(-x²) is 0 even in float64, and tanh(x) is ±1: the
+# formulas below clip x there first, which changes no result but keeps x² and x³ of a
+# huge x from overflowing.
+_SATURATION = 40.0
+
+
+def _saturated(x):
+    """x clipped to [-40, 40], where e**(-x²) and tanh have reached their limits."""
+    return np.clip(x, -_SATURATION, _SATURATION)
+
+
+def _gaussian(x):
+    """e**(-x²), for any finite x."""
+    c = _saturated(x)
+    return np.exp(-c * c)
+
 
 class Erf(Function):
     """z = erf(x) = 2/√π ∫_0^x e**(-t²) dt;  dz/dx = 2/√π e**(-x²).
@@ -49,7 +65,7 @@ class Erf(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * (_TWO_OVER_SQRT_PI * np.exp(-x * x))
+        return grad * (_TWO_OVER_SQRT_PI * _gaussian(x))
 
 
 # ----------------------------------------------------------------------------------------
@@ -142,7 +158,8 @@ class SELU(ELU):
 def _gelu_s(x, approximate):
     """s with gelu(x) = x (1 + s) / 2: erf(x/√2), or tanh(√(2/π)(x + 0.044715 x³))."""
     if approximate == "tanh":
-        return np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
+        c = _saturated(x)
+        return np.tanh(_SQRT_2_OVER_PI * (c + _GELU_CUBIC * c * c * c))
     return Erf.apply(x * _SQRT_HALF)
 
 
@@ -165,9 +182,10 @@ class GELU(Function):
         (x,) = ctx.saved_tensors
         s = _gelu_s(x, ctx.approximate)
         if ctx.approximate == "tanh":
-            ds = (1 - s * s) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
+            c = _saturated(x)
+            ds = (1 - s * s) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * c * c)
         else:
-            ds = _SQRT_2_OVER_PI * np.exp(-0.5 * x * x)
+            ds = _SQRT_2_OVER_PI * _gaussian(x * _SQRT_HALF)
         return grad * ((1 + s + x * ds) / 2)
 
 
@@ -258,7 +276,7 @@ class Softsign(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         d = 1 + np.abs(x)
-        return grad / (d * d)
+        return grad / d / d  # not d * d, which overflows for |x| near the largest float
 
 
 class Tanhshrink(Function):
@@ -379,14 +397,26 @@ def _shifted(ctx, x, axis, op):
     return x - x.max(axis=ctx.axes, keepdims=True)
 
 
+def _empty(ctx, x, axis, op):
+    """The (log-)softmax of an empty x: an empty copy, saved for a backward that is empty
+    too."""
+    ctx.axes = normalize_axes(axis, x.ndim, op)
+    z = x.copy()
+    ctx.save_for_backward(z)
+    return z
+
+
 class Softmax(Function):
     """z_i = e**x_i / Σ_j e**x_j along axis;  backward: g ↦ z (g - Σ_j g_j z_j).
 
-    Computed from x - max(x), so logits of any size never overflow.
+    Computed from x - max(x), so logits of any size never overflow. The softmax of an
+    empty x is empty, as in PyTorch.
     """
 
     @staticmethod
     def forward(ctx, x, *, axis=-1):
+        if not x.size:  # an empty axis has no maximum
+            return _empty(ctx, x, axis, "softmax")
         e = np.exp(_shifted(ctx, x, axis, "softmax"))
         z = e / e.sum(axis=ctx.axes, keepdims=True)
         ctx.save_for_backward(z)
@@ -401,11 +431,14 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """z_i = x_i - log Σ_j e**x_j along axis;  backward: g ↦ g - e**z Σ_j g_j.
 
-    Computed from x - max(x), so logits of any size never overflow.
+    Computed from x - max(x), so logits of any size never overflow. The log-softmax of
+    an empty x is empty, as in PyTorch.
     """
 
     @staticmethod
     def forward(ctx, x, *, axis=-1):
+        if not x.size:  # an empty axis has no maximum, nor a log of its sum
+            return _empty(ctx, x, axis, "log_softmax")
         shifted = _shifted(ctx, x, axis, "log_softmax")
         z = shifted - np.log(np.exp(shifted).sum(axis=ctx.axes, keepdims=True))
         ctx.save_for_backward(z)
