@@ -1,5 +1,9 @@
 """fit: history, validation, schedules, early stopping, callbacks, modes, progress."""
 
+import io
+import re
+import sys
+
 import numpy as np
 import pytest
 
@@ -82,16 +86,104 @@ def test_callback_can_stop_training():
     assert seen == [0, 1, 2] and history.epochs == 3
 
 
-def test_progress_bar_writes_to_stderr(capsys):
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_redraws_per_batch(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", Terminal())
     model, opt = model_and_optimizer()
     fit(model, nn.CrossEntropyLoss(), opt, DataLoader(X, Y, batch_size=60), epochs=2)
+    err = sys.stderr.getvalue()
+    assert "epoch 2/2" in err and "8/8" in err and "\r" in err
+
+
+def test_progress_off_a_terminal_is_one_line_per_epoch_without_redraws(capsys):
+    model, opt = model_and_optimizer()
+    fit(model, nn.CrossEntropyLoss(), opt, DataLoader(X, Y, batch_size=60), (X_VAL, Y_VAL),
+        epochs=3)
     err = capsys.readouterr().err
-    assert "epoch 2/2" in err and "8/8" in err
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert all(re.fullmatch(r"epoch \d/3: loss \d+\.\d{4}, validation \d+\.\d{4}", line)
+               for line in lines)
+
+
+def scripted_losses(val_losses):
+    """A model and loss whose validation loss in epoch k is ``val_losses[k]``: training
+    steps change nothing (lr=0), evaluation reads the script."""
+    model = nn.Linear(2, 3, seed=0)
+    script = iter(val_losses)
+
+    def loss_fn(out, y):
+        if model.training:
+            return (out * 0.0).sum() + 1.0
+        return Value(next(script))
+
+    return model, loss_fn, SGD(model.parameters(), lr=0.0)
+
+
+# best at epoch 2 (3.0); 3.0 again at epoch 6 is no improvement
+VAL_LOSSES = [5.0, 4.0, 3.0, 3.5, 3.2, 3.1, 3.0, 2.9, 2.8, 2.7]
+
+
+@pytest.mark.parametrize(("patience", "epochs_run"), [(1, 4), (2, 5), (3, 6), (4, 7)])
+def test_early_stopping_stops_after_exactly_patience_epochs_without_improvement(
+        patience, epochs_run):
+    model, loss_fn, opt = scripted_losses(VAL_LOSSES)
+    history = fit(model, loss_fn, opt, (X, Y), (X_VAL, Y_VAL), epochs=10,
+                  early_stopping=patience, progress=False)
+    assert history.epochs == epochs_run and history.best_epoch == 2
+    assert history.val_loss == VAL_LOSSES[:epochs_run]
+
+
+def test_val_acc_is_the_validation_accuracy_not_the_training_accuracy():
+    model = nn.MLP(2, [8, 3], seed=0)
+    wrong = (Y_VAL + 1) % 3  # validation labels the model cannot get right as often
+    history = fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.0), (X, Y),
+                  (X_VAL, wrong), epochs=1, progress=False)
+    with no_grad():
+        train_pred = model(Value(X, requires_grad=False)).data.argmax(axis=1)
+        val_pred = model(Value(X_VAL, requires_grad=False)).data.argmax(axis=1)
+    assert history.train_acc == [pytest.approx(np.mean(train_pred == Y))]
+    assert history.val_acc == [pytest.approx(np.mean(val_pred == wrong))]
+    assert history.val_acc[0] != pytest.approx(history.train_acc[0])
+
+
+def test_on_batch_end_sees_every_step_and_history_records_each_loss_and_lr():
+    model, opt = model_and_optimizer(lr=0.05)
+    seen = []
+
+    def on_batch_end(step, loss, lr):
+        seen.append((step, loss, lr))
+        opt.param_groups[0]["lr"] = lr * 2  # an LR range test raises it every step
+
+    loader = DataLoader(X, Y, batch_size=60)
+    history = fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=2,
+                  on_batch_end=on_batch_end, progress=False)
+    assert [step for step, _, _ in seen] == list(range(8))
+    assert history.batch_loss == [loss for _, loss, _ in seen]
+    assert history.batch_lr == [lr for _, _, lr in seen] == [0.05 * 2**k for k in range(8)]
+    # the epoch's loss is the batches' mean (equal batch sizes)
+    assert history.train_loss[0] == pytest.approx(np.mean(history.batch_loss[:4]))
+    assert history.lr == [0.05, 0.05 * 2**4]
+
+
+def test_on_batch_end_returning_true_stops_training_after_that_epoch_is_recorded():
+    model, opt = model_and_optimizer()
+    history = fit(model, nn.CrossEntropyLoss(), opt, DataLoader(X, Y, batch_size=60),
+                  (X_VAL, Y_VAL), epochs=5, progress=False,
+                  on_batch_end=lambda step, loss, lr: step == 5)
+    assert len(history.batch_loss) == 6 and history.epochs == 2
+    assert history.val_loss[-1] is not None
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"epochs": 0}, "fit: epochs must be >= 1; got 0"),
-    ({"early_stopping": 0}, "fit: early_stopping is a patience in epochs, >= 1; got 0"),
+    ({"early_stopping": 0}, "fit: early_stopping is a patience in epochs, an int >= 1; got 0"),
+    ({"early_stopping": 2.5}, "fit: early_stopping is a patience in epochs, an int >= 1; got 2.5"),
 ])
 def test_bad_arguments(kwargs, message):
     model, opt = model_and_optimizer()

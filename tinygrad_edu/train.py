@@ -7,6 +7,7 @@ evaluate on the validation data without recording a graph.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,8 @@ Batches = Iterable[tuple[Any, Any]]  # a DataLoader, or anything yielding (X, y)
 @dataclass
 class History:
     """What happened in each epoch: losses and accuracies (``None`` where not measured)
-    and the learning rate the epoch ran with."""
+    and the learning rate the epoch ran with; and in each training step (iteration):
+    the batch's loss and the learning rate the step used."""
 
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float | None] = field(default_factory=list)
@@ -32,6 +34,8 @@ class History:
     val_acc: list[float | None] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     best_epoch: int | None = None  # with early stopping: the epoch whose weights were kept
+    batch_loss: list[float] = field(default_factory=list)
+    batch_lr: list[float] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -59,12 +63,16 @@ def _accuracy(scores: np.ndarray, y: Any) -> float | None:
 
 
 def _run_epoch(model: Module, loss_fn: Callable[..., Value], data: Batches,
-               optimizer: Any = None, bar: Any = None) -> tuple[float, float | None]:
+               optimizer: Any = None, after_step: Callable[[float, float], bool] | None = None,
+               ) -> tuple[float, float | None, bool]:
     """One pass over ``data``: train with ``optimizer`` if given, else just evaluate.
-    Returns the mean loss and the accuracy, weighted by batch size."""
+    ``after_step(loss, running_mean_loss)`` runs after each batch; True stops the pass.
+    Returns the mean loss and the accuracy, weighted by batch size, and whether
+    ``after_step`` stopped the pass."""
     total_loss = total_correct = 0.0
     count = 0
     measured_acc = True
+    stopped = False
     for X, y in data:
         n = len(X)
         out = model(Value(X, requires_grad=False))
@@ -76,24 +84,57 @@ def _run_epoch(model: Module, loss_fn: Callable[..., Value], data: Batches,
             optimizer.step()
         acc = _accuracy(out.data, y)
         measured_acc = measured_acc and acc is not None
-        total_loss += loss.item() * n
+        batch_loss = loss.item()
+        total_loss += batch_loss * n
         total_correct += (acc or 0.0) * n
         count += n
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix_str(f"loss {total_loss / count:.4f}", refresh=False)
+        if after_step is not None and after_step(batch_loss, total_loss / count):
+            stopped = True
+            break
     if count == 0:
         raise ValueError("fit: the data yielded no batches")
-    return total_loss / count, (total_correct / count if measured_acc else None)
+    return total_loss / count, (total_correct / count if measured_acc else None), stopped
 
 
-def _progress_bar(total: int | None) -> Any:
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        raise ImportError("fit(progress=True) shows a tqdm progress bar: pip install "
-                          "'tinygrad_edu[progress]', or pass progress=False") from None
-    return tqdm(total=total, unit="batch", dynamic_ncols=True)
+class _Progress:
+    """What ``fit`` shows on stderr: tqdm's bar on a terminal or in a notebook; elsewhere
+    (a log file, CI), where each redraw of a bar would be one more line, a line per epoch."""
+
+    def __init__(self, epochs: int, total: int | None) -> None:
+        try:
+            from tqdm.asyncio import tqdm as console_tqdm
+            from tqdm.auto import tqdm
+        except ImportError:
+            raise ImportError("fit(progress=True) shows a tqdm progress bar: pip install "
+                              "'tinygrad_edu[progress]', or pass progress=False") from None
+        self.epochs, self.epoch = epochs, 0
+        self.stream = sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        # tqdm.auto picks the notebook widget in Jupyter, where stderr is no terminal.
+        interactive = tqdm is not console_tqdm or (callable(isatty) and isatty())
+        self.bar = (tqdm(total=total, unit="batch", dynamic_ncols=True, file=self.stream)
+                    if interactive else None)
+
+    def start_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        if self.bar is not None:
+            self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}")
+
+    def step(self, running_loss: float) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"loss {running_loss:.4f}", refresh=False)
+
+    def end_epoch(self, loss: float, val_loss: float | None) -> None:
+        text = f"loss {loss:.4f}" + ("" if val_loss is None else f", validation {val_loss:.4f}")
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+        else:
+            print(f"epoch {self.epoch + 1}/{self.epochs}: {text}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def fit(
@@ -107,6 +148,7 @@ def fit(
     scheduler: Any = None,
     early_stopping: int | None = None,
     callback: Callable[[int, History], bool | None] | None = None,
+    on_batch_end: Callable[[int, float, float], bool | None] | None = None,
     progress: bool = True,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_data``; return the ``History``.
@@ -118,55 +160,89 @@ def fit(
 
     ``scheduler`` is stepped once per epoch, after the optimizer's steps; a
     ``ReduceLROnPlateau`` gets the validation loss (or the training loss without
-    validation data). ``early_stopping=k`` stops after ``k`` epochs without a better
-    validation loss and restores the best weights. ``callback(epoch, history)`` runs
-    after every epoch; returning True stops training, and so does a loss that is not
-    finite (NaN or inf: the learning rate is too high). ``progress`` shows a tqdm bar
-    with the epoch and the running loss. The model is left in evaluation mode.
+    validation data). ``early_stopping=k`` stops after ``k`` epochs in a row without a
+    better validation loss (the training loss without validation data) and restores the
+    best weights. ``callback(epoch, history)`` runs after every epoch and
+    ``on_batch_end(step, loss, lr)`` after every training step (``step`` counts from 0
+    across epochs; ``loss`` is the batch's, ``lr`` the one the step used, and changing
+    ``optimizer.param_groups[...]["lr"]`` there sets the next step's); either returning
+    True stops training (``on_batch_end`` after the epoch is evaluated), and so does a
+    loss that is not finite (NaN or inf: the learning rate is too high). ``progress``
+    shows a tqdm bar on a terminal or in a notebook, and a line per epoch elsewhere (a
+    log file, CI). The model is left in evaluation mode.
     """
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1; got {epochs}")
-    if early_stopping is not None and early_stopping < 1:
-        raise ValueError(f"fit: early_stopping is a patience in epochs, >= 1; got "
-                         f"{early_stopping}")
+    stopper = None if early_stopping is None else _EarlyStopping(early_stopping)
     history = History()
-    best_loss, best_state, waited = np.inf, None, 0
     sized = hasattr(_batches(train_data), "__len__")
-    bar = _progress_bar(epochs * len(_batches(train_data)) if sized else None) if progress else None
+    shown = _Progress(epochs, epochs * len(_batches(train_data)) if sized else None
+                      ) if progress else None
+
+    def after_step(loss: float, running_loss: float) -> bool:
+        lr = float(optimizer.param_groups[0]["lr"])
+        history.batch_loss.append(loss)
+        history.batch_lr.append(lr)
+        if shown is not None:
+            shown.step(running_loss)
+        step = len(history.batch_loss) - 1
+        return bool(on_batch_end is not None and on_batch_end(step, loss, lr))
+
     try:
         for epoch in range(epochs):
-            if bar is not None:
-                bar.set_description(f"epoch {epoch + 1}/{epochs}")
-            if _epoch(model, loss_fn, optimizer, train_data, val_data, scheduler, history, bar):
+            if shown is not None:
+                shown.start_epoch(epoch)
+            stop = _epoch(model, loss_fn, optimizer, train_data, val_data, scheduler, history,
+                          after_step)
+            if shown is not None:
+                shown.end_epoch(history.train_loss[-1], history.val_loss[-1])
+            if stop or (stopper is not None and stopper.update(epoch, model, history)):
                 break
-            if early_stopping is not None:
-                monitored = history.val_loss[-1] if val_data is not None else history.train_loss[-1]
-                if monitored < best_loss:
-                    best_loss, best_state, waited = monitored, model.state_dict(), 0
-                    history.best_epoch = epoch
-                else:
-                    waited += 1
-                    if waited >= early_stopping:
-                        break
             if callback is not None and callback(epoch, history):
                 break
     finally:
-        if bar is not None:
-            bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+        if shown is not None:
+            shown.close()
+    if stopper is not None and stopper.best_state is not None:
+        model.load_state_dict(stopper.best_state)
     model.eval()
     return history
 
 
+class _EarlyStopping:
+    """Stop after ``patience`` epochs in a row without a lower monitored loss, keeping the
+    weights of the best epoch."""
+
+    def __init__(self, patience: int) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"fit: early_stopping is a patience in epochs, an int >= 1; got "
+                             f"{patience}")
+        self.patience, self.waited = patience, 0
+        self.best_loss, self.best_state = np.inf, None
+
+    def update(self, epoch: int, model: Module, history: History) -> bool:
+        """Record this epoch's loss; True: the patience is used up, stop."""
+        monitored = history.val_loss[-1]
+        if monitored is None:
+            monitored = history.train_loss[-1]
+        if monitored < self.best_loss:
+            self.best_loss, self.best_state, self.waited = monitored, model.state_dict(), 0
+            history.best_epoch = epoch
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+
 def _epoch(model: Module, loss_fn: Callable[..., Value], optimizer: Any,
            train_data: Batches | tuple[Any, Any], val_data: Batches | tuple[Any, Any] | None,
-           scheduler: Any, history: History, bar: Any) -> bool:
-    """Train one epoch, evaluate, record, step the schedule. True: the loss is not finite
-    (training diverged), so stop."""
+           scheduler: Any, history: History, after_step: Callable[[float, float], bool],
+           ) -> bool:
+    """Train one epoch, evaluate, record, step the schedule. True: stop, because the loss
+    is not finite (training diverged) or ``after_step`` asked to."""
     history.lr.append(float(optimizer.param_groups[0]["lr"]))
     model.train()
-    loss, acc = _run_epoch(model, loss_fn, _batches(train_data), optimizer, bar)
+    loss, acc, stopped = _run_epoch(model, loss_fn, _batches(train_data), optimizer,
+                                    after_step)
     history.train_loss.append(loss)
     history.train_acc.append(acc)
     if not np.isfinite(loss):  # diverged: nothing more to learn from this run
@@ -177,9 +253,7 @@ def _epoch(model: Module, loss_fn: Callable[..., Value], optimizer: Any,
     val_loss = val_acc = None
     if val_data is not None:
         with no_grad():
-            val_loss, val_acc = _run_epoch(model, loss_fn, _batches(val_data))
-        if bar is not None:
-            bar.set_postfix_str(f"loss {loss:.4f}, validation {val_loss:.4f}")
+            val_loss, val_acc, _ = _run_epoch(model, loss_fn, _batches(val_data))
     history.val_loss.append(val_loss)
     history.val_acc.append(val_acc)
     if scheduler is not None:
@@ -187,4 +261,4 @@ def _epoch(model: Module, loss_fn: Callable[..., Value], optimizer: Any,
             scheduler.step(loss if val_loss is None else val_loss)
         else:
             scheduler.step()
-    return False
+    return stopped
