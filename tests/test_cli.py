@@ -332,3 +332,34 @@ def test_the_command_runs_as_a_program():
     assert failed.returncode == 2
     assert "at column 1:\n  x.__class__\n  ^~~~~~~~~~~\n" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# Long input is cut in messages
+# ---------------------------------------------------------------------------------------
+
+def balanced_sum(terms):
+    """``terms`` added as a balanced tree of brackets: a long expression that stays
+    shallow enough for Python's parser."""
+    while len(terms) > 1:
+        terms = [f"({a} + {b})" for a, b in zip(terms[::2], terms[1::2], strict=True)]
+    return terms[0]
+
+
+LONG = balanced_sum(["x"] * 2**12)  # ~41,000 characters
+
+
+@pytest.mark.parametrize(("expression", "column", "piece"), [
+    (f"{LONG} + x.y + {LONG}", len(LONG) + 4, "x.y"),  # in the middle
+    (f"{LONG} +", len(LONG) + 3, ""),  # at the end: the caret follows the text
+    (f"x.y + {LONG}", 1, "x.y"),  # at the start
+])
+def test_a_long_expression_is_shown_around_the_error(capsys, expression, column, piece):
+    code, _, err = run(capsys, "graph", expression, "--set", "x=1")
+    assert code == 2 and len(err) < 1000
+    first, line, caret = err.splitlines()[:3]
+    assert first.endswith(f" at column {column}:")
+    assert len(line) <= 2 + 3 + 76 + 3 and "..." in line
+    at = caret.index("^")
+    assert line[at:at + len(piece)] == piece
+    assert caret.strip("^~ ") == ""
