@@ -79,7 +79,8 @@ class Linear(Module):
             w, b = self.weight, self.bias
             return [sum((w[o, i] * xi for i, xi in enumerate(x)), b[o] if b is not None else 0.0)
                     for o in range(self.out_features)]
-        check_input_dtype(type(self).__name__, x, self.weight.dtype)
+        if getattr(x, "dtype", None) != self.weight.dtype:  # inline: every step passes here
+            check_input_dtype(type(self).__name__, x, self.weight.dtype)
         return _affine(x, self.weight, self.bias)  # the op checks x's shape
 
     def extra_repr(self) -> str:
