@@ -6,6 +6,7 @@ import configparser
 import json
 import math
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -363,3 +364,120 @@ def test_a_long_expression_is_shown_around_the_error(capsys, expression, column,
     at = caret.index("^")
     assert line[at:at + len(piece)] == piece
     assert caret.strip("^~ ") == ""
+
+
+def test_long_names_and_numbers_are_shortened_in_messages(capsys):
+    name = "v" * 30_000
+    for expression in (f"x + {name}", f"x + {name}(x)", "x + 1" + "0" * 30_000,
+                       f"x + log(0 * {LONG})", balanced_sum(["1"] * 2**12)):
+        code, _, err = run(capsys, "graph", expression, "--set", "x=1")
+        assert code == 2 and len(err) < 1000, (expression[:20], err[:200])
+    code, _, err = run(capsys, "graph", "2*x", "--set", "x=1" + "0" * 30_000)
+    assert code == 2 and len(err) < 1000, err[:200]
+
+
+# ---------------------------------------------------------------------------------------
+# Large graphs, the documented command lines, pipes and folders
+# ---------------------------------------------------------------------------------------
+
+LARGE = "x" + " + x" * 300  # more nodes than a drawing may have by default
+
+
+@pytest.mark.parametrize(("options", "advice"), [
+    (["--dot"], "leave out --dot to print the value and gradients alone"),
+    (["--out", "g.svg", "--backward"], "leave out --out to print"),
+    (["--html", "s.html"], "or --no-graph to step through the page's numbers alone"),
+])
+def test_a_graph_over_the_node_limit_is_a_one_line_error_naming_the_flags(
+        capsys, tmp_path, monkeypatch, options, advice):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "graph", LARGE, "--set", "x=1", *options)
+    assert code == 2 and out == "" and list(tmp_path.iterdir()) == []
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert re.match(r"tinygrad-edu graph: the graph has \d+ nodes \(values, ops and "
+                    r"constants\), more than --max-nodes=500, too many to read in a drawing "
+                    r"\(--\w+\); pass a larger --max-nodes", err)
+    assert advice in err
+
+
+def test_max_nodes_and_no_graph_let_a_large_graph_through(capsys, tmp_path):
+    code, out, err = run(capsys, "graph", LARGE, "--set", "x=1", "--dot", "--max-nodes", "700")
+    assert code == 0 and out.startswith("digraph") and "d/dx = 301.0" in err
+    page = tmp_path / "s.html"
+    code, out, _ = run(capsys, "graph", LARGE, "--set", "x=1", "--html", str(page),
+                       "--no-graph")
+    assert code == 0 and f"wrote {page}" in out
+    assert "<svg" not in page.read_text() and '"label": "x"' in page.read_text()
+    code, _, err = run(capsys, "graph", "x*x", "--set", "x=1", "--dot", "--max-nodes", "2")
+    assert code == 2 and "the graph has 3 nodes" in err
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--max-nodes", "0"], "argument --max-nodes: expected a whole number of at least 1, "
+                           "got '0'"),
+    (["--max-nodes", "many"], "expected a whole number of at least 1, got 'many'"),
+    (["--no-graph"], "--no-graph leaves the picture out of the --html page; give --html too"),
+])
+def test_bad_drawing_options(capsys, options, message):
+    code, out, err = run(capsys, "graph", "2*x", "--set", "x=1", *options)
+    assert code == 2 and out == "" and message in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["graph", "--", "-x*y", "--set", "x=1", "y=2"],
+    ["graph", "--set", "x=1", "y=2", "--", "-x*y"],
+    ["graph", "--dot", "--", "-x*y", "--set", "x=1", "y=2", "--backward"],
+])
+def test_an_expression_starting_with_minus_goes_after_dashes(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 0
+    assert "-x*y = -2.000\nd/dx = -2.000\nd/dy = -1.000\n" in out + err
+
+
+def documented_command_lines():
+    """Every `tinygrad-edu graph ...` line of docs/cli.md's shell blocks and of the
+    command's --help, without what it is piped into."""
+    page = (ROOT / "docs" / "cli.md").read_text()
+    shell = "\n".join(re.findall(r"```sh\n(.*?)```", page, re.S))
+    help_text = subprocess.run([sys.executable, "-m", "tinygrad_edu.cli", "graph", "--help"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=120).stdout
+    lines = [line.strip() for line in (shell + "\n" + help_text).splitlines()]
+    return [line.split(" | ")[0] for line in lines if line.startswith("tinygrad-edu graph ")]
+
+
+def test_every_documented_command_line_runs(capsys, tmp_path, monkeypatch):
+    lines = documented_command_lines()
+    assert any(" -- " in line for line in lines)  # the form for a leading minus
+    assert len(lines) >= 8
+    monkeypatch.chdir(tmp_path)
+    for line in lines:
+        argv = shlex.split(line)[1:]
+        code, _, err = run(capsys, *argv)
+        assert code == 0, (line, err)
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    # The DOT text is larger than a pipe's buffer, so writing it meets the closed pipe.
+    command = [sys.executable, "-m", "tinygrad_edu.cli", "graph", LARGE, "--set", "x=1",
+               "--dot", "--max-nodes", "1000"]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as process:
+        assert process.stdout.readline().startswith("digraph")
+        process.stdout.close()
+        err = process.stderr.read()
+        code = process.wait(timeout=120)
+    assert code == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert "d/dx = 301.0" in err  # the report had gone to stderr before
+
+
+def test_out_creates_missing_folders_and_the_help_says_so(capsys, tmp_path):
+    path = tmp_path / "new" / "folder" / "g.svg"
+    code, out, _ = run(capsys, "graph", *NEURON, "--out", str(path), "--html",
+                       str(tmp_path / "other" / "s.html"))
+    assert code == 0 and f"wrote {path}" in out and path.exists()
+    assert (tmp_path / "other" / "s.html").exists()
+    _, help_text, _ = run(capsys, "graph", "--help")
+    assert "--out and --html create missing folders" in help_text
+    page = (ROOT / "docs" / "cli.md").read_text()
+    assert "create missing folders" in page
