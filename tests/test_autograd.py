@@ -1,6 +1,7 @@
 """The engine: graph shapes, accumulation, modes, hooks, anomaly detection, custom ops."""
 
 import gc
+import inspect
 import sys
 import weakref
 
@@ -123,7 +124,6 @@ def test_reused_gradient_arrays_change_no_gradient_anyone_holds():
     np.testing.assert_array_equal(seen[0], np.full(FAN_OUT_DATA.shape, 2.0))
     expected = fan_out_grad(FAN_OUT_DATA) + 2.0 * 3.0 * (FAN_OUT_DATA > 0)
     np.testing.assert_allclose(x.grad, expected)
-    assert h.grad_fn.grad_is_scratch is False  # the flag holds only during the call
 
 
 def test_constants_and_no_grad_leaves_get_no_gradient():
@@ -166,6 +166,30 @@ def test_backward_grad_of_wrong_shape_is_an_error():
     with pytest.raises(ValueError, match=r"backward: grad has shape \(2,\) but the output has "
                                          r"shape \(3,\)"):
         (x * 2).backward(np.ones(2))
+
+
+@pytest.mark.parametrize("bad", ["abc", [object()], {"a": 1}])
+def test_backward_grad_that_is_not_numbers_is_a_clear_error(bad):
+    y = Value(1.0) * 2
+    with pytest.raises(TypeError, match=r"backward: grad must be real numbers \(an array or "
+                                        r"Value of the output's shape \(\)\); got"):
+        y.backward(bad)
+
+
+def test_preset_grad_of_the_wrong_shape_is_an_error_naming_the_value():
+    w = Value([1.0, 2.0], name="w")
+    w.grad = np.ones(3)
+    with pytest.raises(ValueError, match=r"backward: the .grad already on the leaf Value 'w' of "
+                                         r"shape \(2,\) has shape \(3,\); set it to None"):
+        (w * 2).sum().backward()
+    h = Value([1.0, 2.0]) * 3
+    h.grad = np.ones((2, 1))  # would broadcast to (2, 2) silently
+    with pytest.raises(ValueError, match=r"the .grad already on the output of Mul of shape "
+                                         r"\(2,\) has shape \(2, 1\)"):
+        h.sum().backward()
+    w.grad = 5.0
+    with pytest.raises(ValueError, match=r"has shape float; set it to None"):
+        (w * 2).sum().backward()
 
 
 def test_backward_through_a_value_that_does_not_require_grad():
@@ -262,6 +286,23 @@ def test_no_grad_as_decorator_and_set_grad_enabled():
         assert tg.is_grad_enabled()
 
 
+def test_no_grad_and_enable_grad_decorate_without_parentheses():
+    @tg.no_grad
+    def evaluate(x):
+        return x * 2
+
+    @tg.enable_grad
+    def record(x):
+        return x * 2
+
+    assert evaluate.__name__ == "evaluate"
+    assert not evaluate(Value(1.0)).requires_grad and tg.is_grad_enabled()
+    with tg.no_grad():
+        assert record(Value(1.0)).requires_grad and not tg.is_grad_enabled()
+    with pytest.raises(TypeError, match=r"no_grad: takes no argument .* got 3"):
+        tg.no_grad(3)
+
+
 def test_hooks_see_and_replace_the_gradient():
     x = Value(3.0)
     h = x * 2.0
@@ -293,6 +334,36 @@ def test_leaves_used_several_times_get_their_total_with_or_without_a_hook():
     (g_w,) = tg.grad(loss, [w])  # captured, not stored: .grad stays as it is
     np.testing.assert_allclose(g_w, v.data + 2 * w.data + v.data**2)
     np.testing.assert_allclose(w.grad, 10.0 + g_w)
+
+
+def test_hook_results_are_checked_and_name_the_value():
+    def wrong_shape(g):
+        return np.ones(3)
+
+    def words(g):
+        return "abc"
+
+    for make in (lambda: Value([1.0, 2.0], name="x"), lambda: Value([1.0, 2.0]) * 1.0):
+        v = make()
+        where = "leaf Value 'x'" if v.is_leaf else "output of Mul"
+        handle = v.register_hook(wrong_shape)
+        with pytest.raises(ValueError, match=rf"register_hook: the hook wrong_shape on the "
+                                             rf"{where} of shape \(2,\) returned a gradient "
+                                             rf"of shape \(3,\); it must return None"):
+            (v * v).sum().backward()
+        handle.remove()
+        v.register_hook(words)
+        with pytest.raises(TypeError, match=rf"the hook words on the {where} of shape \(2,\) "
+                                            rf"returned str data"):
+            (v * v).sum().backward()
+
+
+def test_hook_results_are_cast_to_the_values_dtype():
+    x = Value(np.float32([1.0, 2.0]))
+    x.register_hook(lambda g: [1, 1])  # a list of ints: converted
+    (x * x).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
 
 
 def test_hook_on_a_value_without_grad_is_an_error():
@@ -402,3 +473,12 @@ def test_backward_can_keep_only_the_leaves_gradients():
     y.backward(intermediate_grads=False)
     assert h.grad is None and y.grad is None
     np.testing.assert_array_equal(x.grad, [18.0, 36.0])
+
+
+def test_apply_and_the_backward_loop_each_fit_on_one_screen():
+    # What every student reads first (docs/architecture.md walks through both).
+    from tinygrad_edu import autograd
+
+    for fn in (Function.apply, autograd._backprop, autograd._hand_out):
+        lines = inspect.getsource(fn).splitlines()
+        assert len(lines) <= 45, f"{fn.__qualname__} has grown to {len(lines)} lines"

@@ -128,3 +128,33 @@ def test_grad_fn_and_is_leaf():
 def test_module_functions_accept_plain_arrays():
     assert isinstance(tg.where(np.array([True, False]), Value([1.0, 2.0]), 0.0), Value)
     assert isinstance(tg.maximum(np.zeros(2), Value([1.0, -1.0])), Value)
+
+
+def test_assigning_data_converts_to_the_values_dtype():
+    p = Value(np.float32([1.0, 2.0]))
+    p.data = np.array([3, 4])  # integers: converted, not an int Value
+    assert p.data.dtype == np.float32 and p.data.tolist() == [3.0, 4.0]
+    p.data = [0.5, 1.5]
+    assert p.data.dtype == np.float32 and p.data.tolist() == [0.5, 1.5]
+    p.data = 2
+    assert p.data.dtype == np.float32 and p.shape == ()
+    array = np.zeros((2, 2))
+    p.data = array  # a float array is used as given, with its shape, as PyTorch allows
+    assert p.data is array
+    p.data = Value([7.0])
+    assert p.data.tolist() == [7.0]
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "message"),
+    [
+        ("abc", TypeError, r"Value.data: data must be real numbers; got string data"),
+        ([[1, 2], [3]], ValueError, r"Value.data: data must be a number, a regular nested"),
+        ([Value(1.0)], TypeError, r"Value.data: got a list that contains Values"),
+    ],
+)
+def test_assigning_bad_data_is_a_clear_error(data, error, message):
+    p = Value([1.0, 2.0])
+    with pytest.raises(error, match=message):
+        p.data = data
+    assert p.data.tolist() == [1.0, 2.0]

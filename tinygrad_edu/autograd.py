@@ -61,8 +61,26 @@ class _GradMode(contextlib.ContextDecorator):
         _modes.grad_enabled = self._previous.pop()
 
 
-class no_grad(_GradMode):
-    """Context manager and decorator: ops inside are not recorded.
+class _BareDecorator(_GradMode):
+    """A mode that also decorates without parentheses: ``@no_grad`` as ``@no_grad()``."""
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        mode = super().__new__(cls)
+        if func is None:
+            return mode
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}: takes no argument (or, written bare as a "
+                            f"decorator, the function); got {func!r}")
+        mode.__init__()
+        return mode(func)
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        super().__init__()
+
+
+class no_grad(_BareDecorator):
+    """Context manager and decorator (``@no_grad`` or ``@no_grad()``): ops inside are not
+    recorded.
 
     Use it for evaluation and for updating parameters by hand. It nests, and the previous
     state comes back even when the block raises.
@@ -71,7 +89,7 @@ class no_grad(_GradMode):
     enabled = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_BareDecorator):
     """Context manager and decorator: record ops again inside a ``no_grad`` block."""
 
     enabled = True
@@ -118,13 +136,22 @@ def _user_site() -> str:
 
 
 def _check_finite(what: str, ctx: Function, array: Any) -> None:
-    data = array.data if isinstance(array, ValueBase) else array
+    data = array._data if isinstance(array, ValueBase) else array
     if not np.all(np.isfinite(data)):
         site = getattr(ctx, "_site", None) or _user_site()
         raise FloatingPointError(
             f"detect_anomaly: {what} of {type(ctx).__name__} produced "
             f"{'nan' if np.isnan(data).any() else 'inf'}; the node was created at {site}"
         )
+
+
+def _forward_checked(cls: type[Function], ctx: Function, arrays: list, kwargs: dict) -> Any:
+    """``forward`` under ``detect_anomaly``: remember the user's line, check the result."""
+    with np.errstate(all="ignore"):
+        out = cls.forward(ctx, *arrays, **kwargs)
+    ctx._site = _user_site()
+    _check_finite("forward", ctx, out)
+    return out
 
 
 # ----------------------------------------------------------------------------------------
@@ -135,16 +162,17 @@ def _check_finite(what: str, ctx: Function, array: Any) -> None:
 class ValueBase:
     """What the engine sees of a Value; ``tinygrad_edu.Value`` adds the arithmetic.
 
-    ``data``           the ndarray (0-d for a scalar)
-    ``grad``           ``None`` until a gradient arrives; an ndarray of ``data``'s shape and
+    ``_data``          the ndarray (0-d for a scalar); users read and assign it as
+                       ``Value.data``, which checks what is assigned
+    ``grad``           ``None`` until a gradient arrives; an ndarray of the data's shape and
                        dtype, or a Value after ``backward(create_graph=True)``
     ``requires_grad``  whether gradients flow to this node
     ``_ctx``           the ``Function`` that produced it, ``None`` for a leaf
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_hooks")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "name", "_hooks")
 
-    data: np.ndarray
+    _data: np.ndarray
     grad: Any
     requires_grad: bool
     _ctx: Function | None
@@ -155,6 +183,13 @@ class ValueBase:
     def _make(data: np.ndarray, ctx: Function | None) -> ValueBase:
         """Wrap an op's output; overridden by Value so that outputs are Values."""
         raise NotImplementedError
+
+
+def _describe(node: ValueBase) -> str:
+    """How error messages name a node: its kind, its name if it has one, its shape."""
+    kind = "leaf Value" if node._ctx is None else f"output of {type(node._ctx).__name__}"
+    name = "" if node.name is None else f" {node.name!r}"
+    return f"the {kind}{name} of shape {node._data.shape}"
 
 
 class _Released:
@@ -195,11 +230,11 @@ class Function:
     Positional arguments of ``apply`` are the op's inputs: ``forward`` receives each Value
     as its array and anything else as given. A 0-d Value arrives as a NumPy scalar
     (``np.float64``), which has the same attributes and methods as a 0-d array and is
-    about ten times faster to compute with. Keyword arguments are options (an axis, a
-    shape) passed on to ``forward`` unchanged. ``backward`` receives the gradient of the
-    output and returns one gradient per input (``None`` where there is none); the engine
-    sums away broadcast axes and casts to the input's dtype, so ``backward`` may return
-    the broadcast shape.
+    much faster to compute with. Keyword arguments are options (an axis, a shape) passed
+    on to ``forward`` unchanged. ``backward`` receives the gradient of the output and
+    returns one gradient per input (``None`` where there is none); the engine sums away
+    broadcast axes and casts to the input's dtype, so ``backward`` may return the
+    broadcast shape.
 
     Under ``backward(create_graph=True)``, ``backward`` gets Values instead of arrays: the
     gradient, and in ``saved_tensors`` the Values behind any saved input or output. Written
@@ -210,17 +245,19 @@ class Function:
     ``inputs``. Calling ``apply`` with no Value argument just returns ``forward``'s result.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "saved_tensors", "_passed", "_out", "_site",
-                 "grad_is_scratch", "__dict__")
+    # Ops keep their own attributes (an axis, a shape) on ctx: a subclass without
+    # __slots__ has a __dict__ for them.
+    __slots__ = ("inputs", "needs_input_grad", "saved_tensors", "_passed", "_out", "_site")
 
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]  # for each input: a Value that requires grad?
     saved_tensors: tuple[Any, ...]
-    # True only while the engine calls backward with a gradient array nothing else holds:
-    # backward may then write its result into it instead of allocating (ReLU does).
-    grad_is_scratch: bool
 
     _released: _Released  # what a node of this op becomes under retain_graph=False
+
+    # NOTE: the engine no longer hands out scratch gradients; this stays False only until
+    # ReLU.backward stops asking.
+    grad_is_scratch = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -244,15 +281,14 @@ class Function:
         """Run the op on Values (or arrays) and record it when a gradient is needed."""
         ctx = _new(cls)
         ctx.saved_tensors = ()
-        ctx.grad_is_scratch = False
         ctx.inputs = args
         arrays = []
         needs = []
-        maker = None
+        maker = None  # the first Value input: it makes the output (a Value, not an array)
         for a in args:
             if isinstance(a, ValueBase):
-                data = a.data
-                # NOTE: NumPy computes on a scalar ~10x faster than on a 0-d array.
+                data = a._data
+                # NOTE: NumPy computes on a scalar much faster than on a 0-d array.
                 arrays.append(data if data.ndim else data[()])
                 needs.append(a.requires_grad)
                 if maker is None:
@@ -261,44 +297,38 @@ class Function:
                 arrays.append(a)
                 needs.append(False)
         needs = tuple(needs)
-        # NOTE: one shared tuple per pattern: ~56 bytes less per node of a long graph
-        ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
+        ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)  # one tuple per pattern
         try:
             if _modes.anomaly:
-                with np.errstate(all="ignore"):
-                    out = cls.forward(ctx, *arrays, **kwargs)
-                ctx._site = _user_site()
-                _check_finite("forward", ctx, out)
+                out = _forward_checked(cls, ctx, arrays, kwargs)
             else:
                 out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as e:
             if "could not be broadcast" not in str(e):
                 raise
-            shapes = " and ".join(str(np.shape(a)) for a in arrays)
-            raise ValueError(f"{cls.__name__}: shapes {shapes} do not broadcast "
-                             f"together (NumPy's rules: align on the right, sizes "
-                             f"equal or 1)") from None
+            raise _broadcast_error(cls, arrays) from None
         if maker is None:
             return out
-        raw = out
+        ctx._out = out
         if type(out) is not _ndarray:  # a Value always holds an ndarray, 0-d for a scalar
             out = out.__array__() if isinstance(out, np.generic) else np.asarray(out)
         if _modes.grad_enabled and True in needs:
             # NOTE: a tuple of arrays, unlike a list, drops out of the cyclic collector's
             # tracking, which otherwise costs time on every recorded op.
             ctx._passed = tuple(arrays)
-            ctx._out = raw
             return maker._make(out, ctx)
         return maker._make(out, None)
 
 
 _new = object.__new__
 _ndarray = np.ndarray
-_refcount = sys.getrefcount
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 
-# run_backward's optional observer: trace(node, grad, [(g, running total) per input edge])
-Trace = Callable[[ValueBase, Any, list[tuple[Any, Any]]], None]
+
+def _broadcast_error(cls: type[Function], arrays: list) -> ValueError:
+    shapes = " and ".join(str(np.shape(a)) for a in arrays)
+    return ValueError(f"{cls.__name__}: shapes {shapes} do not broadcast together "
+                      f"(NumPy's rules: align on the right, sizes equal or 1)")
 
 
 # ----------------------------------------------------------------------------------------
@@ -331,9 +361,151 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op", index: int = 
     return grad
 
 
+def _fit_gradient(g: Any, inp: ValueBase, ctx: Function, create_graph: bool) -> Any:
+    """Give an op's gradient for ``inp`` the input's shape (undo broadcasting) and dtype."""
+    data = inp._data
+    index = next(i for i, v in enumerate(ctx.inputs) if v is inp)
+    if not hasattr(g, "shape"):
+        g = np.asarray(g)
+    if g.shape != data.shape:
+        g = unbroadcast(g, data.shape, type(ctx).__name__, index)
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype, copy=False)
+    if create_graph:
+        g = _as_value(g, inp)
+    if _modes.anomaly:
+        _check_finite(f"backward (gradient for input {index})", ctx, g)
+    return g
+
+
 # ----------------------------------------------------------------------------------------
-# The backward engine
+# The backward engine: Kahn's algorithm over the recorded graph
 # ----------------------------------------------------------------------------------------
+
+# run_backward's optional observer: trace(node, grad, [(g, running total) per input edge])
+Trace = Callable[[ValueBase, Any, list[tuple[Any, Any]]], None]
+
+
+def run_backward(
+    roots: Sequence[ValueBase],
+    seeds: Sequence[Any],
+    create_graph: bool = False,
+    capture: Sequence[ValueBase] | None = None,
+    leaves_only: bool = False,
+    trace: Trace | None = None,
+    release: bool = False,
+) -> list[Any] | None:
+    """Propagate ``seeds`` (one gradient per root) back through the recorded graph.
+
+    Nodes are processed in a topological order (Kahn's algorithm, ``_backprop``): a node's
+    ``backward`` runs only after every op that consumes it has passed its share back, so
+    the gradient it propagates is complete. Gradients for this call are summed in a local
+    table, never in place, so a second call does not pick up the first one's
+    intermediate gradients.
+
+    Without ``capture`` (``Value.backward``) every node's ``.grad`` is accumulated:
+    leaves as in PyTorch, and intermediate nodes too so the graph views can show them
+    (unless ``leaves_only``).
+    With ``capture`` (``tinygrad_edu.grad``) no ``.grad`` is touched and the gradients of
+    the captured nodes are returned (``None`` where no gradient arrived).
+
+    ``trace`` lets a viewer watch the real pass (``tinygrad_edu.viz.steps`` uses it): it
+    is called once per node, in processing order, as ``trace(node, grad, edges)`` after
+    the node's op has routed its gradient back. ``grad`` is the node's complete gradient
+    after its hooks (``None`` if none arrived); ``edges`` holds, for each input in
+    ``ctx.needs_input_grad``, in order, ``(g, total)``: the gradient passed to that input
+    after undoing broadcasting (``None`` if the op gave none) and the input's running
+    total after adding it. A leaf has no edges.
+
+    ``release`` (``backward(retain_graph=False)``) lets go of each op node as soon as its
+    backward has run: the node's op becomes a ``_Released`` marker, so the arrays it saved
+    and the inputs nothing else needs are freed while the walk goes on. A later backward
+    that reaches such a node raises an error naming its op.
+
+    ``create_graph`` records the ops that backward runs, so the gradients are Values that
+    can be differentiated again: ops are recorded during the pass (``set_grad_enabled``
+    below), saved arrays become Values (``_backward_on_values``), and constant gradients
+    become leaf Values (``_as_value``).
+    """
+    consumers = _count_consumers(roots, defer_leaves=trace is None)
+    pending: dict[ValueBase, Any] = {}
+    for root, seed in zip(roots, seeds):
+        pending[root] = seed if root not in pending else pending[root] + seed
+    captured = None if capture is None else dict.fromkeys(capture)
+    options = _Options(captured, create_graph, leaves_only, trace, release)
+    with set_grad_enabled(create_graph), _anomaly_errstate():
+        _backprop(roots, consumers, pending, options)
+    return None if captured is None else [captured[v] for v in capture]
+
+
+class _Options:
+    """The optional features of one backward pass, as ``_backprop`` reads them."""
+
+    __slots__ = ("captured", "create_graph", "leaves_only", "trace", "release", "checked")
+
+    def __init__(self, captured: dict[ValueBase, Any] | None, create_graph: bool,
+                 leaves_only: bool, trace: Trace | None, release: bool) -> None:
+        self.captured = captured
+        self.create_graph = create_graph
+        self.leaves_only = leaves_only
+        self.trace = trace
+        self.release = release
+        # the slow path: every gradient goes through _fit_gradient (Values, or checks)
+        self.checked = create_graph or _modes.anomaly
+
+
+def _backprop(roots: Sequence[ValueBase], consumers: dict[ValueBase, int],
+              pending: dict[ValueBase, Any], options: _Options) -> None:
+    """Kahn's algorithm: pop a node whose consumers have all passed their shares back,
+    call its op's backward, and hand each input its share; an input whose last
+    consumer is done becomes ready in turn."""
+    ready = [r for r in roots if consumers[r] == 0]
+    while ready:
+        node = ready.pop()
+        grad = _complete(node, pending.pop(node, None), options)
+        ctx = node._ctx
+        if ctx is None:  # a leaf: nothing further back
+            if options.trace is not None:
+                options.trace(node, grad, [])
+            continue
+        grads = _call_backward(ctx, node, grad, options.create_graph)
+        edges = _hand_out(ctx, grads, pending, consumers, ready, options)
+        if options.trace is not None:
+            options.trace(node, grad, edges)
+        if options.release:  # its saved arrays, and inputs no longer needed, can go now
+            node._ctx = ctx._released
+    for leaf, grad in pending.items():  # what is left: the deferred leaves' totals
+        _complete(leaf, grad, options)
+
+
+def _hand_out(ctx: Function, grads: tuple, pending: dict[ValueBase, Any],
+              consumers: dict[ValueBase, int], ready: list[ValueBase],
+              options: _Options) -> list[tuple[Any, Any]] | None:
+    """Add each input's share to its pending gradient, and queue an input once its last
+    consumer is done. Returns the edges for ``trace`` (``None`` without one)."""
+    edges = None if options.trace is None else []
+    checked = options.checked
+    for inp, needed, g in zip(ctx.inputs, ctx.needs_input_grad, grads):
+        if not needed:
+            continue
+        if g is not None:
+            data = inp._data
+            try:  # most gradients already have the input's shape and dtype
+                fits = g.shape == data.shape and g.dtype is data.dtype and not checked
+            except AttributeError:  # a plain Python number
+                fits = False
+            if not fits:
+                g = _fit_gradient(g, inp, ctx, options.create_graph)
+            before = pending.get(inp)
+            pending[inp] = g if before is None else before + g  # out of place
+        if edges is not None:
+            edges.append((g, pending.get(inp)))
+        count = consumers.get(inp)
+        if count is not None:  # None: a deferred leaf (see _count_consumers)
+            consumers[inp] = count - 1
+            if count == 1:
+                ready.append(inp)
+    return edges
 
 
 def _count_consumers(roots: Sequence[ValueBase], defer_leaves: bool) -> dict[ValueBase, int]:
@@ -365,6 +537,107 @@ def _count_consumers(roots: Sequence[ValueBase], defer_leaves: bool) -> dict[Val
     return consumers
 
 
+def _complete(node: ValueBase, grad: Any, options: _Options) -> Any:
+    """A node's gradient is complete: run its hooks, then capture or store it."""
+    if grad is None:  # nothing reached this node (a backward returned None for it)
+        return None
+    if node._hooks:
+        grad = _run_hooks(node, grad)
+    if options.captured is not None:
+        _capture(options.captured, node, grad, options.create_graph)
+    elif node._ctx is None or not options.leaves_only:
+        _store(node, grad, options.create_graph)
+    return grad
+
+
+def _call_backward(ctx: Function, node: ValueBase, grad: Any, create_graph: bool) -> tuple:
+    """The op's backward, as a tuple with one gradient (or None) per input."""
+    if grad is None:  # nothing reached this node (a backward returned None for it)
+        return (None,) * len(ctx.inputs)
+    if create_graph:
+        grads = _backward_on_values(ctx, node, grad)
+    else:
+        grads = ctx.backward(ctx, grad)
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(ctx.inputs):
+        raise ValueError(f"{type(ctx).__name__}.backward returned {len(grads)} "
+                         f"gradient(s) for {len(ctx.inputs)} input(s)")
+    return grads
+
+
+# ----------------------------------------------------------------------------------------
+# The optional features, one helper each
+# ----------------------------------------------------------------------------------------
+
+
+def _anomaly_errstate() -> contextlib.AbstractContextManager:
+    """Under ``detect_anomaly``, NaN and inf are reported by ``_check_finite`` with the
+    op's name, not by NumPy's warnings from deep inside a backward formula."""
+    return np.errstate(all="ignore") if _modes.anomaly else contextlib.nullcontext()
+
+
+def _run_hooks(node: ValueBase, grad: Any) -> Any:
+    """Each hook sees the complete gradient; one that returns something replaces it."""
+    for hook in node._hooks:
+        replaced = hook(grad)
+        if replaced is not None:
+            grad = _checked_hook_result(node, hook, replaced)
+    return grad
+
+
+def _checked_hook_result(node: ValueBase, hook: Callable, result: Any) -> Any:
+    """A hook's replacement gradient: real numbers of the node's shape, in its dtype."""
+    data = node._data
+    array = result._data if isinstance(result, ValueBase) else np.asarray(result)
+    name = getattr(hook, "__name__", repr(hook))
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"register_hook: the hook {name} on {_describe(node)} returned "
+                        f"{type(result).__name__} data of dtype {array.dtype}; it must "
+                        f"return None or a gradient of real numbers")
+    if array.shape != data.shape:
+        raise ValueError(f"register_hook: the hook {name} on {_describe(node)} returned a "
+                         f"gradient of shape {array.shape}; it must return None or a "
+                         f"gradient of the Value's shape {data.shape}")
+    if isinstance(result, ValueBase) or array.dtype == data.dtype:
+        return result
+    return array.astype(data.dtype)
+
+
+def _capture(captured: dict[ValueBase, Any], node: ValueBase, grad: Any,
+             create_graph: bool) -> None:
+    """``grad()``: keep the gradient of a node it asked for; ``.grad`` is not touched."""
+    if node in captured:
+        captured[node] = _as_gradient(grad, create_graph)
+
+
+def _store(node: ValueBase, grad: Any, create_graph: bool) -> None:
+    """Add a node's complete gradient to its ``.grad``, out of place."""
+    total = node.grad
+    if total is None:
+        node.grad = grad if type(grad) is _ndarray else _as_gradient(grad, create_graph)
+        return
+    if getattr(total, "shape", None) != node._data.shape:
+        raise ValueError(f"backward: the .grad already on {_describe(node)} has shape "
+                         f"{getattr(total, 'shape', type(total).__name__)}; set it to None "
+                         f"(zero_grad()) or to an array of the Value's shape")
+    node.grad = total + _as_gradient(grad, create_graph)
+
+
+def _as_gradient(grad: Any, create_graph: bool) -> Any:
+    """A gradient as ``.grad`` holds it: an ndarray (0-d for a scalar), or under
+    ``create_graph`` a Value."""
+    if type(grad) is _ndarray or create_graph:
+        return grad
+    return grad.__array__() if isinstance(grad, np.generic) else np.asarray(grad)
+
+
+def _as_value(g: Any, like: ValueBase) -> Any:
+    """Under ``create_graph`` every gradient is a Value, so that it can be differentiated
+    again: a constant gradient becomes a leaf."""
+    return g if isinstance(g, ValueBase) else like._make(np.asarray(g), None)
+
+
 def _saved_as_values(ctx: Function, node: ValueBase) -> tuple[Any, ...]:
     """The saved arrays with every saved input or output replaced by its Value."""
     owners = {}
@@ -376,193 +649,14 @@ def _saved_as_values(ctx: Function, node: ValueBase) -> tuple[Any, ...]:
 
 
 def _backward_on_values(ctx: Function, node: ValueBase, grad: Any) -> Any:
-    """``ctx.backward`` under ``create_graph``: saved inputs and outputs become Values."""
+    """``ctx.backward`` under ``create_graph``: saved inputs and outputs become Values, so
+    the ops of the backward formula are recorded and can be differentiated again."""
     saved = ctx.saved_tensors
     ctx.saved_tensors = _saved_as_values(ctx, node)
     try:
         return ctx.backward(ctx, grad)
     finally:
         ctx.saved_tensors = saved
-
-
-def run_backward(
-    roots: Sequence[ValueBase],
-    seeds: Sequence[Any],
-    create_graph: bool = False,
-    capture: Sequence[ValueBase] | None = None,
-    leaves_only: bool = False,
-    trace: Trace | None = None,
-    release: bool = False,
-) -> list[Any] | None:
-    """Propagate ``seeds`` (one gradient per root) back through the recorded graph.
-
-    Nodes are processed in a topological order: a node's ``backward`` runs only after
-    every op that consumes it has passed its share back, so the gradient it propagates is
-    complete. Gradients for this call are summed in a local table, never in place, so a
-    second call does not pick up the first one's intermediate gradients.
-
-    Without ``capture`` (``Value.backward``) every node's ``.grad`` is accumulated:
-    leaves as in PyTorch, and intermediate nodes too so the graph views can show them
-    (unless ``leaves_only``).
-    With ``capture`` (``tinygrad_edu.grad``) no ``.grad`` is touched and the gradients of
-    the captured nodes are returned (``None`` where no gradient arrived).
-
-    ``trace`` lets a viewer watch the real pass (``tinygrad_edu.viz.steps`` uses it): it
-    is called once per node, in processing order, as ``trace(node, grad, edges)`` after
-    the node's op has routed its gradient back. ``grad`` is the node's complete gradient
-    after its hooks (``None`` if none arrived); ``edges`` holds, for each input in
-    ``ctx.needs_input_grad``, in order, ``(g, total)``: the gradient passed to that input
-    after undoing broadcasting (``None`` if the op gave none) and the input's running
-    total after adding it. A leaf has no edges.
-
-    ``release`` (``backward(retain_graph=False)``) lets go of each op node as soon as its
-    backward has run: the node's op becomes a ``_Released`` marker, so the arrays it saved
-    and the inputs nothing else needs are freed while the walk goes on. A later backward
-    that reaches such a node raises an error naming its op.
-    """
-    consumers = _count_consumers(roots, defer_leaves=trace is None)
-    pending: dict[ValueBase, Any] = {}
-    for root, seed in zip(roots, seeds):
-        pending[root] = seed if root not in pending else pending[root] + seed
-    wanted = None if capture is None else {v: None for v in capture}
-    previous = _modes.grad_enabled
-    _modes.grad_enabled = create_graph
-    try:
-        if _modes.anomaly:
-            # NaN and inf are reported by _check_finite with the op's name, not by
-            # NumPy's warnings from deep inside a backward formula.
-            with np.errstate(all="ignore"):
-                _walk(roots, consumers, pending, wanted, create_graph, leaves_only, trace,
-                      release)
-        else:
-            _walk(roots, consumers, pending, wanted, create_graph, leaves_only, trace, release)
-    finally:
-        _modes.grad_enabled = previous
-    return None if wanted is None else [wanted[v] for v in capture]
-
-
-def _walk(
-    roots: Sequence[ValueBase],
-    consumers: dict[ValueBase, int],
-    pending: dict[ValueBase, Any],
-    wanted: dict[ValueBase, Any] | None,
-    create_graph: bool,
-    leaves_only: bool,
-    trace: Trace | None,
-    release: bool,
-) -> None:
-    """The loop of ``run_backward``: take a node whose consumers are all done, store its
-    gradient, call its op's backward, and hand each input its share; at the end, store
-    the totals of the leaves that ``_count_consumers`` deferred."""
-    checked = create_graph or _modes.anomaly  # the slow path: Values, or finiteness checks
-    ready = [r for r in roots if consumers[r] == 0]
-    while ready:
-        node = ready.pop()
-        grad = pending.pop(node, None)
-        ctx = node._ctx
-        if grad is not None:
-            if node._hooks:
-                grad = _run_hooks(node._hooks, grad)
-            if ctx is None or not leaves_only or wanted is not None:
-                _store(node, grad, wanted, create_graph)
-        if ctx is None:
-            if trace is not None:
-                trace(node, grad, [])
-            continue
-        inputs = ctx.inputs
-        if grad is None:  # nothing reached this node (a backward returned None for it)
-            grads: tuple = (None,) * len(inputs)
-        else:
-            if create_graph:
-                grads = _backward_on_values(ctx, node, grad)
-            else:
-                # NOTE: two references (this name and getrefcount's argument) mean that no
-                # other node, .grad or user holds the array, and it is no view of another.
-                scratch = (type(grad) is _ndarray and grad.base is None
-                           and _refcount(grad) == 2)
-                ctx.grad_is_scratch = scratch
-                grads = ctx.backward(ctx, grad)
-                if scratch:
-                    ctx.grad_is_scratch = False
-            if type(grads) is not tuple:
-                grads = (grads,)
-            if len(grads) != len(inputs):
-                raise ValueError(f"{type(ctx).__name__}.backward returned {len(grads)} "
-                                 f"gradient(s) for {len(inputs)} input(s)")
-        edges = None if trace is None else []
-        for inp, needed, g in zip(inputs, ctx.needs_input_grad, grads):
-            if not needed:
-                continue
-            if g is not None:
-                data = inp.data
-                try:
-                    fits = g.shape == data.shape and g.dtype is data.dtype
-                except AttributeError:  # a plain Python number
-                    fits = False
-                if checked or not fits:
-                    g = _fit_gradient(g, inp, ctx, create_graph)
-                before = pending.get(inp)
-                pending[inp] = g if before is None else before + g
-            if edges is not None:
-                edges.append((g, pending.get(inp)))
-            count = consumers.get(inp)
-            if count is None:  # a deferred leaf (see _count_consumers)
-                continue
-            count -= 1
-            consumers[inp] = count
-            if not count:
-                ready.append(inp)
-        if edges is not None:
-            trace(node, grad, edges)
-        if release:  # its saved arrays, and inputs no longer needed, can be freed now
-            node._ctx = ctx._released
-        grads = g = None  # hold no gradient into the next node's scratch check
-    for leaf, grad in pending.items():  # what is left: the deferred leaves' totals
-        _store(leaf, grad, wanted, create_graph)
-
-
-def _store(node: ValueBase, grad: Any, wanted: dict[ValueBase, Any] | None,
-           create_graph: bool) -> None:
-    """Add a node's complete gradient to its ``.grad``, or keep it in ``wanted`` when
-    the node is one of the captured ones."""
-    if wanted is None:
-        total = node.grad
-        node.grad = (grad if total is None and type(grad) is _ndarray
-                     else _accumulate(total, grad, create_graph))
-    elif node in wanted:
-        wanted[node] = _accumulate(None, grad, create_graph)
-
-
-def _accumulate(total: Any, grad: Any, create_graph: bool) -> Any:
-    """``total + grad`` out of place, as an ndarray (0-d for a scalar) or a Value."""
-    if type(grad) is not _ndarray and not create_graph:
-        grad = grad.__array__() if isinstance(grad, np.generic) else np.asarray(grad)
-    return grad if total is None else total + grad
-
-
-def _run_hooks(hooks: list[Callable[[Any], Any]], grad: Any) -> Any:
-    for hook in hooks:
-        replaced = hook(grad)
-        if replaced is not None:
-            grad = replaced
-    return grad
-
-
-def _fit_gradient(g: Any, inp: ValueBase, ctx: Function, create_graph: bool) -> Any:
-    """Give an op's gradient the input's shape (undo broadcasting) and dtype."""
-    data = inp.data
-    index = next(i for i, v in enumerate(ctx.inputs) if v is inp)
-    if not hasattr(g, "shape"):
-        g = np.asarray(g)
-    if g.shape != data.shape:
-        g = unbroadcast(g, data.shape, type(ctx).__name__, index)
-    if g.dtype != data.dtype:
-        g = g.astype(data.dtype, copy=False)
-    if create_graph and not isinstance(g, ValueBase):
-        g = inp._make(np.asarray(g), None)
-    if _modes.anomaly:
-        _check_finite(f"backward (gradient for input {index})", ctx, g)
-    return g
 
 
 # ----------------------------------------------------------------------------------------
@@ -577,25 +671,28 @@ def seed_gradient(output: ValueBase, grad: Any, create_graph: bool, op: str) -> 
             f"{op}: this Value does not require grad: it was made from Values with "
             f"requires_grad=False or under no_grad(), so there is no graph to differentiate"
         )
-    shape = output.data.shape
+    data = output._data
+    shape = data.shape
     if grad is None:
-        if output.data.size != 1:
+        if data.size != 1:
             raise ValueError(
                 f"{op}: a gradient can be implied only for a one-element output; this one "
                 f"has shape {shape}, so pass grad= an array of that shape (or reduce it "
                 f"first, e.g. .sum())"
             )
-        seed = np.array(1, output.data.dtype).reshape(shape)  # NOTE: ~2x faster than np.ones
+        seed = np.array(1, data.dtype).reshape(shape)
     elif isinstance(grad, ValueBase):
         seed = grad
     else:
-        seed = np.asarray(grad, dtype=output.data.dtype)
+        seed = np.asarray(grad)
+        if seed.dtype.kind not in "biuf":
+            raise TypeError(f"{op}: grad must be real numbers (an array or Value of the "
+                            f"output's shape {shape}); got {grad!r:.80}")
+        seed = seed.astype(data.dtype, copy=False)
     if tuple(seed.shape) != shape:
         raise ValueError(f"{op}: grad has shape {tuple(seed.shape)} but the output has "
                          f"shape {shape}; they must match")
-    if create_graph and not isinstance(seed, ValueBase):
-        seed = output._make(seed, None)
-    return seed
+    return _as_value(seed, output) if create_graph else seed
 
 
 def grad(

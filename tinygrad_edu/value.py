@@ -9,6 +9,7 @@ data, and NumPy's own functions on a Value (``np.exp(v)``, ``ndarray + v``,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -49,33 +50,43 @@ _KIND_NAMES = {"c": "complex", "U": "string", "S": "bytes", "O": "object", "M": 
                "m": "timedelta", "V": "structured"}
 
 
-def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    """Validate and copy user data into a float ndarray."""
+def _to_array(data: Any, dtype: Any, op: str = "Value") -> np.ndarray:
+    """Validate and copy user data into a float ndarray; errors name ``op``."""
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
-            raise TypeError(f"Value: dtype must be a floating type such as float32 or "
+            raise TypeError(f"{op}: dtype must be a floating type such as float32 or "
                             f"float64; got {dtype}")
     if isinstance(data, ValueBase):
-        data = data.data
+        data = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(d, ValueBase) for d in data):
-        raise TypeError("Value: got a list that contains Values; use "
+        raise TypeError(f"{op}: got a list that contains Values; use "
                         "tinygrad_edu.stack(values) to combine them and keep the graph")
     try:
         array = np.array(data)
     except ValueError as e:
-        raise ValueError(f"Value: data must be a number, a regular nested list of numbers "
+        raise ValueError(f"{op}: data must be a number, a regular nested list of numbers "
                          f"or an ndarray; {e}") from None
     kind = array.dtype.kind
     if kind in "biu":
         return array.astype(dtype or np.float64)
     if kind != "f":
         name = _KIND_NAMES.get(kind, str(array.dtype))
-        raise TypeError(f"Value: data must be real numbers; got {name} data "
+        raise TypeError(f"{op}: data must be real numbers; got {name} data "
                         f"(dtype {array.dtype}): {_preview(array)}")
     if dtype is not None and array.dtype != dtype:
         return array.astype(dtype)
     return array
+
+
+def _set_data(v: Value, data: Any) -> None:
+    """``v.data = data``: a float ndarray is stored as given (shared; any shape or float
+    dtype, as PyTorch's ``.data`` allows), anything else converted to ``v``'s dtype."""
+    if isinstance(data, ValueBase):
+        data = data._data
+    if not (isinstance(data, np.ndarray) and data.dtype.kind == "f"):
+        data = _to_array(data, v._data.dtype, "Value.data")
+    v._data = data
 
 
 def _preview(array: np.ndarray) -> str:
@@ -84,8 +95,9 @@ def _preview(array: np.ndarray) -> str:
     return " ".join(text.split())
 
 
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, ValueBase) else x
+def _raw(x: Any) -> Any:
+    """The array behind a Value; anything else as given."""
+    return x._data if isinstance(x, ValueBase) else x
 
 
 def _shape_arg(shape: tuple) -> tuple[int, ...]:
@@ -100,7 +112,7 @@ def _index_arg(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_index_arg(i) for i in index)
     if isinstance(index, ValueBase):
-        return index.data
+        return index._data
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -185,7 +197,7 @@ class Value(ValueBase):
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None,
                  name: str | None = None) -> None:
-        self.data = _to_array(data, dtype)
+        self._data = _to_array(data, dtype)
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
@@ -197,7 +209,7 @@ class Value(ValueBase):
         # The engine's constructor: no validation, and always a plain Value (an op on a
         # Parameter gives a Value).
         v = _new(Value)
-        v.data = data
+        v._data = data
         v.grad = None
         v.requires_grad = ctx is not None
         v._ctx = ctx
@@ -209,23 +221,30 @@ class Value(ValueBase):
     # Attributes
     # ------------------------------------------------------------------------------------
 
+    data = property(
+        attrgetter("_data"), _set_data,
+        doc="""The ndarray (0-d for a scalar). Assigning a float ndarray uses it as given
+        (any shape: a ``.grad`` of the old shape is then an error at the next backward);
+        numbers, lists and integer arrays are converted to this Value's dtype; anything
+        else is refused with an error.""")
+
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> ElementCount:
         """The number of elements (an int, as NumPy's ``size``); call it, ``x.size()`` or
         ``x.size(dim)``, for PyTorch's shape tuple or the length of one axis."""
-        return ElementCount(self.data.shape)
+        return ElementCount(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -239,30 +258,30 @@ class Value(ValueBase):
 
     def item(self) -> float:
         """The value of a one-element Value as a Python float."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only a one-element Value converts to a number; this "
                              f"one has shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
         """The data (shared, not copied), as PyTorch's ``Tensor.numpy()``."""
-        return self.data
+        return self._data
 
     def tolist(self) -> Any:
         """The data as nested Python lists of floats (a float for a 0-d Value)."""
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __repr__(self) -> str:
-        if self.data.ndim == 0:
-            parts = [str(self.data[()])]
+        if self._data.ndim == 0:
+            parts = [str(self._data[()])]
             if self.dtype != np.float64:
                 parts.append(f"dtype={self.dtype}")
             if self.grad is not None:
-                parts.append(f"grad={np.asarray(_data(self.grad))[()]}")
+                parts.append(f"grad={np.asarray(_raw(self.grad))[()]}")
         else:
-            parts = [f"shape={self.shape}", f"dtype={self.dtype}", f"data={_preview(self.data)}"]
+            parts = [f"shape={self.shape}", f"dtype={self.dtype}", f"data={_preview(self._data)}"]
             if self.grad is not None:
-                parts.append(f"grad={_preview(_data(self.grad))}")
+                parts.append(f"grad={_preview(_raw(self.grad))}")
         if not self.requires_grad:
             parts.append("requires_grad=False")
         if self.name is not None:
@@ -270,17 +289,17 @@ class Value(ValueBase):
         return f"Value({', '.join(parts)})"
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d Value")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self) -> Iterator[Value]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d Value")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -289,22 +308,22 @@ class Value(ValueBase):
     __hash__ = object.__hash__
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return self.data == _data(other)
+        return self._data == _raw(other)
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return self.data != _data(other)
+        return self._data != _raw(other)
 
     def __lt__(self, other: Any) -> Any:
-        return self.data < _data(other)
+        return self._data < _raw(other)
 
     def __le__(self, other: Any) -> Any:
-        return self.data <= _data(other)
+        return self._data <= _raw(other)
 
     def __gt__(self, other: Any) -> Any:
-        return self.data > _data(other)
+        return self._data > _raw(other)
 
     def __ge__(self, other: Any) -> Any:
-        return self.data >= _data(other)
+        return self._data >= _raw(other)
 
     # ------------------------------------------------------------------------------------
     # Arithmetic operators
@@ -401,8 +420,8 @@ class Value(ValueBase):
         NOTE: sign is piecewise constant, so it is the Where op with a condition that is
         never true: the values come from ``np.sign`` and ``self`` receives zeros.
         """
-        never = np.zeros(self.data.shape, dtype=bool)
-        return Where.apply(never, self, np.sign(self.data))
+        never = np.zeros(self._data.shape, dtype=bool)
+        return Where.apply(never, self, np.sign(self._data))
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Value:
         """e**x_i / Σ_j e**x_j along ``axis``, as ``tinygrad_edu.functional.softmax``."""
@@ -428,7 +447,7 @@ class Value(ValueBase):
         """Limit to [min, max]; the gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clip: give min, max or both")
-        return Clip.apply(self, lo=_data(min), hi=_data(max))
+        return Clip.apply(self, lo=_raw(min), hi=_raw(max))
 
     clamp = clip  # PyTorch's name
 
@@ -502,7 +521,7 @@ class Value(ValueBase):
             if isinstance(axis, tuple):
                 raise TypeError(f"{op}: axis must be None or an int; got {axis!r}")
             (axis,) = normalize_axes(axis, self.ndim, op)
-        return np.asarray(find(self.data, axis=axis, keepdims=bool(keepdims)))
+        return np.asarray(find(self._data, axis=axis, keepdims=bool(keepdims)))
 
     def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
             dim: Any = None, keepdim: bool | None = None) -> Value:
@@ -650,7 +669,7 @@ class Value(ValueBase):
 
     def detach(self) -> Value:
         """A new leaf sharing this data, cut from the graph (``requires_grad=False``)."""
-        return Value._make(self.data, None)
+        return Value._make(self._data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> Value:
         """Set ``requires_grad`` in place on a leaf; returns the Value."""
@@ -666,8 +685,8 @@ class Value(ValueBase):
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy:
-            return np.array(self.data, dtype=dtype)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+            return np.array(self._data, dtype=dtype)
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         op = _UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
@@ -675,7 +694,7 @@ class Value(ValueBase):
             return op(*inputs)
         if any(isinstance(o, ValueBase) for o in kwargs.get("out", ())):
             return NotImplemented
-        result = getattr(ufunc, method)(*(_data(i) for i in inputs), **kwargs)
+        result = getattr(ufunc, method)(*(_raw(i) for i in inputs), **kwargs)
         if ufunc not in _ZERO_GRADIENT_UFUNCS:
             _refuse_silent_detach(f"numpy.{ufunc.__name__}", inputs, result)
         return result
@@ -694,7 +713,7 @@ Tensor = Value
 
 def _unwrap(obj: Any) -> Any:
     if isinstance(obj, ValueBase):
-        return obj.data
+        return obj._data
     if isinstance(obj, (list, tuple)):
         return type(obj)(_unwrap(o) for o in obj)
     if isinstance(obj, dict):
@@ -730,7 +749,7 @@ def _refuse_silent_detach(name: str, inputs: Any, result: Any) -> None:
 
 def where(cond: Any, a: Any, b: Any) -> Value:
     """``a`` where ``cond`` is true, else ``b``; the condition gets no gradient."""
-    return Where.apply(np.asarray(_data(cond)).astype(bool, copy=False), a, b)
+    return Where.apply(np.asarray(_raw(cond)).astype(bool, copy=False), a, b)
 
 
 def maximum(a: Any, b: Any) -> Value:
@@ -806,7 +825,7 @@ def _np_expand_dims(a, axis):
 
 
 def _np_clip(a, a_min=None, a_max=None):
-    return Clip.apply(a, lo=_data(a_min), hi=_data(a_max))
+    return Clip.apply(a, lo=_raw(a_min), hi=_raw(a_max))
 
 
 def _np_where(cond, *ab):
