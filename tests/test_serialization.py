@@ -223,12 +223,20 @@ def test_the_default_cap_lets_every_saved_file_load(tmp_path, monkeypatch):
     assert tg.load(saved)["w"].shape == (2**18,)
 
 
-@pytest.mark.parametrize("max_bytes", [-1, 1.5, "1", True])
-def test_max_bytes_must_be_a_non_negative_integer(tmp_path, max_bytes):
+@pytest.mark.parametrize(("max_bytes", "error", "message"), [
+    (-1, ValueError, "load: max_bytes must be at least 0; got -1"),
+    (1.5, TypeError, "load: max_bytes must be an integer or None; got 1.5"),
+    ("1", TypeError, "load: max_bytes must be an integer or None; got '1'"),
+    (True, TypeError, "load: max_bytes must be an integer or None; got True"),
+])
+def test_max_bytes_must_be_a_non_negative_integer(tmp_path, max_bytes, error, message):
     path = tg.save({"w": np.ones(1)}, tmp_path / "w.npz")
-    with pytest.raises(ValueError, match=rf"load: max_bytes must be a non-negative integer "
-                                         rf"or None; got {re.escape(repr(max_bytes))}"):
+    with pytest.raises(error, match=re.escape(message)):
         tg.load(path, max_bytes=max_bytes)
+    assert tg.load(path, max_bytes=136)["w"].tolist() == [1.0]  # 8 bytes + the header
+    with pytest.raises(ValueError, match="would take 136 bytes once read, more than "
+                                         "max_bytes=135"):
+        tg.load(path, max_bytes=135)
 
 
 def nested(depth):

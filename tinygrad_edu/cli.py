@@ -15,8 +15,9 @@ The expression is never run as Python: ``tinygrad_edu.expression`` parses and ch
 calls of its ``FUNCTIONS``), points at the column of anything else, and evaluates it with
 Value ops.
 
-Exit codes: 0 success, 1 an output could not be written (Graphviz's ``dot`` missing, an
-unwritable path), 2 a bad command line, expression or value.
+Exit codes: 0 success, 1 an output could not be written (Graphviz's ``dot`` missing, a
+path that cannot be written, stdout closed by its reader), 2 a bad command line,
+expression or value. ``--out`` and ``--html`` create missing folders.
 """
 
 from __future__ import annotations

@@ -122,16 +122,17 @@ def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Any:
     """Read what ``save`` wrote at ``path``: a dict of arrays, or the saved structure.
 
     Pickled objects are refused, so a corrupt or malicious file is a ValueError and never
-    runs code. ``max_bytes`` caps the memory the file's arrays may take once read; the
-    default is ``DEFAULT_MAX_BYTES`` (256 MiB) or the file's size, whichever is larger, so
-    a small compressed file cannot expand to fill the memory. Pass a larger ``max_bytes``
-    for a file you trust.
+    runs code. ``max_bytes`` caps the size of the file's entries once decompressed (its
+    arrays, plus a header of about a hundred bytes each); the default is
+    ``DEFAULT_MAX_BYTES`` (256 MiB) or the file's size, whichever is larger, so a small
+    compressed file cannot expand to fill the memory. Pass a larger ``max_bytes`` for a
+    file you trust.
     """
     if max_bytes is not None and (isinstance(max_bytes, bool) or
-                                  not isinstance(max_bytes, numbers.Integral) or
-                                  max_bytes < 0):
-        raise ValueError(f"load: max_bytes must be a non-negative integer or None; got "
-                         f"{max_bytes!r}")
+                                  not isinstance(max_bytes, numbers.Integral)):
+        raise TypeError(f"load: max_bytes must be an integer or None; got {max_bytes!r}")
+    if max_bytes is not None and max_bytes < 0:
+        raise ValueError(f"load: max_bytes must be at least 0; got {max_bytes}")
     where = os.fspath(path)
     with open(path, "rb") as file:
         limit = max(DEFAULT_MAX_BYTES, os.fstat(file.fileno()).st_size) \
