@@ -482,3 +482,14 @@ def test_apply_and_the_backward_loop_each_fit_on_one_screen():
     for fn in (Function.apply, autograd._backprop, autograd._hand_out):
         lines = inspect.getsource(fn).splitlines()
         assert len(lines) <= 45, f"{fn.__qualname__} has grown to {len(lines)} lines"
+
+
+def test_architecture_page_shows_the_backward_loop_as_written():
+    from pathlib import Path
+
+    from tinygrad_edu import autograd
+
+    source = inspect.getsource(autograd._backprop)
+    body = source[source.index('"""', source.index('"""') + 3) + 4:]  # after the docstring
+    page = (Path(__file__).parent.parent / "docs" / "architecture.md").read_text()
+    assert body.strip() and body in page
