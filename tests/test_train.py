@@ -191,6 +191,14 @@ def test_bad_arguments(kwargs, message):
         fit(model, nn.CrossEntropyLoss(), opt, (X, Y), progress=False, **kwargs)
 
 
+@pytest.mark.parametrize("name", ["callback", "on_batch_end"])
+def test_callbacks_must_be_functions(name):
+    model, opt = model_and_optimizer()
+    with pytest.raises(TypeError, match=rf"fit: {name} must be a function \(.*\) returning "
+                                        rf"True to stop; got 3"):
+        fit(model, nn.CrossEntropyLoss(), opt, (X, Y), progress=False, **{name: 3})
+
+
 def test_history_defaults():
     assert History().epochs == 0
 

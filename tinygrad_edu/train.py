@@ -173,6 +173,11 @@ def fit(
     """
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1; got {epochs}")
+    for name, fn, signature in (("callback", callback, "(epoch, history)"),
+                                ("on_batch_end", on_batch_end, "(step, loss, lr)")):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"fit: {name} must be a function {signature} returning True to "
+                            f"stop; got {fn!r}")
     stopper = None if early_stopping is None else _EarlyStopping(early_stopping)
     history = History()
     sized = hasattr(_batches(train_data), "__len__")
