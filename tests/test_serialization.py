@@ -323,3 +323,13 @@ def test_every_error_path_closes_the_file(tmp_path):
 def test_a_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         tg.load(tmp_path / "nothing.npz")
+
+
+def test_files_written_by_numpy_and_by_older_saves_load(tmp_path):
+    np.savez(tmp_path / "old", w=np.arange(3.0))  # as save(state, "old") wrote old.npz
+    assert tg.load(tmp_path / "old.npz")["w"].tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(FileNotFoundError, match=r"load: no file '.*old', but '.*old\.npz' "
+                                                r"exists .*: load that"):
+        tg.load(tmp_path / "old")
+    np.savez_compressed(tmp_path / "compressed.npz", w=np.ones((2, 2), np.float32))
+    assert tg.load(tmp_path / "compressed.npz")["w"].dtype == np.float32

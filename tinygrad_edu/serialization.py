@@ -134,7 +134,7 @@ def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Any:
     if max_bytes is not None and max_bytes < 0:
         raise ValueError(f"load: max_bytes must be at least 0; got {max_bytes}")
     where = os.fspath(path)
-    with open(path, "rb") as file:
+    with _open(where) as file:
         limit = max(DEFAULT_MAX_BYTES, os.fstat(file.fileno()).st_size) \
             if max_bytes is None else max_bytes
         with _open_archive(file, where) as archive:
@@ -153,6 +153,19 @@ def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Any:
                     zipfile.BadZipFile, zlib.error) as e:
                 raise ValueError(f"load: {where!r} is not a state dict saved by "
                                  f"tinygrad_edu.save ({e or type(e).__name__})") from None
+
+
+def _open(where: str) -> IO[bytes]:
+    """The file at ``where``, opened for reading. Missing, it is a FileNotFoundError that
+    points to ``where + ".npz"`` if that exists: older versions of save added the suffix."""
+    try:
+        return open(where, "rb")
+    except FileNotFoundError:
+        if not where.endswith(".npz") and os.path.isfile(f"{where}.npz"):
+            raise FileNotFoundError(f"load: no file {where!r}, but {where + '.npz'!r} "
+                                    f"exists (save added .npz to a path without it before "
+                                    f"it kept the path as given): load that") from None
+        raise
 
 
 def _open_archive(file: IO[bytes], where: str) -> zipfile.ZipFile:
