@@ -210,6 +210,11 @@ class _Container(Module):
     def __len__(self) -> int:
         return len(self._named())
 
+    def append(self, module: Module) -> _Container:
+        """Add ``module`` at the end, named by its position (as PyTorch); returns self."""
+        self._add(str(len(self)), module)
+        return self
+
     def __iter__(self) -> Iterator[Module]:
         return iter(self.children())
 
@@ -234,11 +239,6 @@ class Sequential(_Container):
     def _from(self, named: list[tuple[str, Module]]) -> Sequential:
         return Sequential(OrderedDict(named))
 
-    def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end (named by its position); returns this Sequential."""
-        self._add(str(len(self)), module)
-        return self
-
     def forward(self, x: Any) -> Any:
         for module in self.children():
             x = module(x)
@@ -262,11 +262,6 @@ class ModuleList(_Container):
         for name, _ in self._named():
             delattr(self, name)
         self.extend(modules)
-
-    def append(self, module: Module) -> ModuleList:
-        """Add ``module`` at the end; returns this ModuleList."""
-        self._add(str(len(self)), module)
-        return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         """Append each of ``modules``; returns this ModuleList."""
