@@ -4,7 +4,7 @@ A ``Value`` (also ``Tensor``) holds a NumPy array, records every op made from it
 ``backward()`` runs reverse-mode autodiff over the recorded graph.
 """
 
-from . import data, functional, init, nn, optim, viz
+from . import data, diagnostics, functional, init, nn, optim, viz
 from .autograd import (
     Function,
     detect_anomaly,
@@ -29,6 +29,7 @@ __all__ = [
     "concatenate",
     "data",
     "detect_anomaly",
+    "diagnostics",
     "enable_grad",
     "fit",
     "functional",
