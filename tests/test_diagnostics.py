@@ -1,14 +1,23 @@
 """The babysitting tools: each check, the LR finder and each monitor warning, on a case
 where it must pass and on the lectures' failure mode where it must fail."""
 
+import io
+import sys
+
 import numpy as np
 import pytest
 
-from tinygrad_edu import nn
-from tinygrad_edu.data import spiral
-from tinygrad_edu.diagnostics import check_initial_loss, check_overfit, verdict
+from tinygrad_edu import manual_seed, nn
+from tinygrad_edu.data import DataLoader, spiral, train_test_split
+from tinygrad_edu.diagnostics import (
+    check_initial_loss,
+    check_overfit,
+    lr_find,
+    verdict,
+)
 from tinygrad_edu.optim import SGD, Adam
-from tinygrad_edu.train import History
+from tinygrad_edu.optim.lr_scheduler import CosineAnnealingLR
+from tinygrad_edu.train import History, fit
 
 X, Y = spiral(n_per_class=100, n_classes=3, seed=0)
 RNG = np.random.default_rng(0)
@@ -144,3 +153,98 @@ def test_verdict_numbers_and_errors():
     assert "gap (train - validation accuracy) 0.220" in result.message
     with pytest.raises(ValueError, match="verdict: needs the History of at least one epoch"):
         verdict(History())
+
+
+# ----------------------------------------------------------------------------------------
+# lr_find
+# ----------------------------------------------------------------------------------------
+
+
+def test_lr_find_restores_parameters_gradients_and_optimizer_state_bitwise():
+    model = nn.MLP(2, [16, 3], batchnorm=True, seed=0)
+    optimizer = Adam(model.parameters(), lr=0.01)
+    fit(model, nn.CrossEntropyLoss(), optimizer, (X, Y), epochs=3, progress=False)
+    model.train()
+    params, grads = model.state_dict(), [p.grad.copy() for p in model.parameters()]
+    state = optimizer.state_dict()
+    result = lr_find(model, nn.CrossEntropyLoss(), (X, Y), steps=30, optimizer=optimizer,
+                     progress=False)
+    assert len(result.lrs) > 10 and model.training
+    after = model.state_dict()
+    assert all(np.array_equal(params[k], after[k]) and params[k].dtype == after[k].dtype
+               for k in params)
+    assert all(np.array_equal(g, p.grad) for g, p in zip(grads, model.parameters()))
+    restored = optimizer.state_dict()
+    assert restored["param_groups"] == state["param_groups"]
+    assert restored["state"].keys() == state["state"].keys()
+    for i, buffers in state["state"].items():
+        assert buffers.keys() == restored["state"][i].keys()
+        assert all(np.array_equal(v, restored["state"][i][k]) for k, v in buffers.items())
+
+
+def test_lr_find_schedule_smoothing_and_divergence_without_an_error():
+    model = nn.MLP(2, [16, 3], seed=0)
+    result = lr_find(model, nn.CrossEntropyLoss(), (X, Y), lr_min=1e-4, lr_max=1e6,
+                     steps=40, progress=False)
+    ratio = (1e6 / 1e-4) ** (1 / 39)
+    assert result.lrs[:3] == pytest.approx([1e-4, 1e-4 * ratio, 1e-4 * ratio ** 2])
+    assert result.smoothed[0] == pytest.approx(result.losses[0])  # bias-corrected
+    assert result.smoothed[1] == pytest.approx(
+        (0.98 * 0.02 * result.losses[0] + 0.02 * result.losses[1]) / (1 - 0.98 ** 2))
+    assert result.diverged_at is not None and len(result.lrs) < 40
+    assert result.diverged_at == result.lrs[-1]
+    assert "diverged at lr" in str(result)
+
+
+def test_lr_find_on_the_spiral_suggests_a_rate_that_trains_to_the_demos_accuracy():
+    X_all, y_all = spiral(n_per_class=300, n_classes=3, noise=0.2, seed=0)
+    X_train, y_train, X_val, y_val = train_test_split(X_all, y_all, test=0.2, stratify=True,
+                                                      seed=0)
+
+    def demo_model():
+        manual_seed(0)
+        return nn.MLP(2, [64, 64, 3], activation="relu", batchnorm=True, dropout=0.1, seed=0)
+
+    def batches():
+        return DataLoader(X_train, y_train, batch_size=64, shuffle=True, seed=0)
+
+    model = demo_model()
+    result = lr_find(model, nn.CrossEntropyLoss(), batches(),
+                     optimizer=Adam(model.parameters()), progress=False)
+    assert 1e-4 < result.suggestion < result.diverged_at
+    model = demo_model()
+    optimizer = Adam(model.parameters(), lr=result.suggestion)
+    history = fit(model, nn.CrossEntropyLoss(), optimizer, batches(), (X_val, y_val),
+                  epochs=10, scheduler=CosineAnnealingLR(optimizer, T_max=10), progress=False)
+    assert history.val_acc[-1] > 0.95  # what the demo reaches (tests/test_demo.py)
+
+
+def test_lr_find_fails_when_the_whole_range_is_too_high():
+    model = nn.MLP(2, [16, 3], seed=0)
+    result = lr_find(model, nn.CrossEntropyLoss(), (X, Y), lr_min=1e3, lr_max=1e6, steps=20,
+                     progress=False)
+    assert result.suggestion is None and result.diverged_at <= 1e4
+    assert "no suggestion" in str(result)
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_lr_find_shows_progress_only_on_a_terminal(monkeypatch, capsys):
+    lr_find(nn.MLP(2, [4, 3], seed=0), nn.CrossEntropyLoss(), (X, Y), steps=12)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    lr_find(nn.MLP(2, [4, 3], seed=0), nn.CrossEntropyLoss(), (X, Y), steps=12)
+    assert "12/12" in sys.stderr.getvalue() and "\r" in sys.stderr.getvalue()
+
+
+def test_lr_find_errors():
+    model = nn.MLP(2, [4, 3], seed=0)
+    for kwargs, message in (({"lr_min": 0.0}, "lr_min must be a finite number > 0; got 0.0"),
+                            ({"lr_min": 1.0, "lr_max": 0.1}, "lr_min must be below lr_max"),
+                            ({"steps": 1}, "steps must be an int >= 2; got 1"),
+                            ({"beta": 1.0}, r"beta \(the smoothing\) must be in \[0, 1\)")):
+        with pytest.raises(ValueError, match=f"lr_find: {message}"):
+            lr_find(model, nn.CrossEntropyLoss(), (X, Y), progress=False, **kwargs)

@@ -96,24 +96,30 @@ def _run_epoch(model: Module, loss_fn: Callable[..., Value], data: Batches,
     return total_loss / count, (total_correct / count if measured_acc else None), stopped
 
 
+def progress_bar(owner: str, total: int | None, unit: str) -> Any:
+    """tqdm's bar on stderr when it is a terminal, or its widget in a notebook; None
+    elsewhere (a log file, CI), where each redraw of a bar would be one more line."""
+    try:
+        from tqdm.asyncio import tqdm as console_tqdm
+        from tqdm.auto import tqdm
+    except ImportError:
+        raise ImportError(f"{owner}(progress=True) shows a tqdm progress bar: pip install "
+                          f"'tinygrad_edu[progress]', or pass progress=False") from None
+    isatty = getattr(sys.stderr, "isatty", None)
+    # tqdm.auto picks the notebook widget in Jupyter, where stderr is no terminal.
+    if tqdm is not console_tqdm or (callable(isatty) and isatty()):
+        return tqdm(total=total, unit=unit, dynamic_ncols=True, file=sys.stderr)
+    return None
+
+
 class _Progress:
     """What ``fit`` shows on stderr: tqdm's bar on a terminal or in a notebook; elsewhere
     (a log file, CI), where each redraw of a bar would be one more line, a line per epoch."""
 
     def __init__(self, epochs: int, total: int | None) -> None:
-        try:
-            from tqdm.asyncio import tqdm as console_tqdm
-            from tqdm.auto import tqdm
-        except ImportError:
-            raise ImportError("fit(progress=True) shows a tqdm progress bar: pip install "
-                              "'tinygrad_edu[progress]', or pass progress=False") from None
         self.epochs, self.epoch = epochs, 0
         self.stream = sys.stderr
-        isatty = getattr(self.stream, "isatty", None)
-        # tqdm.auto picks the notebook widget in Jupyter, where stderr is no terminal.
-        interactive = tqdm is not console_tqdm or (callable(isatty) and isatty())
-        self.bar = (tqdm(total=total, unit="batch", dynamic_ncols=True, file=self.stream)
-                    if interactive else None)
+        self.bar = progress_bar("fit", total, "batch")
 
     def start_epoch(self, epoch: int) -> None:
         self.epoch = epoch

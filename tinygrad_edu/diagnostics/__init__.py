@@ -11,10 +11,13 @@ The figures are in ``tinygrad_edu.plots``; docs/babysitting.md walks through the
 """
 
 from .checks import CheckResult, check_initial_loss, check_overfit, verdict
+from .lr_finder import LRFinderResult, lr_find
 
 __all__ = [
     "CheckResult",
+    "LRFinderResult",
     "check_initial_loss",
     "check_overfit",
+    "lr_find",
     "verdict",
 ]
