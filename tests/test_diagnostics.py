@@ -7,9 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from tinygrad_edu import manual_seed, nn
+from tinygrad_edu import Value, manual_seed, nn
 from tinygrad_edu.data import DataLoader, spiral, train_test_split
 from tinygrad_edu.diagnostics import (
+    Monitor,
     check_initial_loss,
     check_overfit,
     lr_find,
@@ -28,6 +29,15 @@ def scaled(model, factor):
     for p in model.parameters():
         p.data *= factor
     return model
+
+
+def monitored(model, lr, epochs=1, data=(X, Y), optimizer=None, every=1):
+    """Train with SGD at ``lr`` under a Monitor; return it and the History."""
+    optimizer = optimizer or SGD(model.parameters(), lr=lr)
+    with Monitor(model, every=every) as monitor, np.errstate(all="ignore"):
+        history = fit(model, nn.CrossEntropyLoss(), optimizer, data, epochs=epochs,
+                      progress=False, on_batch_end=monitor)
+    return monitor, history
 
 
 # ----------------------------------------------------------------------------------------
@@ -248,3 +258,159 @@ def test_lr_find_errors():
                             ({"beta": 1.0}, r"beta \(the smoothing\) must be in \[0, 1\)")):
         with pytest.raises(ValueError, match=f"lr_find: {message}"):
             lr_find(model, nn.CrossEntropyLoss(), (X, Y), progress=False, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------
+# Monitor
+# ----------------------------------------------------------------------------------------
+
+
+def test_monitor_does_not_change_training():
+    def train(monitor_it):
+        manual_seed(0)
+        model = nn.MLP(2, [32, 32, 3], batchnorm=True, dropout=0.1, seed=0)
+        optimizer = Adam(model.parameters(), lr=0.01)
+        batches = DataLoader(X, Y, batch_size=50, shuffle=True, seed=0)
+        if not monitor_it:
+            fit(model, nn.CrossEntropyLoss(), optimizer, batches, (X, Y), epochs=3,
+                progress=False)
+        else:
+            with Monitor(model, every=2) as monitor:
+                fit(model, nn.CrossEntropyLoss(), optimizer, batches, (X, Y), epochs=3,
+                    progress=False, on_batch_end=monitor)
+            assert monitor.steps == 18 and len(monitor.layers["layers.2"]) == 9
+        return model.state_dict()
+
+    plain, watched = train(False), train(True)
+    assert all(np.array_equal(plain[k], watched[k]) for k in plain)
+
+
+def test_monitor_memory_is_bounded_and_every_skips_steps():
+    model = nn.MLP(2, [8, 3], seed=0)
+    monitor = Monitor(model, every=10, keep=3)
+    with monitor:
+        fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), (X, Y), epochs=60,
+            progress=False, on_batch_end=monitor)
+    assert monitor.steps == 60
+    assert [r.step for r in monitor.layers["layers.1"]] == [30, 40, 50]
+    assert monitor.series("layers.0.weight", "step")[0] == [30, 40, 50]
+    model(Value(X))  # detached: nothing more is recorded
+    monitor.step()
+    assert monitor.steps == 61 and len(monitor.params["layers.0.weight"]) == 3
+
+
+def test_monitor_in_a_loop_of_your_own_records_norms_and_ratios():
+    model = nn.Linear(2, 3, init="xavier", seed=0)  # its bias starts at zero
+    optimizer = SGD(model.parameters(), lr=0.1)
+    with Monitor(model) as monitor:
+        for _ in range(2):
+            w_before = model.weight.data.copy()
+            loss = nn.CrossEntropyLoss()(model(Value(X)), Y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            monitor.step()
+    weight, bias = monitor.params["weight"][-1], monitor.params["bias"]
+    assert weight.grad_norm == pytest.approx(np.linalg.norm(model.weight.grad))
+    assert weight.ratio == pytest.approx(
+        np.linalg.norm(model.weight.data - w_before) / np.linalg.norm(w_before))
+    assert bias[0].weight_norm == 0.0 and bias[0].ratio is None  # zero norm: no ratio
+    assert bias[1].ratio is not None
+    table = monitor.table()
+    assert "update/weight" in table and "bias" in table and "weight" in table
+
+
+def test_monitor_table_reports_a_zero_weight_as_such():
+    model = nn.MLP(2, [8, 3], init="xavier", seed=0)
+    monitor, _ = monitored(model, 0.1)
+    assert monitor.params["layers.0.bias"][0].ratio is None
+    row = next(r for r in monitor.table().splitlines() if r.startswith("layers.0.bias"))
+    assert row.endswith("zero weight")
+
+
+def test_ratio_warning_for_a_learning_rate_100x_too_high():
+    good, _ = monitored(nn.MLP(2, [64, 3], seed=0), 0.02, epochs=20)
+    assert good.warnings == []
+    high, _ = monitored(nn.MLP(2, [64, 3], seed=0), 2.0, epochs=20)
+    assert any(w.startswith("layers.2.weight: update/weight ratio") and "above 1e-02" in w
+               for w in high.warnings)
+
+
+def test_verdict_diverged_for_a_learning_rate_100x_too_high():
+    _, good = monitored(nn.MLP(2, [64, 3], seed=0), 0.1, epochs=5)
+    _, high = monitored(nn.MLP(2, [64, 3], seed=0), 10.0, epochs=5)
+    assert verdict(good).measured["verdict"] != "diverged"
+    assert verdict(high).measured["verdict"] == "diverged"
+
+
+def test_dead_units_after_too_high_steps():
+    fresh, _ = monitored(nn.MLP(2, [64, 3], seed=0), 0.0)
+    assert not any("dead" in w for w in fresh.warnings)
+    assert fresh.layers["layers.1"][-1].dead < 32
+    model = nn.MLP(2, [64, 3], seed=0)
+    fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=30.0), (X, Y), epochs=3,
+        progress=False)
+    dead, _ = monitored(model, 0.0)
+    record = dead.layers["layers.1"][-1]
+    assert record.dead > 32
+    assert f"layers.1: {record.dead / 64:.0%} of units dead ({record.dead}/64" in "".join(
+        dead.warnings)
+
+
+def test_saturated_tanh_units_with_weights_times_10():
+    xavier, _ = monitored(nn.MLP(20, [64, 10], activation="tanh", seed=0), 0.0,
+                          data=(X10, Y10))
+    assert not any("saturated" in w for w in xavier.warnings)
+    assert xavier.layers["layers.1"][-1].saturated < 0.5
+    big, _ = monitored(scaled(nn.MLP(20, [64, 10], activation="tanh", seed=0), 10), 0.0,
+                       data=(X10, Y10))
+    assert big.layers["layers.1"][-1].saturated > 0.5
+    assert any(w.startswith("layers.1: ") and "of activations saturated" in w
+               for w in big.warnings)
+
+
+def test_sigmoid_saturation_is_outside_0_01_to_0_99():
+    big, _ = monitored(scaled(nn.MLP(20, [64, 10], activation="sigmoid", seed=0), 10), 0.0,
+                       data=(X10, Y10))
+    out = big.latest["layers.1"]
+    assert big.layers["layers.1"][-1].saturated == pytest.approx(
+        np.mean((out < 0.01) | (out > 0.99)))
+
+
+def test_vanishing_activations_in_a_10_layer_tanh_net_with_small_init():
+    def deep(init):
+        return nn.MLP(2, [50] * 10 + [3], activation="tanh", init=init, seed=0)
+
+    xavier, _ = monitored(deep(None), 0.01)
+    assert xavier.warnings == []
+    small, _ = monitored(deep("small"), 0.01)
+    shrinking = [w for w in small.warnings if "std shrinks" in w]
+    assert len(shrinking) == 10 and shrinking[0].startswith("layers.1: activation std")
+    assert small.layers["layers.19"][-1].std < 1e-10
+
+
+def test_growing_activations():
+    big, _ = monitored(scaled(nn.MLP(2, [64, 64, 3], seed=0), 30), 0.0)
+    assert any("std grows" in w for w in big.warnings)
+
+
+def test_symmetric_units_of_a_zero_initialized_net():
+    normal, _ = monitored(nn.MLP(2, [64, 3], activation="tanh", seed=0), 0.01)
+    assert not any("symmetric" in w for w in normal.warnings)
+    zeros, _ = monitored(nn.MLP(2, [64, 3], activation="tanh", init="zeros", seed=0), 0.01)
+    assert any(w.startswith("layers.1: all 64 units compute the same value (symmetric")
+               for w in zeros.warnings)
+
+
+def test_monitor_histogram_and_errors():
+    monitor, _ = monitored(nn.MLP(2, [64, 3], seed=0), 0.1)
+    counts, edges = monitor.histogram("layers.1")
+    assert counts.sum() == 300 * 64 and len(edges) == 31
+    with pytest.raises(KeyError, match=r"Monitor\.histogram: no layer 'nope' was recorded"):
+        monitor.histogram("nope")
+    with pytest.raises(KeyError, match=r"Monitor\.series: nothing recorded under 'nope'"):
+        monitor.series("nope", "std")
+    with pytest.raises(ValueError, match="Monitor: every must be an int >= 1; got 0"):
+        Monitor(nn.Linear(2, 3), every=0)
+    with pytest.raises(TypeError, match="Monitor: model must be a Module; got list"):
+        Monitor([])

@@ -12,10 +12,14 @@ The figures are in ``tinygrad_edu.plots``; docs/babysitting.md walks through the
 
 from .checks import CheckResult, check_initial_loss, check_overfit, verdict
 from .lr_finder import LRFinderResult, lr_find
+from .monitor import LayerRecord, Monitor, ParamRecord
 
 __all__ = [
     "CheckResult",
     "LRFinderResult",
+    "LayerRecord",
+    "Monitor",
+    "ParamRecord",
     "check_initial_loss",
     "check_overfit",
     "lr_find",

@@ -1,0 +1,335 @@
+"""``Monitor``: watch a network's activations, gradients and updates while it trains.
+
+Forward hooks on the activation modules record each layer's output; at the end of a
+step (``fit``'s ``on_batch_end``, or ``monitor.step()`` in a loop of your own) the
+parameters' gradients and the update each one just took are read. Nothing the training
+computes is changed: the hooks return nothing and draw no random numbers.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import nn
+from ..autograd import is_grad_enabled
+from ..nn.module import Module
+from ..value import Value
+
+# The activations whose units can die (input <= 0 for every example: no gradient flows)
+# and those that saturate, with the output range counted as saturated.
+RELU_FAMILY = (nn.ReLU, nn.LeakyReLU, nn.ReLU6, nn.ELU, nn.CELU, nn.SELU, nn.PReLU, nn.RReLU)
+SATURATING = (nn.Tanh, nn.Sigmoid)
+OTHER_ACTIVATIONS = (nn.GELU, nn.SiLU, nn.Mish, nn.Softplus, nn.Softsign, nn.Hardtanh,
+                     nn.Hardsigmoid, nn.Hardswish, nn.LogSigmoid, nn.Tanhshrink,
+                     nn.Softshrink, nn.Hardshrink, nn.Threshold, nn.Maxout)
+
+# Healthy ranges: beyond them a warning names the layer (or parameter).
+DEAD_LIMIT = 0.5  # fraction of dead units
+SATURATED_LIMIT = 0.5  # fraction of saturated activations
+RATIO_RANGE = (1e-4, 1e-2)  # update / weight, the lectures' ~1e-3 with a decade each way
+SCALE_LIMIT = 10.0  # activation std from one layer to the next, either way
+ZERO_NORM = 1e-12  # a weight norm below this gives no meaningful update/weight ratio
+
+
+@dataclass
+class LayerRecord:
+    """One monitored step of one activation layer. ``dead`` is the number of units whose
+    input was <= 0 for every example of the batch (ReLU family; None otherwise);
+    ``saturated`` the fraction of outputs in the saturated range (tanh: |a| > 0.99,
+    sigmoid: outside [0.01, 0.99]; None otherwise); ``scale`` this layer's std over the
+    previous layer's (the network's input for the first)."""
+
+    step: int
+    mean: float
+    std: float
+    units: int
+    dead: int | None
+    saturated: float | None
+    scale: float | None
+
+
+@dataclass
+class ParamRecord:
+    """One monitored step of one parameter: the gradient's and the weight's norms and
+    ||delta w|| / ||w|` around the optimizer's step (None when ||w|| was ~0, so no ratio
+    means anything)."""
+
+    step: int
+    grad_norm: float | None
+    weight_norm: float
+    ratio: float | None
+
+
+@dataclass
+class _Warning:
+    name: str
+    what: str
+    first_step: int
+    steps: int
+    worst: float
+    text: str
+
+
+def _badness(what: str, value: float) -> float:
+    """How far from healthy a warned value is (larger is worse), to keep the worst."""
+    return -value if what in ("shrinks", "ratio low") else value
+
+
+def _kind(module: Module) -> str | None:
+    if isinstance(module, RELU_FAMILY):
+        return "relu"
+    if isinstance(module, nn.Tanh):
+        return "tanh"
+    if isinstance(module, nn.Sigmoid):
+        return "sigmoid"
+    if isinstance(module, OTHER_ACTIVATIONS):
+        return "other"
+    return None
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """An activation as (examples, units)."""
+    return a.reshape(len(a), -1) if a.ndim >= 2 else a.reshape(-1, 1)
+
+
+def _norm(a: np.ndarray) -> float:
+    flat = a.reshape(-1)
+    return float(np.sqrt(np.dot(flat, flat)))
+
+
+class Monitor:
+    """Record, per activation layer and per parameter, every ``every``-th training step:
+
+    - each activation layer's output mean, std and latest histogram; dead units (ReLU
+      family: input <= 0 for the whole batch) and saturated outputs (tanh, sigmoid);
+      its std over the previous layer's;
+    - each parameter's gradient norm and update/weight ratio ||delta w|| / ||w||.
+
+    Use it around training and pass it to ``fit`` as ``on_batch_end``::
+
+        with Monitor(model) as monitor:
+            fit(model, loss_fn, optimizer, data, on_batch_end=monitor)
+        print(monitor.table())
+        print(monitor.warnings)
+
+    In a loop of your own, call ``monitor.step()`` right after ``optimizer.step()``.
+    Only training forwards are recorded (``model.training`` and grad mode on). The time
+    series keep the last ``keep`` records (a deque: memory stays bounded however long
+    training runs). ``warnings`` lists, with the layer's or parameter's name, each value
+    that left its healthy range: dead > 50%, saturated > 50%, update/weight ratio outside
+    [1e-4, 1e-2] (weight matrices only: biases start at zero), an activation std more
+    than 10x smaller or larger than the previous layer's, and units that are all alike.
+    """
+
+    def __init__(self, model: Module, every: int = 1, keep: int = 1000, bins: int = 30) -> None:
+        if not isinstance(model, Module):
+            raise TypeError(f"Monitor: model must be a Module; got {type(model).__name__}")
+        for name, value in (("every", every), ("keep", keep), ("bins", bins)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Monitor: {name} must be an int >= 1; got {value!r}")
+        self.model, self.every, self.keep, self.bins = model, int(every), int(keep), int(bins)
+        self.layers: dict[str, deque[LayerRecord]] = {}
+        self.params: dict[str, deque[ParamRecord]] = {}
+        self.latest: dict[str, np.ndarray] = {}  # each layer's last recorded output
+        self._kinds = {name: kind for name, m in model.named_modules()
+                       if (kind := _kind(m)) is not None}
+        self._named = list(model.named_parameters())
+        self._warnings: dict[tuple[str, str], _Warning] = {}
+        self._handles: list[Any] = []
+        self._count = 0  # steps seen
+        self._before: list[np.ndarray] | None = None
+        self._pending: list[tuple[str, LayerRecord]] = []
+        self._input_std: float | None = None
+
+    # ------------------------------------------------------------------------------------
+    # Attaching
+    # ------------------------------------------------------------------------------------
+
+    def attach(self) -> Monitor:
+        """Put the forward hooks on (``with Monitor(...)`` does it); returns self."""
+        if not self._handles:
+            self._handles.append(self.model.register_forward_hook(self._on_model))
+            for name, module in self.model.named_modules():
+                if name in self._kinds:
+                    self._handles.append(module.register_forward_hook(self._layer_hook(name)))
+        return self
+
+    def detach(self) -> None:
+        """Take the hooks off; what was recorded stays."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def __enter__(self) -> Monitor:
+        return self.attach()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.detach()
+
+    def _due(self) -> bool:
+        return self._count % self.every == 0 and self.model.training and is_grad_enabled()
+
+    def _layer_hook(self, name: str) -> Any:
+        kind = self._kinds[name]
+
+        def hook(module: Module, inputs: tuple, output: Any) -> None:
+            if isinstance(output, Value) and self._due():
+                self._record_layer(name, kind, inputs, output.data)
+        return hook
+
+    def _on_model(self, module: Module, inputs: tuple, output: Any) -> None:
+        """After the model's forward, before backward and the optimizer's step: keep the
+        weights, to measure the update the step makes."""
+        if self._due() and self._before is None:
+            self._before = [p.data.copy() for _, p in self._named]
+            x = inputs[0] if inputs else None
+            data = x.data if isinstance(x, Value) else x
+            self._input_std = float(np.std(data)) if isinstance(data, np.ndarray) else None
+
+    def _record_layer(self, name: str, kind: str, inputs: tuple, a: np.ndarray) -> None:
+        rows = _rows(a)
+        n = rows.size
+        mean = float(rows.sum()) / n
+        flat = rows.reshape(-1)
+        std = float(np.sqrt(max(float(np.dot(flat, flat)) / n - mean * mean, 0.0)))
+        dead = saturated = None
+        if kind == "relu":
+            x = inputs[0].data if isinstance(inputs[0], Value) else np.asarray(inputs[0])
+            dead = int(np.count_nonzero((_rows(x) <= 0).all(axis=0)))
+        elif kind == "tanh":
+            saturated = float(np.count_nonzero(np.abs(flat) > 0.99)) / n
+        elif kind == "sigmoid":
+            saturated = float(np.count_nonzero((flat < 0.01) | (flat > 0.99))) / n
+        self.latest[name] = rows.copy()
+        self._pending.append((name, LayerRecord(self._count, mean, std, rows.shape[1], dead,
+                                                saturated, None)))
+
+    # ------------------------------------------------------------------------------------
+    # The end of a step
+    # ------------------------------------------------------------------------------------
+
+    def __call__(self, step: int, loss: float, lr: float) -> None:
+        """``fit``'s ``on_batch_end``: ``fit(..., on_batch_end=monitor)``."""
+        self.step()
+
+    def step(self) -> None:
+        """Record the step that just ended: call it right after ``optimizer.step()``."""
+        step = self._count
+        self._count += 1
+        if self._before is None:  # not a monitored step (or no training forward ran)
+            self._pending = []
+            return
+        previous = self._input_std
+        for name, record in self._pending:
+            record.scale = record.std / previous if previous else None
+            previous = record.std
+            self.layers.setdefault(name, deque(maxlen=self.keep)).append(record)
+            self._check_layer(name, record)
+        for (name, p), before in zip(self._named, self._before):
+            weight = _norm(before)
+            g = p.grad.data if isinstance(p.grad, Value) else p.grad
+            grad = None if g is None else _norm(np.asarray(g))
+            ratio = None if weight < ZERO_NORM else _norm(p.data - before) / weight
+            record = ParamRecord(step, grad, weight, ratio)
+            self.params.setdefault(name, deque(maxlen=self.keep)).append(record)
+            if ratio is not None and p.data.ndim >= 2:
+                low, high = RATIO_RANGE
+                if ratio < low:
+                    self._warn(name, "ratio low", step, ratio, f"update/weight ratio {{:.1e}} "
+                               f"below {low:.0e} (learning rate too low)")
+                elif ratio > high:
+                    self._warn(name, "ratio high", step, ratio, f"update/weight ratio "
+                               f"{{:.1e}} above {high:.0e} (learning rate too high)")
+        self._pending, self._before = [], None
+
+    def _check_layer(self, name: str, r: LayerRecord) -> None:
+        if r.dead is not None and r.dead > DEAD_LIMIT * r.units:
+            self._warn(name, "dead", r.step, r.dead / r.units,
+                       f"{{:.0%}} of units dead ({r.dead}/{r.units}: input <= 0 for the "
+                       f"whole batch)")
+        if r.saturated is not None and r.saturated > SATURATED_LIMIT:
+            self._warn(name, "saturated", r.step, r.saturated,
+                       "{:.0%} of activations saturated")
+        if r.scale is not None and not 1 / SCALE_LIMIT <= r.scale <= SCALE_LIMIT:
+            way = "shrinks" if r.scale < 1 else "grows"
+            self._warn(name, way, r.step, r.scale,
+                       f"activation std {way} {{:.3g}}x from the previous layer (vanishing "
+                       f"or exploding activations: check the initialization)")
+        if r.units > 1 and r.dead != r.units:  # a layer all dead is warned about above
+            rows = self.latest[name]
+            if float((rows.max(axis=1) - rows.min(axis=1)).max()) <= 1e-12 * (1 + r.std):
+                self._warn(name, "symmetric", r.step, float(r.units),
+                           "all {:.0f} units compute the same value (symmetric units: "
+                           "weights initialized to one constant, e.g. zero)")
+
+    def _warn(self, name: str, what: str, step: int, value: float, text: str) -> None:
+        seen = self._warnings.get((name, what))
+        if seen is None:
+            self._warnings[(name, what)] = _Warning(name, what, step, 1, value, text)
+            return
+        seen.steps += 1
+        if _badness(what, value) > _badness(what, seen.worst):
+            seen.worst = value
+
+    # ------------------------------------------------------------------------------------
+    # Reading
+    # ------------------------------------------------------------------------------------
+
+    @property
+    def steps(self) -> int:
+        """How many training steps the monitor has seen (monitored or not)."""
+        return self._count
+
+    @property
+    def warnings(self) -> list[str]:
+        """Each value that left its healthy range, once per layer or parameter and kind:
+        its name, the worst value, and at how many monitored steps (from which)."""
+        return [f"{w.name}: {w.text.format(w.worst)} at {w.steps} monitored step"
+                f"{'s' * (w.steps > 1)} from step {w.first_step}"
+                for w in self._warnings.values()]
+
+    def histogram(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The counts and bin edges of layer ``name``'s last recorded output."""
+        if name not in self.latest:
+            raise KeyError(f"Monitor.histogram: no layer {name!r} was recorded; recorded: "
+                           f"{list(self.latest)}")
+        return np.histogram(self.latest[name], bins=self.bins)
+
+    def table(self) -> str:
+        """The last monitored step as two plain-text tables: the activation layers, then
+        the parameters."""
+        lines = [f"{'layer':<24}{'mean':>9}{'std':>9}{'dead':>10}{'saturated':>11}"
+                 f"{'std/prev':>10}"]
+        for name, records in self.layers.items():
+            r = records[-1]
+            label = f"{name} ({type(self._module(name)).__name__})"
+            dead = "" if r.dead is None else f"{r.dead}/{r.units}"
+            sat = "" if r.saturated is None else f"{r.saturated:.0%}"
+            scale = "" if r.scale is None else f"{r.scale:.3g}"
+            lines.append(f"{label:<24}{r.mean:>9.3f}{r.std:>9.3f}{dead:>10}{sat:>11}"
+                         f"{scale:>10}")
+        lines.append("")
+        lines.append(f"{'parameter':<24}{'grad norm':>11}{'weight norm':>13}"
+                     f"{'update/weight':>15}")
+        for name, params in self.params.items():
+            p = params[-1]
+            grad = "none" if p.grad_norm is None else f"{p.grad_norm:.3g}"
+            ratio = "zero weight" if p.ratio is None else f"{p.ratio:.1e}"
+            lines.append(f"{name:<24}{grad:>11}{p.weight_norm:>13.3g}{ratio:>15}")
+        return "\n".join(lines)
+
+    def _module(self, name: str) -> Module:
+        return dict(self.model.named_modules())[name]
+
+    def series(self, name: str, field: str) -> tuple[list[int], list[float | None]]:
+        """The steps and values of one recorded quantity of a layer (mean, std, dead,
+        saturated, scale) or parameter (grad_norm, weight_norm, ratio)."""
+        records = self.layers.get(name) or self.params.get(name)
+        if records is None:
+            raise KeyError(f"Monitor.series: nothing recorded under {name!r}; layers "
+                           f"{list(self.layers)}, parameters {list(self.params)}")
+        return [r.step for r in records], [getattr(r, field) for r in records]
