@@ -1,19 +1,26 @@
 """Training plots written to files: loss and accuracy curves, decision boundaries, the
-learning rate. They need matplotlib (``pip install 'tinygrad_edu[plot]'``) and no display:
-figures are drawn with matplotlib's Agg canvas, never through pyplot's global state.
+learning rate, and the babysitting figures (activation histograms per layer, gradient
+norms, update/weight ratios, the LR finder's curve). They need matplotlib (``pip install
+'tinygrad_edu[plot]'``) and no display: figures are drawn with matplotlib's Agg canvas,
+never through pyplot's global state. In Jupyter each written figure is also shown below
+the cell.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .autograd import no_grad
 from .train import History
 from .value import Value
+
+if TYPE_CHECKING:
+    from .diagnostics import LRFinderResult, Monitor
 
 
 def _figure(ncols: int = 1) -> tuple[Any, list[Any]]:
@@ -31,15 +38,39 @@ def _save(figure: Any, path: str | os.PathLike) -> str:
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     figure.savefig(path, dpi=110)
+    _show_in_notebook(path)
     return path
 
 
-def plot_history(history: History, path: str | os.PathLike) -> str:
+def _show_in_notebook(path: str) -> None:
+    """Show the written image below the cell when running in a Jupyter kernel (a script
+    only gets the file)."""
+    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
+        return
+    ipython = sys.modules["IPython"]
+    shell = ipython.get_ipython()
+    if shell is not None and hasattr(shell, "kernel"):
+        from IPython.display import Image, display
+
+        display(Image(filename=path))
+
+
+def plot_history(history: History, path: str | os.PathLike, verdict: bool = False) -> str:
     """Loss (and accuracy, when measured) per epoch, training and validation together:
-    the gap between the two curves is how the lectures read overfitting. Returns the path.
+    the gap between the two curves is how the lectures read overfitting. With
+    ``verdict=True`` the title is ``diagnostics.verdict``'s reading of the run, with the
+    gap and trend it used. Returns the path.
     """
     has_acc = any(a is not None for a in history.train_acc)
     figure, axes = _figure(2 if has_acc else 1)
+    if verdict:
+        from .diagnostics import verdict as read
+
+        found = read(history)
+        gap = found.measured["gap"]
+        figure.suptitle(f"{found.measured['verdict']}: gap "
+                        f"{'n/a' if gap is None else f'{gap:.3f}'}, trend "
+                        f"{found.measured['trend']:.1%}")
     epochs = np.arange(1, history.epochs + 1)
     panels = [("loss", history.train_loss, history.val_loss)]
     if has_acc:
@@ -102,4 +133,108 @@ def plot_lr(lrs: History | Sequence[float], path: str | os.PathLike) -> str:
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
     ax.grid(alpha=0.3)
+    return _save(figure, path)
+
+
+# ----------------------------------------------------------------------------------------
+# Babysitting: what a diagnostics.Monitor recorded, and the LR finder's curve
+# ----------------------------------------------------------------------------------------
+
+
+def plot_activation_histograms(monitor: Monitor, path: str | os.PathLike,
+                               title: str | None = None) -> str:
+    """The lectures' picture: the distribution of each activation layer's output at the
+    last monitored step, one line per layer, in the order of the forward pass, labelled
+    with its mean, std and dead or saturated share."""
+    if not monitor.latest:
+        raise ValueError("plot_activation_histograms: the monitor has recorded no "
+                         "activation layer yet; train a step inside `with Monitor(model)`")
+    figure, (ax,) = _figure()
+    figure.set_size_inches(7, 4)
+    for name in monitor.latest:
+        counts, edges = monitor.histogram(name)
+        r = monitor.layers[name][-1]
+        extra = (f", dead {r.dead}/{r.units}" if r.dead is not None else
+                 f", saturated {r.saturated:.0%}" if r.saturated is not None else "")
+        centers = (edges[:-1] + edges[1:]) / 2
+        ax.plot(centers, counts / max(counts.sum(), 1),
+                label=f"{name}: mean {r.mean:+.2f}, std {r.std:.2g}{extra}")
+    ax.set_xlabel("activation")
+    ax.set_ylabel("share of values")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small")
+    if title:
+        ax.set_title(title)
+    return _save(figure, path)
+
+
+def _weights(monitor: Monitor) -> list[str]:
+    """The weight matrices' names (what the lectures plot), or every parameter's."""
+    ndim = {name: p.ndim for name, p in monitor.model.named_parameters()}
+    names = [name for name in monitor.params if ndim.get(name, 0) >= 2]
+    return names or list(monitor.params)
+
+
+def plot_grad_norms(monitor: Monitor, path: str | os.PathLike) -> str:
+    """Each weight's gradient norm at the last monitored step, by layer, on a log scale:
+    vanishing gradients show as a fall toward the input."""
+    names = _weights(monitor)
+    if not names:
+        raise ValueError("plot_grad_norms: the monitor has recorded no step yet")
+    norms = [monitor.params[n][-1].grad_norm or 0.0 for n in names]
+    figure, (ax,) = _figure()
+    ax.bar(range(len(names)), norms)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize="small")
+    ax.set_ylabel("gradient norm")
+    if any(v > 0 for v in norms):
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3, axis="y")
+    return _save(figure, path)
+
+
+def plot_update_ratios(monitor: Monitor, path: str | os.PathLike) -> str:
+    """Each weight's update/weight ratio ||dw|| / ||w|| over the monitored steps, on a log
+    scale, with the lectures' 1e-3 and the healthy band [1e-4, 1e-2] shaded."""
+    names = _weights(monitor)
+    if not names:
+        raise ValueError("plot_update_ratios: the monitor has recorded no step yet")
+    figure, (ax,) = _figure()
+    figure.set_size_inches(7, 4)
+    for name in names:
+        steps, ratios = monitor.series(name, "ratio")
+        ax.plot(steps, [np.nan if r is None or r <= 0 else r for r in ratios], label=name)
+    ax.axhspan(1e-4, 1e-2, color="green", alpha=0.08, label="healthy [1e-4, 1e-2]")
+    ax.axhline(1e-3, color="k", linestyle="--", linewidth=1, label="1e-3")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("update / weight")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small")
+    return _save(figure, path)
+
+
+def plot_lr_find(result: LRFinderResult, path: str | os.PathLike) -> str:
+    """The LR range test: raw and smoothed loss against the learning rate on a log axis,
+    the suggestion marked (and where the loss diverged)."""
+    if not result.lrs:
+        raise ValueError("plot_lr_find: the result holds no step")
+    figure, (ax,) = _figure()
+    finite = [(lr, raw, s) for lr, raw, s in zip(result.lrs, result.losses, result.smoothed)
+              if np.isfinite(raw) and np.isfinite(s)]
+    lrs, raw, smooth = (list(column) for column in zip(*finite)) if finite else ([], [], [])
+    ax.plot(lrs, raw, color="0.75", linewidth=1, label="loss")
+    ax.plot(lrs, smooth, label="smoothed")
+    if result.suggestion is not None:
+        ax.axvline(result.suggestion, color="red", linestyle="--",
+                   label=f"suggestion {result.suggestion:.1e}")
+    if result.diverged_at is not None:
+        ax.axvline(result.diverged_at, color="k", linestyle=":",
+                   label=f"diverged at {result.diverged_at:.1e}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("loss")
+    if smooth:  # the climb into divergence would squash the interesting part
+        ax.set_ylim(min(smooth) * 0.9, max(smooth[0], min(smooth)) * 1.5)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
     return _save(figure, path)
