@@ -1,0 +1,383 @@
+"""conv2d and the pools: values against loops written out here, first and second
+derivatives against float64 central differences over random shapes and options, the
+defaults pinned by hand, max-pool ties, and every error message."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_edu import Value
+from tinygrad_edu.functional.conv import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv2d,
+    dropout2d,
+    max_pool2d,
+)
+from tinygrad_edu.ops.conv import Conv2dWeight, ConvTranspose2d
+from tinygrad_edu.testing import gradcheck, gradgradcheck
+from tinygrad_edu.testing import strategies as ts
+
+# ----------------------------------------------------------------------------------------
+# Loops: the definitions, one output element at a time
+# ----------------------------------------------------------------------------------------
+
+
+def _padded(x, padding, fill=0.0):
+    (ph, pw) = padding
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+
+
+def conv2d_loop(x, w, b, stride, padding, dilation, groups):
+    n, _, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = _padded(x, padding)
+    ho = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    y = np.zeros((n, o, ho, wo))
+    for b_, oc, i, j in itertools.product(range(n), range(o), range(ho), range(wo)):
+        first = (oc // (o // groups)) * cg  # the first input channel of oc's group
+        total = 0.0 if b is None else b[oc]
+        for ci, a, bb in itertools.product(range(cg), range(kh), range(kw)):
+            total += w[oc, ci, a, bb] * xp[b_, first + ci, i * stride[0] + a * dilation[0],
+                                           j * stride[1] + bb * dilation[1]]
+        y[b_, oc, i, j] = total
+    return y
+
+
+def pool_loop(x, kernel, stride, padding, reduce, fill):
+    xp = _padded(x, padding, fill)
+    ho = (x.shape[2] + 2 * padding[0] - kernel[0]) // stride[0] + 1
+    wo = (x.shape[3] + 2 * padding[1] - kernel[1]) // stride[1] + 1
+    y = np.zeros(x.shape[:2] + (ho, wo))
+    for i, j in itertools.product(range(ho), range(wo)):
+        r, c = i * stride[0], j * stride[1]
+        y[:, :, i, j] = reduce(xp[:, :, r:r + kernel[0], c:c + kernel[1]], axis=(2, 3))
+    return y
+
+
+def adaptive_loop(x, out):
+    h, w = x.shape[2:]
+    y = np.zeros(x.shape[:2] + out)
+    for i, j in itertools.product(range(out[0]), range(out[1])):
+        r0, r1 = (i * h) // out[0], -(-((i + 1) * h) // out[0])
+        c0, c1 = (j * w) // out[1], -(-((j + 1) * w) // out[1])
+        y[:, :, i, j] = x[:, :, r0:r1, c0:c1].mean(axis=(2, 3))
+    return y
+
+
+# ----------------------------------------------------------------------------------------
+# Strategies: tiny images, every option
+# ----------------------------------------------------------------------------------------
+
+pairs = st.tuples
+
+
+@st.composite
+def conv_cases(draw):
+    """(x shape, weight shape, stride, padding, dilation, groups) that fit together."""
+    groups = draw(st.integers(1, 2))
+    cg, og = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    n = draw(st.integers(1, 3 - groups * cg // 2))  # at most 4 input planes
+    kernel = draw(pairs(st.integers(1, 3), st.integers(1, 3)))
+    dilation = draw(pairs(st.integers(1, 2), st.integers(1, 2)))
+    stride = draw(pairs(st.integers(1, 2), st.integers(1, 2)))
+    padding = draw(pairs(st.integers(0, 1), st.integers(0, 1)))
+    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 2))
+                 for k, d, p in zip(kernel, dilation, padding))
+    return ((n, groups * cg, *size), (groups * og, cg, *kernel), stride, padding, dilation,
+            groups)
+
+
+@st.composite
+def pool_cases(draw, max_kernel=3):
+    """(x shape, kernel, stride, padding) with padding at most half the kernel."""
+    kernel = draw(pairs(st.integers(1, max_kernel), st.integers(1, max_kernel)))
+    stride = draw(pairs(st.integers(1, 3), st.integers(1, 3)))
+    padding = draw(pairs(*(st.integers(0, k // 2) for k in kernel)))
+    size = tuple(max(1, k - 2 * p) + draw(st.integers(0, 2)) for k, p in zip(kernel, padding))
+    return (draw(st.integers(1, 2)), draw(st.integers(1, 2)), *size), kernel, stride, padding
+
+
+def distinct(shape, seed):
+    """Values at least 0.1 apart, so that no window has a tie within a finite-difference
+    step: max pooling is differentiable there."""
+    rng = np.random.default_rng(seed)
+    return Value(rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1 - 1.0)
+
+
+# ----------------------------------------------------------------------------------------
+# conv2d
+# ----------------------------------------------------------------------------------------
+
+
+@given(case=conv_cases(), bias=st.booleans(), data=st.data())
+def test_conv2d_values_and_gradients(case, bias, data):
+    xs, ws, stride, padding, dilation, groups = case
+    x, w = Value(data.draw(ts.arrays(xs))), Value(data.draw(ts.arrays(ws)))
+    args = (x, w, Value(data.draw(ts.arrays(ws[:1])))) if bias else (x, w)
+
+    def f(*args):
+        return conv2d(*args, stride=stride, padding=padding, dilation=dilation,
+                      groups=groups)
+
+    expected = conv2d_loop(x.data, w.data, args[2].data if bias else None, stride, padding,
+                           dilation, groups)
+    np.testing.assert_allclose(f(*args).data, expected, rtol=1e-12, atol=1e-12)
+    gradcheck(f, *args)
+    gradgradcheck(lambda *a: f(*a) ** 2, *args)  # a recorded upstream gradient
+
+
+@settings(max_examples=10)
+@given(case=conv_cases(), data=st.data())
+def test_conv2d_gradient_ops_have_exact_derivatives(case, data):
+    """The input's and the weight's gradient ops, differentiated once and twice (conv2d's
+    second and third derivatives)."""
+    xs, ws, stride, padding, dilation, groups = case
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    x, w = Value(data.draw(ts.arrays(xs))), Value(data.draw(ts.arrays(ws)))
+    g = Value(data.draw(ts.arrays(conv2d(x, w, **options).shape)))  # conv2d's upstream
+
+    def input_grad(g, w):
+        return ConvTranspose2d.apply(g, w, input_size=xs[2:], **options) ** 2
+
+    def weight_grad(x, g):
+        return Conv2dWeight.apply(x, g, kernel_size=ws[2:], **options) ** 2
+
+    for fn, args in ((input_grad, (g, w)), (weight_grad, (x, g))):
+        gradcheck(fn, *args)
+        gradgradcheck(fn, *args)
+
+
+def test_conv2d_default_3x3_kernel_on_a_5x5_image_matches_the_loop():
+    """Stride 1, no padding: the valid cross-correlation (no kernel flip), 3x3 output."""
+    x = Value(np.arange(25.0).reshape(1, 1, 5, 5))
+    w = Value(np.array([[[[1.0, 0.0, -1.0], [2.0, 0.5, 0.0], [0.0, -3.0, 1.0]]]]))
+    y = conv2d(x, w)
+    expected = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            expected[i, j] = (x.data[0, 0, i:i + 3, j:j + 3] * w.data[0, 0]).sum()
+    np.testing.assert_array_equal(y.data, expected.reshape(1, 1, 3, 3))
+    y.sum().backward()
+    # d sum(y) / dw: the sum of the windows; / dx: every pixel collects the weights of
+    # the windows that contain it.
+    windows = sum(x.data[0, 0, i:i + 3, j:j + 3] for i in range(3) for j in range(3))
+    np.testing.assert_array_equal(w.grad[0, 0], windows)
+    gx = np.zeros((5, 5))
+    for i in range(3):
+        for j in range(3):
+            gx[i:i + 3, j:j + 3] += w.data[0, 0]
+    np.testing.assert_array_equal(x.grad[0, 0], gx)
+
+
+def test_conv2d_bias_is_added_per_output_channel_and_its_gradient_sums_the_rest():
+    x = Value(np.ones((2, 1, 3, 3)))
+    b = Value(np.array([10.0, -1.0]))
+    y = conv2d(x, Value(np.ones((2, 1, 2, 2))), b)
+    np.testing.assert_array_equal(y.data[:, 0], np.full((2, 2, 2), 14.0))
+    np.testing.assert_array_equal(y.data[:, 1], np.full((2, 2, 2), 3.0))
+    y.sum().backward()
+    np.testing.assert_array_equal(b.grad, [8.0, 8.0])
+
+
+def test_conv2d_gives_no_gradient_to_an_input_that_does_not_need_one():
+    x = Value(np.ones((1, 2, 4, 4)), requires_grad=False)
+    w = Value(np.ones((3, 2, 3, 3)))
+    conv2d(x, w).sum().backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad, np.full((3, 2, 3, 3), 4.0))
+
+
+def test_conv2d_in_float32_stays_float32():
+    x = Value(np.ones((1, 2, 4, 4)), dtype=np.float32)
+    w = Value(np.ones((2, 2, 3, 3)), dtype=np.float32)
+    y = conv2d(x, w, Value(np.zeros(2), dtype=np.float32), padding=1)
+    y.sum().backward()
+    assert y.dtype == x.grad.dtype == w.grad.dtype == np.float32
+
+
+# ----------------------------------------------------------------------------------------
+# Pooling
+# ----------------------------------------------------------------------------------------
+
+
+@given(case=pool_cases(), seed=st.integers(0, 2**16))
+def test_max_pool2d_values_and_gradients(case, seed):
+    shape, kernel, stride, padding = case
+    x = distinct(shape, seed)
+
+    def f(x):
+        return max_pool2d(x, kernel, stride, padding)
+
+    np.testing.assert_array_equal(f(x).data, pool_loop(x.data, kernel, stride, padding,
+                                                       np.max, -np.inf))
+    gradcheck(f, x)
+    gradgradcheck(lambda x: f(x) ** 2, x)
+
+
+@given(case=pool_cases(), data=st.data())
+def test_avg_pool2d_values_and_gradients(case, data):
+    shape, kernel, stride, padding = case
+    x = Value(data.draw(ts.arrays(shape)))
+
+    def f(x):
+        return avg_pool2d(x, kernel, stride, padding)
+
+    np.testing.assert_allclose(f(x).data, pool_loop(x.data, kernel, stride, padding,
+                                                    np.mean, 0.0), rtol=1e-12, atol=1e-15)
+    gradcheck(f, x)
+    gradgradcheck(lambda x: f(x) ** 2, x)
+
+
+@given(shape=pairs(st.integers(1, 5), st.integers(1, 5)),
+       out=pairs(st.integers(1, 4), st.integers(1, 4)), data=st.data())
+def test_adaptive_avg_pool2d_values_and_gradients(shape, out, data):
+    x = Value(data.draw(ts.arrays((2, 1, *shape))))
+
+    def f(x):
+        return adaptive_avg_pool2d(x, out)
+
+    np.testing.assert_allclose(f(x).data, adaptive_loop(x.data, out), rtol=1e-12,
+                               atol=1e-15)
+    gradcheck(f, x)
+    gradgradcheck(lambda x: f(x) ** 2, x)
+
+
+def test_pools_defaults_stride_is_the_kernel_and_no_padding():
+    x = Value(np.arange(16.0).reshape(1, 1, 4, 4))
+    np.testing.assert_array_equal(max_pool2d(x, 2).data, [[[[5, 7], [13, 15]]]])
+    np.testing.assert_array_equal(avg_pool2d(x, 2).data, [[[[2.5, 4.5], [10.5, 12.5]]]])
+    m = max_pool2d(x, 2)
+    m.sum().backward()
+    np.testing.assert_array_equal(x.grad[0, 0], [[0, 0, 0, 0], [0, 1, 0, 1], [0, 0, 0, 0],
+                                                 [0, 1, 0, 1]])
+
+
+def test_avg_pool2d_counts_the_padding_zeros():
+    """PyTorch's default count_include_pad=True: a corner window with padding 1 and a
+    3x3 kernel sums 4 pixels and divides by 9."""
+    y = avg_pool2d(Value(np.ones((1, 1, 2, 2))), 3, stride=1, padding=1)
+    np.testing.assert_allclose(y.data, np.full((1, 1, 2, 2), 4 / 9))
+
+
+def test_adaptive_avg_pool2d_to_one_is_the_mean_and_none_keeps_a_size():
+    x = Value(np.arange(24.0).reshape(1, 2, 3, 4))
+    np.testing.assert_allclose(adaptive_avg_pool2d(x, 1).data[:, :, 0, 0],
+                               x.data.mean(axis=(2, 3)))
+    y = adaptive_avg_pool2d(x, (None, 2))
+    np.testing.assert_allclose(y.data, x.data.reshape(1, 2, 3, 2, 2).mean(axis=4))
+
+
+def test_max_pool2d_ties_give_the_gradient_to_the_first_maximum_in_row_major_order():
+    x = Value(np.array([[[[1.0, 3.0, 3.0],
+                          [3.0, 0.0, 3.0],
+                          [2.0, 2.0, 2.0]]]]))
+    y = max_pool2d(x, 2, stride=1)  # four overlapping windows, ties in each
+    np.testing.assert_array_equal(y.data, [[[[3, 3], [3, 3]]]])
+    y.sum().backward()
+    # windows (0,0) and (0,1) pick x[0,1] (first 3 of their rows); (1,0) picks x[1,0];
+    # (1,1) picks x[1,2] (its first row holds 0 and 3: the 3 at column 2).
+    np.testing.assert_array_equal(x.grad[0, 0], [[0, 2, 0], [1, 0, 1], [0, 0, 0]])
+    x.grad = None
+    flat = Value(np.full((1, 1, 2, 2), 7.0))
+    max_pool2d(flat, 2).sum().backward()
+    np.testing.assert_array_equal(flat.grad[0, 0], [[1, 0], [0, 0]])
+
+
+def test_max_pool2d_nan_wins_and_minus_infinity_never_picks_the_padding():
+    x = Value(np.array([[[[1.0, np.nan], [5.0, 2.0]]]]))
+    y = max_pool2d(x, 2)
+    assert np.isnan(y.data).all()
+    y.backward(np.ones((1, 1, 1, 1)))
+    np.testing.assert_array_equal(x.grad[0, 0], [[0, 1], [0, 0]])
+    low = Value(np.full((1, 1, 2, 2), -np.inf))
+    out = max_pool2d(low, 3, stride=1, padding=1)
+    assert np.all(out.data == -np.inf)
+    out.sum().backward()
+    # every window's first real pixel, (0, 0) here, gets its gradient (PyTorch's choice)
+    np.testing.assert_array_equal(low.grad[0, 0], [[4, 0], [0, 0]])
+
+
+@given(p=st.sampled_from([0.2, 0.5]), seed=st.integers(0, 100))
+def test_dropout2d_zeroes_whole_channels_and_scales_the_rest(p, seed):
+    x = Value(np.ones((4, 8, 3, 3)))
+    y = dropout2d(x, p, seed=seed).data
+    per_map = y.reshape(32, 9)
+    assert set(np.unique(per_map)) <= {0.0, 1 / (1 - p)}
+    assert np.all(per_map.min(axis=1) == per_map.max(axis=1))  # a map is kept or dropped
+    assert dropout2d(x, p, training=False) is x
+
+
+# ----------------------------------------------------------------------------------------
+# Errors
+# ----------------------------------------------------------------------------------------
+
+X = Value(np.ones((1, 4, 5, 5)))
+W = Value(np.ones((6, 4, 3, 3)))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: conv2d(Value(np.ones((4, 5, 5))), W), ValueError,
+         r"conv2d: input must be 4-D \(N, C, H, W\); got shape \(4, 5, 5\)"),
+        (lambda: conv2d(X, Value(np.ones((6, 4, 3)))), ValueError,
+         r"conv2d: weight must be 4-D \(out_channels, in_channels / groups, kH, kW\); got "
+         r"shape \(6, 4, 3\)"),
+        (lambda: conv2d(X, Value(np.ones((6, 3, 3, 3)))), ValueError,
+         r"conv2d: the input has 4 channels, but a weight of shape \(6, 3, 3, 3\) with "
+         r"groups=1 expects 3 \* 1 = 3"),
+        (lambda: conv2d(X, Value(np.ones((6, 1, 3, 3))), groups=3), ValueError,
+         r"conv2d: groups=3 must divide both the input's 4 channels and the weight's 6 "
+         r"output channels"),
+        (lambda: conv2d(X, Value(np.ones((5, 2, 3, 3))), groups=2), ValueError,
+         r"conv2d: groups=2 must divide both the input's 4 channels and the weight's 5"),
+        (lambda: conv2d(X, W, groups=0), ValueError,
+         r"conv2d: groups must be a positive int; got 0"),
+        (lambda: conv2d(X, W, groups=True), ValueError,
+         r"conv2d: groups must be a positive int; got True"),
+        (lambda: conv2d(X, W, Value(np.ones(5))), ValueError,
+         r"conv2d: bias must have shape \(6,\), one per output channel; got shape \(5,\)"),
+        (lambda: conv2d(X, W, stride=0), ValueError, r"conv2d: stride must be >= 1; got 0"),
+        (lambda: conv2d(X, W, stride=(1, -2)), ValueError,
+         r"conv2d: stride must be >= 1; got \(1, -2\)"),
+        (lambda: conv2d(X, W, padding=-1), ValueError,
+         r"conv2d: padding must be >= 0; got -1"),
+        (lambda: conv2d(X, W, dilation=0), ValueError,
+         r"conv2d: dilation must be >= 1; got 0"),
+        (lambda: conv2d(X, W, stride=(1, 2, 3)), TypeError,
+         r"conv2d: stride must be an int or a pair of ints \(H, W\); got \(1, 2, 3\)"),
+        (lambda: conv2d(X, W, padding=1.5), TypeError,
+         r"conv2d: padding must be an int or a pair of ints \(H, W\); got 1.5"),
+        (lambda: conv2d(X, W, dilation="2"), TypeError,
+         r"conv2d: dilation must be an int or a pair of ints \(H, W\); got '2'"),
+        (lambda: conv2d(X, Value(np.ones((6, 4, 7, 3)))), ValueError,
+         r"conv2d: the kernel 7x3 is larger than the padded input 5x5 \(input of shape "
+         r"\(1, 4, 5, 5\), padding=\(0, 0\)\)"),
+        (lambda: conv2d(X, W, dilation=(1, 3)), ValueError,
+         r"conv2d: the kernel 3x3 \(dilated to 3x7\) is larger than the padded input 5x5"),
+        (lambda: max_pool2d(X, 3, padding=2), ValueError,
+         r"max_pool2d: padding=\(2, 2\) must be at most half of kernel_size=\(3, 3\)"),
+        (lambda: avg_pool2d(X, (6, 2)), ValueError,
+         r"avg_pool2d: the kernel 6x2 is larger than the padded input 5x5"),
+        (lambda: max_pool2d(X, 0), ValueError, r"max_pool2d: kernel_size must be >= 1; got 0"),
+        (lambda: avg_pool2d(X, 2, stride=(2, 0)), ValueError,
+         r"avg_pool2d: stride must be >= 1; got \(2, 0\)"),
+        (lambda: max_pool2d(Value(np.ones((5, 5))), 2), ValueError,
+         r"max_pool2d: input must be 4-D \(N, C, H, W\); got shape \(5, 5\)"),
+        (lambda: adaptive_avg_pool2d(X, 0), ValueError,
+         r"adaptive_avg_pool2d: output_size must be >= 1; got \(0, 0\)"),
+        (lambda: adaptive_avg_pool2d(X, (2, 2, 2)), TypeError,
+         r"adaptive_avg_pool2d: output_size must be an int or a pair of ints"),
+        (lambda: dropout2d(X, 1.0), ValueError, r"dropout2d: p is the probability"),
+        (lambda: dropout2d(Value(np.ones((2, 3))), 0.5), ValueError,
+         r"dropout2d: input must be 4-D"),
+    ],
+)
+def test_errors_name_the_function_the_argument_and_the_value(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -1,0 +1,167 @@
+"""Convolution and pooling as functions, with PyTorch's names and arguments.
+
+Each function checks its arguments (an int or an (H, W) pair for every size option),
+says clearly what does not fit, and calls one op from ``tinygrad_edu.ops.conv``, where
+forward and backward are written out. Inputs are (N, C, H, W); a convolution's weight
+is (out_channels, in_channels / groups, kH, kW), as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from ..ops.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
+from ..rng import generator
+from ..value import Value
+from .regularization import _check_p
+
+Size = int | tuple[int, int]
+
+
+def _pair(op: str, arg: str, value: Any, minimum: int) -> tuple[int, int]:
+    """``value`` as an (H, W) pair of ints >= ``minimum``: an int stands for both."""
+    pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                                 for v in pair):
+        raise TypeError(f"{op}: {arg} must be an int or a pair of ints (H, W); got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{op}: {arg} must be >= {minimum}; got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _image(op: str, x: Any) -> None:
+    if np.ndim(x) != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W); got shape {np.shape(x)}")
+
+
+def _fits(op: str, x: Any, kernel: tuple[int, int], padding: tuple[int, int],
+          dilation: tuple[int, int]) -> None:
+    """The (dilated) kernel must fit inside the padded input."""
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    padded = tuple(n + 2 * p for n, p in zip(np.shape(x)[2:], padding))
+    if span[0] > padded[0] or span[1] > padded[1]:
+        dilated = "" if dilation == (1, 1) else f" (dilated to {span[0]}x{span[1]})"
+        raise ValueError(f"{op}: the kernel {kernel[0]}x{kernel[1]}{dilated} is larger than "
+                         f"the padded input {padded[0]}x{padded[1]} (input of shape "
+                         f"{np.shape(x)}, padding={padding})")
+
+
+# ----------------------------------------------------------------------------------------
+# Convolution
+# ----------------------------------------------------------------------------------------
+
+
+def _check_conv(x: Any, weight: Any, bias: Any, groups: Any) -> int:
+    """The shapes of a convolution's operands fit together; returns ``groups``."""
+    op = "conv2d"
+    _image(op, x)
+    if np.ndim(weight) != 4:
+        raise ValueError(f"{op}: weight must be 4-D (out_channels, in_channels / groups, kH, "
+                         f"kW); got shape {np.shape(weight)}")
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int; got {groups!r}")
+    channels, (out, per_group) = np.shape(x)[1], np.shape(weight)[:2]
+    if channels % groups or out % groups:
+        raise ValueError(f"{op}: groups={groups} must divide both the input's {channels} "
+                         f"channels and the weight's {out} output channels")
+    if per_group * groups != channels:
+        raise ValueError(f"{op}: the input has {channels} channels, but a weight of shape "
+                         f"{np.shape(weight)} with groups={groups} expects "
+                         f"{per_group} * {groups} = {per_group * groups}")
+    if bias is not None and np.shape(bias) != (out,):
+        raise ValueError(f"{op}: bias must have shape ({out},), one per output channel; got "
+                         f"shape {np.shape(bias)}")
+    return int(groups)
+
+
+def conv2d(x: Value, weight: Value, bias: Value | None = None, stride: Size = 1,
+           padding: Size = 0, dilation: Size = 1, groups: int = 1) -> Value:
+    """2-D cross-correlation, as PyTorch's ``conv2d``:
+
+    y[n, o, i, j] = bias[o] + sum over c, a, b of
+    weight[o, c, a, b] * x_padded[n, g(o) + c, i * stride + a * dilation, j * stride + b * dilation]
+
+    where ``g(o)`` is the first input channel of output channel o's group. ``x`` is
+    (N, C, H, W), ``weight`` (O, C / groups, kH, kW), ``bias`` (O,) or None; the output is
+    (N, O, Ho, Wo) with Ho = (H + 2 padding - dilation (kH - 1) - 1) // stride + 1.
+    ``padding`` adds zeros on both sides. Each size option is an int or an (H, W) pair.
+    """
+    groups = _check_conv(x, weight, bias, groups)
+    stride = _pair("conv2d", "stride", stride, 1)
+    padding = _pair("conv2d", "padding", padding, 0)
+    dilation = _pair("conv2d", "dilation", dilation, 1)
+    _fits("conv2d", x, np.shape(weight)[2:], padding, dilation)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation,
+                        groups=groups)
+
+
+# ----------------------------------------------------------------------------------------
+# Pooling
+# ----------------------------------------------------------------------------------------
+
+
+def _pool_options(op: str, x: Any, kernel_size: Size, stride: Size | None,
+                  padding: Size) -> dict[str, tuple[int, int]]:
+    """Checked pooling options; ``stride`` defaults to ``kernel_size`` (as PyTorch)."""
+    _image(op, x)
+    kernel = _pair(op, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else _pair(op, "stride", stride, 1)
+    padding = _pair(op, "padding", padding, 0)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding={padding} must be at most half of kernel_size="
+                         f"{kernel}, so that every window holds part of the input")
+    _fits(op, x, kernel, padding, (1, 1))
+    return dict(kernel_size=kernel, stride=stride, padding=padding)
+
+
+def max_pool2d(x: Value, kernel_size: Size, stride: Size | None = None,
+               padding: Size = 0) -> Value:
+    """The largest value in each window (padding counts as -inf), as PyTorch's
+    ``max_pool2d``. The gradient goes to the first maximum of each window in row-major
+    order. ``stride`` defaults to ``kernel_size``; every size is an int or an (H, W) pair.
+    """
+    return MaxPool2d.apply(x, **_pool_options("max_pool2d", x, kernel_size, stride, padding))
+
+
+def avg_pool2d(x: Value, kernel_size: Size, stride: Size | None = None,
+               padding: Size = 0) -> Value:
+    """The mean of each window, padding counted as zeros (PyTorch's ``avg_pool2d`` with
+    its default ``count_include_pad=True``). ``stride`` defaults to ``kernel_size``."""
+    return AvgPool2d.apply(x, **_pool_options("avg_pool2d", x, kernel_size, stride, padding))
+
+
+def adaptive_avg_pool2d(x: Value, output_size: int | tuple[int | None, int | None]) -> Value:
+    """Average pooling to a fixed (Ho, Wo), as PyTorch's ``adaptive_avg_pool2d``: output
+    pixel (i, j) is the mean over rows [floor(i H / Ho), ceil((i + 1) H / Ho)) and the
+    same for columns. ``output_size`` is an int, or a pair where None keeps that size;
+    ``output_size=1`` is global average pooling."""
+    op = "adaptive_avg_pool2d"
+    _image(op, x)
+    pair = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    if len(pair) == 2:
+        pair = tuple(np.shape(x)[2 + i] if v is None else v for i, v in enumerate(pair))
+    return AdaptiveAvgPool2d.apply(x, output_size=_pair(op, "output_size", pair, 1))
+
+
+
+# ----------------------------------------------------------------------------------------
+# Channel dropout
+# ----------------------------------------------------------------------------------------
+
+
+def dropout2d(x: Value, p: float = 0.5, training: bool = True, seed: Any = None) -> Value:
+    """Dropout of whole channels, as PyTorch's ``dropout2d``: in training each (n, c)
+    feature map is zeroed with probability ``p`` and the kept ones are scaled by
+    1 / (1 - p). Neighbouring pixels of a map are strongly correlated, so dropping single
+    pixels barely regularizes a convolutional layer; dropping the map does. Identity when
+    not ``training`` or when ``p == 0``; the mask comes from ``tinygrad_edu.rng``."""
+    _check_p(p, "dropout2d")
+    _image("dropout2d", x)
+    if not training or p == 0.0:
+        return x
+    keep = generator(seed).random(np.shape(x)[:2] + (1, 1)) >= p
+    return x * (keep / (1.0 - p)).astype(x.dtype)
