@@ -19,6 +19,8 @@ X4 = np.array([[[[-2.3], [0.7]], [[0.4], [1.6]]], [[[-1.3], [2.1]], [[0.2], [-0.
 PROBS = np.array([[0.2, 0.7], [0.6, 0.3], [0.85, 0.1]])
 LABELS = np.array([0, 1, 0])
 SIGNS = np.array([1.0, -1.0, 1.0])
+# (2, 2, 3, 3) images with values 0.1 apart: no max-pool window has a tie.
+IMAGES = np.random.default_rng(0).permutation(36).reshape(2, 2, 3, 3) * 0.1 - 1.75
 
 
 def _mode(module: nn.Module, training: bool) -> nn.Module:
@@ -50,6 +52,14 @@ CASES: dict[str, tuple[Callable[[], nn.Module], np.ndarray, tuple[Any, ...]]] = 
     "BatchNorm1d-eval": (lambda: nn.BatchNorm1d(2).eval(), X, ()),
     "BatchNorm2d-train": (lambda: nn.BatchNorm2d(2), X4, ()),
     "BatchNorm2d-eval": (lambda: nn.BatchNorm2d(2).eval(), X4, ()),
+    "Conv2d": (lambda: nn.Conv2d(2, 3, 2, seed=0), IMAGES, ()),
+    "Conv2d-options": (lambda: nn.Conv2d(2, 4, 2, stride=2, padding=1, dilation=(1, 2),
+                                         groups=2, bias=False, seed=0), IMAGES, ()),
+    "MaxPool2d": (lambda: nn.MaxPool2d(2, stride=1), IMAGES, ()),
+    "AvgPool2d": (lambda: nn.AvgPool2d(3, stride=2, padding=1), IMAGES, ()),
+    "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d((2, 1)), IMAGES, ()),
+    "Dropout2d-train": (lambda: nn.Dropout2d(0.4, seed=0), IMAGES, ()),
+    "Dropout2d-eval": (lambda: nn.Dropout2d(0.4, seed=0).eval(), IMAGES, ()),
     "Dropout-train": (lambda: nn.Dropout(0.4, seed=0), X, ()),
     "Dropout-eval": (lambda: nn.Dropout(0.4, seed=0).eval(), X, ()),
     "AlphaDropout-train": (lambda: nn.AlphaDropout(0.4, seed=0), X, ()),

@@ -1,6 +1,6 @@
 """Layers and networks: ``Module``, ``Parameter``, micrograd's ``Neuron``/``Layer``,
-``Linear``, ``MLP``, ``Sequential``/``ModuleList``, activations, batch norm, dropout and
-losses as modules."""
+``Linear``, ``MLP``, ``Sequential``/``ModuleList``, convolution and pooling, activations,
+batch norm, dropout and losses as modules."""
 
 from .activation import (
     CELU,
@@ -33,6 +33,7 @@ from .activation import (
     Threshold,
     activation_module,
 )
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout2d, MaxPool2d
 from .dropout import AlphaDropout, Dropout
 from .layers import MLP, DropConnect, Flatten, Layer, Linear, ModuleList, Neuron, Sequential
 from .loss import (
@@ -58,14 +59,18 @@ __all__ = [
     "GLU",
     "MLP",
     "SELU",
+    "AdaptiveAvgPool2d",
     "AlphaDropout",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv2d",
     "CrossEntropyLoss",
     "DropConnect",
     "Dropout",
+    "Dropout2d",
     "Flatten",
     "Hardshrink",
     "Hardsigmoid",
@@ -81,6 +86,7 @@ __all__ = [
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Maxout",
     "Mish",
     "Module",

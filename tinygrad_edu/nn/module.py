@@ -227,6 +227,15 @@ class Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (``False``) or unfreeze every parameter here and below, as PyTorch's
+        ``requires_grad_``; returns the module. A frozen parameter gets no gradient and
+        optimizers skip it: transfer learning trains a new classifier on frozen
+        features this way."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient: ``.grad = None`` (PyTorch's default), or
         zeros with ``set_to_none=False`` (see ``zero_grads``)."""

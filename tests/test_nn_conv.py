@@ -1,0 +1,171 @@
+"""Convolutional modules: PyTorch's layouts, initialization and options, the functions
+they call, checked options, channel dropout, a small CNN that learns, and freezing a
+module with requires_grad_."""
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn, optim
+from tinygrad_edu import functional as F
+from tinygrad_edu.functional.conv import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv2d,
+    max_pool2d,
+)
+
+IMAGES = Value(np.random.default_rng(0).standard_normal((2, 4, 6, 5)))
+
+
+def test_conv2d_has_pytorchs_weight_layout_and_calls_conv2d():
+    conv = nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2), groups=2,
+                     seed=0)
+    assert conv.weight.shape == (6, 2, 3, 2) and conv.bias.shape == (6,)
+    assert [name for name, _ in conv.named_parameters()] == ["weight", "bias"]
+    expected = conv2d(IMAGES, conv.weight, conv.bias, stride=(2, 1), padding=1,
+                      dilation=(1, 2), groups=2)
+    np.testing.assert_array_equal(conv(IMAGES).data, expected.data)
+    assert (conv.kernel_size, conv.stride, conv.padding, conv.dilation) == (
+        (3, 2), (2, 1), (1, 1), (1, 2))
+    no_bias = nn.Conv2d(4, 6, 3, bias=False, seed=0)
+    assert no_bias.bias is None and no_bias.parameters() == [no_bias.weight]
+    assert len(no_bias(IMAGES).grad_fn.inputs) == 2  # no None input for graph views
+
+
+def test_conv2d_default_init_is_pytorchs_uniform_over_the_fan_in():
+    conv = nn.Conv2d(64, 32, 3, groups=2, seed=0)
+    bound = 1 / np.sqrt(32 * 3 * 3)  # in_channels / groups * kH * kW
+    assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
+    assert conv.weight.data.std() == pytest.approx(bound / np.sqrt(3), rel=0.02)
+    assert conv.bias.data.std() > bound / 3  # the bias is drawn too, not zeros
+
+
+def test_conv2d_init_seed_and_dtype_follow_linear():
+    he = nn.Conv2d(16, 64, 3, init="he", seed=1)
+    assert he.weight.data.std() == pytest.approx(np.sqrt(2 / (16 * 9)), rel=0.03)
+    np.testing.assert_array_equal(he.bias.data, np.zeros(64))
+    np.testing.assert_array_equal(nn.Conv2d(2, 3, 2, seed=5).weight.data,
+                                  nn.Conv2d(2, 3, 2, seed=5).weight.data)
+    half = nn.Conv2d(2, 3, 2, seed=0, dtype=np.float32)
+    assert half.weight.dtype == half.bias.dtype == np.float32
+    assert half(Value(np.ones((1, 2, 3, 3)), dtype=np.float32)).dtype == np.float32
+    with pytest.raises(TypeError, match=r"Conv2d: the input is float64 but the layer's "
+                                        r"parameters are float32"):
+        half(Value(np.ones((1, 2, 3, 3))))
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: nn.Conv2d(0, 2, 3), ValueError, r"Conv2d: in_channels must be an int >= 1; "
+                                                 r"got 0"),
+        (lambda: nn.Conv2d(2, 2.0, 3), TypeError, r"Conv2d: out_channels must be an int"),
+        (lambda: nn.Conv2d(4, 6, 3, groups=4), ValueError,
+         r"Conv2d: groups=4 must divide both in_channels=4 and out_channels=6"),
+        (lambda: nn.Conv2d(2, 2, 0), ValueError, r"Conv2d: kernel_size must be >= 1; got 0"),
+        (lambda: nn.Conv2d(2, 2, 3, stride=(1,)), TypeError,
+         r"Conv2d: stride must be an int or a pair of ints \(H, W\); got \(1,\)"),
+        (lambda: nn.Conv2d(2, 2, 3, padding=-1), ValueError,
+         r"Conv2d: padding must be >= 0; got -1"),
+        (lambda: nn.MaxPool2d(2, stride=0), ValueError, r"MaxPool2d: stride must be >= 1"),
+        (lambda: nn.AvgPool2d((2, 2.5)), TypeError, r"AvgPool2d: kernel_size must be an int"),
+        (lambda: nn.AdaptiveAvgPool2d((0, None)), ValueError,
+         r"AdaptiveAvgPool2d: output_size must be >= 1"),
+        (lambda: nn.Dropout2d(-0.1), ValueError, r"Dropout2d: p is the probability"),
+    ],
+)
+def test_options_are_checked_when_the_module_is_built(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_conv2d_says_when_the_input_does_not_fit():
+    with pytest.raises(ValueError, match=r"conv2d: the input has 3 channels, but a weight "
+                                         r"of shape \(6, 4, 3, 3\)"):
+        nn.Conv2d(4, 6, 3, seed=0)(Value(np.ones((1, 3, 5, 5))))
+
+
+def test_pooling_modules_call_the_functions_with_the_kernel_as_default_stride():
+    assert nn.MaxPool2d(2).stride == (2, 2) and nn.AvgPool2d(3, 1).stride == (1, 1)
+    np.testing.assert_array_equal(nn.MaxPool2d(2)(IMAGES).data, max_pool2d(IMAGES, 2).data)
+    np.testing.assert_array_equal(nn.AvgPool2d(3, 2, 1)(IMAGES).data,
+                                  avg_pool2d(IMAGES, 3, 2, 1).data)
+    np.testing.assert_array_equal(nn.AdaptiveAvgPool2d((None, 2))(IMAGES).data,
+                                  adaptive_avg_pool2d(IMAGES, (6, 2)).data)
+    assert nn.AdaptiveAvgPool2d(1)(IMAGES).shape == (2, 4, 1, 1)
+
+
+def test_reprs_show_pytorchs_options():
+    assert repr(nn.Conv2d(4, 8, 3, padding=1, seed=0)) == (
+        "Conv2d(4, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))")
+    assert repr(nn.Conv2d(4, 8, 3, groups=2, bias=False, seed=0)) == (
+        "Conv2d(4, 8, kernel_size=(3, 3), stride=(1, 1), groups=2, bias=False)")
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), " \
+                                    "padding=(0, 0))"
+    assert repr(nn.AdaptiveAvgPool2d(1)) == "AdaptiveAvgPool2d(output_size=1)"
+    assert repr(nn.Dropout2d(0.2)) == "Dropout2d(p=0.2)"
+
+
+def test_dropout2d_drops_whole_maps_in_training_only():
+    drop = nn.Dropout2d(0.5, seed=0)
+    x = Value(np.ones((8, 16, 3, 3)))
+    y = drop(x).data.reshape(128, 9)
+    assert np.all(y.min(axis=1) == y.max(axis=1))
+    assert 0.3 < (y[:, 0] == 0).mean() < 0.7
+    np.testing.assert_array_equal(nn.Dropout2d(0.5, seed=0)(x).data.reshape(128, 9), y)
+    assert drop.eval()(x) is x
+    np.testing.assert_array_equal(F.dropout(x, 0.0).data, x.data)
+
+
+def _bars(n, rng):
+    """Images with one bright row (label 0) or one bright column (label 1), plus noise."""
+    labels = rng.integers(0, 2, n)
+    x = rng.normal(0, 0.3, (n, 1, 6, 6))
+    where = rng.integers(0, 6, n)
+    for i in range(n):
+        if labels[i]:
+            x[i, 0, :, where[i]] += 2.0
+        else:
+            x[i, 0, where[i], :] += 2.0
+    return Value(x, requires_grad=False), labels
+
+
+def _cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, seed=0), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, padding=1, seed=1), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2, seed=2))
+
+
+def test_a_small_cnn_learns_rows_from_columns():
+    rng = np.random.default_rng(0)
+    model = _cnn()
+    opt = optim.Adam(model.parameters(), lr=0.03)
+    for _ in range(60):
+        x, y = _bars(32, rng)
+        loss = F.cross_entropy(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        opt.step()
+    x, y = _bars(200, rng)
+    model.eval()
+    assert (model(x).data.argmax(axis=1) == y).mean() >= 0.95
+    assert list(model.state_dict()) == [
+        "0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias", "8.weight",
+        "8.bias", "1.running_mean", "1.running_var"]
+
+
+def test_requires_grad_false_freezes_a_module_and_true_unfreezes_it():
+    model = _cnn()
+    features = model[0]
+    assert features.requires_grad_(False) is features
+    assert not any(p.requires_grad for p in features.parameters())
+    before = features.weight.data.copy()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    x, y = _bars(8, np.random.default_rng(1))
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    assert features.weight.grad is None and features.bias.grad is None
+    np.testing.assert_array_equal(features.weight.data, before)
+    assert model[-1].weight.grad is not None
+    model.requires_grad_()
+    assert all(p.requires_grad for p in model.parameters())

@@ -1,0 +1,143 @@
+"""Convolutional layers: ``Conv2d``, pooling and channel dropout as modules, with
+PyTorch's names, arguments and weight layout (out_channels, in_channels / groups, kH, kW).
+
+Each checks its options when it is built and calls one function of
+``tinygrad_edu.functional.conv``; inputs are (N, C, H, W).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import init as initializers
+from ..functional import conv as FC
+from ..functional import regularization as R
+from ..rng import generator
+from ..value import Value
+from .module import Module, Parameter, check_input_dtype, check_size
+
+Size = int | tuple[int, int]
+
+
+class Conv2d(Module):
+    """y = conv2d(x, weight) + bias, with ``weight`` of shape (out_channels,
+    in_channels / groups, kH, kW) and ``bias`` (out_channels,), as in PyTorch.
+
+    Each output channel sees ``fan_in = in_channels / groups * kH * kW`` inputs. Without
+    ``init``, weights and bias are drawn as PyTorch draws them (``kaiming_uniform`` with
+    a = sqrt(5), that is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias from the same
+    range); with ``init`` (a name such as "he" or a callable) the weights come from it and
+    the bias starts at zero. ``seed`` and ``dtype`` work as in ``Linear``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
+                 padding: Size = 0, dilation: Size = 1, groups: int = 1, bias: bool = True,
+                 init: Any = None, seed: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.in_channels = check_size(owner, "in_channels", in_channels)
+        self.out_channels = check_size(owner, "out_channels", out_channels)
+        self.groups = check_size(owner, "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{owner}: groups={groups} must divide both in_channels="
+                             f"{in_channels} and out_channels={out_channels}")
+        self.kernel_size = FC._pair(owner, "kernel_size", kernel_size, 1)
+        self.stride = FC._pair(owner, "stride", stride, 1)
+        self.padding = FC._pair(owner, "padding", padding, 0)
+        self.dilation = FC._pair(owner, "dilation", dilation, 1)
+        rng = generator(seed)
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        if init is None:
+            bound = 1 / np.sqrt(initializers.calculate_fan_in_and_fan_out(shape)[0])
+            self.weight = Parameter(rng.uniform(-bound, bound, shape), dtype=dtype)
+            b = rng.uniform(-bound, bound, out_channels)
+        else:
+            self.weight = Parameter(initializers.get(init)(shape, seed=rng, dtype=dtype))
+            b = np.zeros(out_channels)
+        self.bias = Parameter(b, dtype=dtype) if bias else None
+
+    def forward(self, x: Value) -> Value:
+        if getattr(x, "dtype", None) != self.weight.dtype:
+            check_input_dtype(type(self).__name__, x, self.weight.dtype)
+        return FC.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                         self.groups)
+
+    def extra_repr(self) -> str:
+        options = [f"{self.in_channels}, {self.out_channels}",
+                   f"kernel_size={self.kernel_size}", f"stride={self.stride}"]
+        for name, default in (("padding", (0, 0)), ("dilation", (1, 1)), ("groups", 1)):
+            if getattr(self, name) != default:
+                options.append(f"{name}={getattr(self, name)}")
+        if self.bias is None:
+            options.append("bias=False")
+        return ", ".join(options)
+
+
+class _Pool2d(Module):
+    """Shared by MaxPool2d and AvgPool2d: a window, a stride (the window by default) and
+    a padding, checked when the module is built."""
+
+    def __init__(self, kernel_size: Size, stride: Size | None = None, padding: Size = 0) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.kernel_size = FC._pair(owner, "kernel_size", kernel_size, 1)
+        self.stride = self.kernel_size if stride is None else FC._pair(owner, "stride",
+                                                                        stride, 1)
+        self.padding = FC._pair(owner, "padding", padding, 0)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """The largest value in each window (see ``functional.max_pool2d``)."""
+
+    def forward(self, x: Value) -> Value:
+        return FC.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_Pool2d):
+    """The mean of each window, padding counted as zeros (see ``functional.avg_pool2d``)."""
+
+    def forward(self, x: Value) -> Value:
+        return FC.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input's (see
+    ``functional.adaptive_avg_pool2d``); ``AdaptiveAvgPool2d(1)`` is global average
+    pooling."""
+
+    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
+        super().__init__()
+        pair = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+        FC._pair(type(self).__name__, "output_size",
+                 tuple(1 if v is None else v for v in pair), 1)
+        self.output_size = output_size
+
+    def forward(self, x: Value) -> Value:
+        return FC.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class Dropout2d(Module):
+    """Channel dropout: in training, zero each (n, c) feature map with probability ``p``
+    and scale the rest by 1 / (1 - p); in evaluation, the identity (see
+    ``functional.dropout2d``)."""
+
+    def __init__(self, p: float = 0.5, seed: Any = None) -> None:
+        super().__init__()
+        R._check_p(p, type(self).__name__)
+        self.p = p
+        # None: draw from the default generator at call time, so manual_seed applies.
+        self._rng = None if seed is None else generator(seed)
+
+    def forward(self, x: Value) -> Value:
+        return FC.dropout2d(x, self.p, self.training, seed=self._rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
