@@ -101,6 +101,23 @@ def _norm(a: np.ndarray) -> float:
     return float(np.sqrt(np.dot(flat, flat)))
 
 
+def _mean_std(flat: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation in two passes that allocate nothing (a sum and a dot
+    product)."""
+    n = flat.size
+    mean = float(flat.sum()) / n
+    return mean, float(np.sqrt(max(float(np.dot(flat, flat)) / n - mean * mean, 0.0)))
+
+
+def _copy_into(buffer: np.ndarray | None, array: np.ndarray) -> np.ndarray:
+    """``array`` copied into ``buffer`` when it fits, else into a new array: reusing the
+    same memory every step spares the allocator (and the page faults of fresh memory)."""
+    if buffer is None or buffer.shape != array.shape or buffer.dtype != array.dtype:
+        return array.copy()
+    np.copyto(buffer, array)
+    return buffer
+
+
 class Monitor:
     """Record, per activation layer and per parameter, every ``every``-th training step:
 
@@ -141,7 +158,8 @@ class Monitor:
         self._warnings: dict[tuple[str, str], _Warning] = {}
         self._handles: list[Any] = []
         self._count = 0  # steps seen
-        self._before: list[np.ndarray] | None = None
+        self._saved: list[np.ndarray | None] = [None] * len(self._named)  # weights before
+        self._armed = False  # the weights of the current step are saved
         self._pending: list[tuple[str, LayerRecord]] = []
         self._input_std: float | None = None
 
@@ -184,18 +202,20 @@ class Monitor:
     def _on_model(self, module: Module, inputs: tuple, output: Any) -> None:
         """After the model's forward, before backward and the optimizer's step: keep the
         weights, to measure the update the step makes."""
-        if self._due() and self._before is None:
-            self._before = [p.data.copy() for _, p in self._named]
+        if self._due() and not self._armed:
+            self._saved = [_copy_into(saved, p.data)
+                           for saved, (_, p) in zip(self._saved, self._named)]
+            self._armed = True
             x = inputs[0] if inputs else None
             data = x.data if isinstance(x, Value) else x
-            self._input_std = float(np.std(data)) if isinstance(data, np.ndarray) else None
+            self._input_std = (_mean_std(data.reshape(-1))[1]
+                               if isinstance(data, np.ndarray) and data.size else None)
 
     def _record_layer(self, name: str, kind: str, inputs: tuple, a: np.ndarray) -> None:
         rows = _rows(a)
         n = rows.size
-        mean = float(rows.sum()) / n
         flat = rows.reshape(-1)
-        std = float(np.sqrt(max(float(np.dot(flat, flat)) / n - mean * mean, 0.0)))
+        mean, std = _mean_std(flat)
         dead = saturated = None
         if kind == "relu":
             x = inputs[0].data if isinstance(inputs[0], Value) else np.asarray(inputs[0])
@@ -204,7 +224,7 @@ class Monitor:
             saturated = float(np.count_nonzero(np.abs(flat) > 0.99)) / n
         elif kind == "sigmoid":
             saturated = float(np.count_nonzero((flat < 0.01) | (flat > 0.99))) / n
-        self.latest[name] = rows.copy()
+        self.latest[name] = _copy_into(self.latest.get(name), rows)
         self._pending.append((name, LayerRecord(self._count, mean, std, rows.shape[1], dead,
                                                 saturated, None)))
 
@@ -220,7 +240,7 @@ class Monitor:
         """Record the step that just ended: call it right after ``optimizer.step()``."""
         step = self._count
         self._count += 1
-        if self._before is None:  # not a monitored step (or no training forward ran)
+        if not self._armed:  # not a monitored step (or no training forward ran)
             self._pending = []
             return
         previous = self._input_std
@@ -229,11 +249,12 @@ class Monitor:
             previous = record.std
             self.layers.setdefault(name, deque(maxlen=self.keep)).append(record)
             self._check_layer(name, record)
-        for (name, p), before in zip(self._named, self._before):
-            weight = _norm(before)
+        for (name, p), saved in zip(self._named, self._saved):
+            weight = _norm(saved)
             g = p.grad.data if isinstance(p.grad, Value) else p.grad
             grad = None if g is None else _norm(np.asarray(g))
-            ratio = None if weight < ZERO_NORM else _norm(p.data - before) / weight
+            np.subtract(p.data, saved, out=saved)  # the update, in the saved copy's memory
+            ratio = None if weight < ZERO_NORM else _norm(saved) / weight
             record = ParamRecord(step, grad, weight, ratio)
             self.params.setdefault(name, deque(maxlen=self.keep)).append(record)
             if ratio is not None and p.data.ndim >= 2:
@@ -244,7 +265,7 @@ class Monitor:
                 elif ratio > high:
                     self._warn(name, "ratio high", step, ratio, f"update/weight ratio "
                                f"{{:.1e}} above {high:.0e} (learning rate too high)")
-        self._pending, self._before = [], None
+        self._pending, self._armed = [], False
 
     def _check_layer(self, name: str, r: LayerRecord) -> None:
         if r.dead is not None and r.dead > DEAD_LIMIT * r.units:
