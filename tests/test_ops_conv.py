@@ -289,11 +289,13 @@ def test_max_pool2d_ties_give_the_gradient_to_the_first_maximum_in_row_major_ord
 
 
 def test_max_pool2d_nan_wins_and_minus_infinity_never_picks_the_padding():
-    x = Value(np.array([[[[1.0, np.nan], [5.0, 2.0]]]]))
-    y = max_pool2d(x, 2)
-    assert np.isnan(y.data).all()
-    y.backward(np.ones((1, 1, 1, 1)))
-    np.testing.assert_array_equal(x.grad[0, 0], [[0, 1], [0, 0]])
+    """As PyTorch: a cell takes over when it is larger or NaN, so the last NaN of a
+    window gets the gradient; a window of -inf gives it to its first real input."""
+    x = Value(np.array([[[[np.nan, 1.0, 0.0], [np.nan, 5.0, 0.0]]]]))
+    y = max_pool2d(x, 2, stride=1)
+    assert np.isnan(y.data[0, 0, 0, 0]) and y.data[0, 0, 0, 1] == 5.0
+    y.backward(np.ones((1, 1, 1, 2)))
+    np.testing.assert_array_equal(x.grad[0, 0], [[0, 0, 0], [1, 1, 0]])
     low = Value(np.full((1, 1, 2, 2), -np.inf))
     out = max_pool2d(low, 3, stride=1, padding=1)
     assert np.all(out.data == -np.inf)

@@ -21,11 +21,12 @@ The options arrive as pairs of ints, already checked (``tinygrad_edu.functional.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd import Function
-from .shape import ScatterAdd
 
 Pair = tuple[int, int]
 
@@ -41,61 +42,59 @@ def _output_size(size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation
                  for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
 
 
-def _windows(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-             fill: float = 0.0) -> np.ndarray:
-    """A read-only view (N, C, Ho, Wo, kH, kW) of the windows of x padded with ``fill``:
-    ``view[n, c, i, j, a, b] = x_padded[n, c, i sH + a dH, j sW + b dW]``."""
-    (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
-    span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
-    return sliding_window_view(x, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+def _pad(x: np.ndarray, padding: Pair, fill: float = 0.0) -> np.ndarray:
+    """x with ``padding`` rows and columns of ``fill`` on each side (x itself without).
+    An assignment into a filled array: ``np.pad`` gives the same and is slower."""
+    (ph, pw) = padding
+    if not (ph or pw):
+        return x
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, x.dtype)
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out
+
+
+def _offsets(kernel: Pair, stride: Pair, dilation: Pair,
+             out_size: Pair) -> Iterator[tuple[int, int, tuple[slice, slice]]]:
+    """For each kernel cell (a, b), in row-major order: a, b and the (rows, columns)
+    slices of the padded input that this cell visits, one per window, over all windows."""
+    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_size
+    for a in range(kernel[0]):
+        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
+        for b in range(kernel[1]):
+            yield a, b, (rows, slice(b * dw, b * dw + sw * (wo - 1) + 1, sw))
 
 
 def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
             groups: int) -> np.ndarray:
-    """The windows as rows, one matrix per group: (groups, N Ho Wo, C/groups kH kW).
+    """The windows as columns, one matrix per image and group: (N, groups,
+    C/groups kH kW, Ho Wo).
 
-    Row ``(n, i, j)`` of group ``q`` holds the window at output pixel (i, j) of image n
-    over the group's input channels, channel-major then kernel row then kernel column,
-    which is the order of a weight's ``(C/groups, kH, kW)`` axes."""
-    win = _windows(x, kernel, stride, padding, dilation)
+    Column ``i Wo + j`` of image n, group q holds the window at output pixel (i, j) over
+    the group's input channels, channel-major then kernel row then kernel column (the
+    order of a weight's (C/groups, kH, kW) axes):
+    ``cols[n, q, (c, a, b), (i, j)] = x_pad[n, q C/groups + c, i sH + a dH, j sW + b dW]``.
+    """
+    (sh, sw), (dh, dw) = stride, dilation
+    span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
+    win = sliding_window_view(_pad(x, padding), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     n, c, ho, wo, kh, kw = win.shape
-    win = win.reshape(n, groups, c // groups, ho, wo, kh, kw)
-    return win.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, n * ho * wo, -1)
+    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, c // groups * kh * kw, ho * wo)
 
 
 def _col2im(cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: Pair,
             dilation: Pair) -> np.ndarray:
-    """The adjoint of ``_im2col``: add every row back onto the window it came from.
-
-    ``cols`` is (groups, N, Ho, Wo, C/groups, kH, kW); the result is (N, C, H, W).
-    One strided add per kernel offset (a, b): it covers the input pixels that offset
-    touches in every window at once."""
-    groups, n, ho, wo, cg, kh, kw = cols.shape
-    (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
-    out = np.zeros((n, groups, cg, size[0] + 2 * ph, size[1] + 2 * pw), cols.dtype)
-    cols = cols.transpose(1, 0, 4, 2, 3, 5, 6)  # (N, groups, C/groups, Ho, Wo, kH, kW)
-    for a in range(kh):
-        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
-        for b in range(kw):
-            out[..., rows, b * dw:b * dw + sw * (wo - 1) + 1:sw] += cols[..., a, b]
-    out = out.reshape(n, groups * cg, size[0] + 2 * ph, size[1] + 2 * pw)
+    """The adjoint of ``_im2col``: add every column back onto the window it came from,
+    giving (N, C, H, W). One strided add per kernel cell: it covers the input pixels
+    that cell touches in every window at once."""
+    out_size = _output_size(size, kernel, stride, padding, dilation)
+    n = cols.shape[0]
+    cols = cols.reshape(n, -1, *kernel, *out_size)  # (N, C, kH, kW, Ho, Wo)
+    (ph, pw) = padding
+    out = np.zeros((n, cols.shape[1], size[0] + 2 * ph, size[1] + 2 * pw), cols.dtype)
+    for a, b, window in _offsets(kernel, stride, dilation, out_size):
+        out[(..., *window)] += cols[:, :, a, b]
     return out[:, :, ph:ph + size[0], pw:pw + size[1]]
-
-
-def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
-    """An (N, O, Ho, Wo) array as one matrix per group: (groups, N Ho Wo, O/groups)."""
-    n, o, ho, wo = a.shape
-    a = a.reshape(n, groups, o // groups, ho, wo).transpose(1, 0, 3, 4, 2)
-    return a.reshape(groups, n * ho * wo, o // groups)
-
-
-def _from_groups(y: np.ndarray, n: int, out_size: Pair) -> np.ndarray:
-    """The inverse of ``_per_group``: (groups, N Ho Wo, O/groups) -> (N, O, Ho, Wo)."""
-    groups, _, og = y.shape
-    y = y.reshape(groups, n, *out_size, og).transpose(1, 0, 4, 2, 3)
-    return y.reshape(n, groups * og, *out_size)
 
 
 # ----------------------------------------------------------------------------------------
@@ -116,10 +115,12 @@ class Conv2d(Function):
     def forward(ctx, x, w, b=None, *, stride, padding, dilation, groups):
         kernel = w.shape[2:]
         cols = _im2col(x, kernel, stride, padding, dilation, groups)
-        y = np.matmul(cols, w.reshape(groups, w.shape[0] // groups, -1).swapaxes(1, 2))
-        y = _from_groups(y, x.shape[0], _output_size(x.shape[2:], kernel, stride, padding,
-                                                    dilation))
-        if b is not None:
+        y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)  # (N, G, O/G, HoWo)
+        y = y.reshape(x.shape[0], w.shape[0], *_output_size(x.shape[2:], kernel, stride,
+                                                            padding, dilation))
+        if b is not None and b.dtype == y.dtype:
+            y += b.reshape(1, -1, 1, 1)  # into the product's own memory
+        elif b is not None:
             y = y + b.reshape(1, -1, 1, 1)
         ctx.save_for_backward(x, w)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -153,13 +154,12 @@ class ConvTranspose2d(Function):
 
     @staticmethod
     def forward(ctx, g, w, *, input_size, stride, padding, dilation, groups):
-        out, cg, kh, kw = w.shape
-        cols = np.matmul(_per_group(g, groups), w.reshape(groups, out // groups, -1))
-        n, _, ho, wo = g.shape
-        cols = cols.reshape(groups, n, ho, wo, cg, kh, kw)
+        n, out = g.shape[:2]
+        w_t = w.reshape(groups, out // groups, -1).swapaxes(1, 2)  # (G, C/G kH kW, O/G)
+        cols = np.matmul(w_t, g.reshape(n, groups, out // groups, -1))
         ctx.save_for_backward(g, w)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        return _col2im(cols, input_size, (kh, kw), stride, padding, dilation)
+        return _col2im(cols, input_size, w.shape[2:], stride, padding, dilation)
 
     @staticmethod
     def backward(ctx, grad):
@@ -184,7 +184,9 @@ class Conv2dWeight(Function):
     def forward(ctx, x, g, *, kernel_size, stride, padding, dilation, groups, cols=None):
         if cols is None:
             cols = _im2col(x, kernel_size, stride, padding, dilation, groups)
-        gw = np.matmul(_per_group(g, groups).swapaxes(1, 2), cols)
+        n, out = g.shape[:2]
+        # one product per image, summed over the images: (N, G, O/G, C/G kH kW) -> (G, ...)
+        gw = np.matmul(g.reshape(n, groups, out // groups, -1), cols.swapaxes(2, 3)).sum(axis=0)
         ctx.save_for_backward(x, g)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         return gw.reshape(g.shape[1], x.shape[1] // groups, *kernel_size)
@@ -204,34 +206,87 @@ class Conv2dWeight(Function):
 # ----------------------------------------------------------------------------------------
 
 
+def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
+                out_size: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum and which kernel cell (a kW + b) holds it, as PyTorch picks:
+    cells are visited in row-major order and a cell takes over when it is larger or NaN,
+    so of equal maxima the first wins. Padding is never picked: where a window's real
+    inputs are all -inf, its first real input is."""
+    xp = _pad(x, padding, fill=-np.inf)
+    best = choice = take = None
+    for a, b, window in _offsets(kernel, stride, (1, 1), out_size):
+        v = xp[(..., *window)]
+        if best is None:
+            best = v.copy()
+            choice = np.zeros(v.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
+            take = np.empty(v.shape, bool)
+            continue
+        np.greater(v, best, out=take)
+        take |= np.isnan(v)
+        np.copyto(best, v, where=take)
+        np.copyto(choice, a * kernel[1] + b, where=take)
+    if padding != (0, 0):
+        first_real = [np.maximum(p - np.arange(n) * s, 0)
+                      for p, n, s in zip(padding, out_size, stride)]
+        first = first_real[0][:, None] * kernel[1] + first_real[1][None, :]
+        choice = np.where(best == -np.inf, first, choice)
+    return best, choice
+
+
 class MaxPool2d(Function):
-    """y[n, c, i, j] = max of x over window (i, j) (padding counts as -inf);
+    """y[n, c, i, j] = x at the maximum of window (i, j) (padding counts as -inf);
 
     dy/dx: each output's gradient goes to the one input it came from, added up where
-    windows overlap. Of several equal maxima the first in row-major order wins, as in
-    PyTorch; a NaN in a window is its maximum. The op is x[index] for the index it
-    found, so its backward is ``ScatterAdd`` (whose own backward gathers again).
+    windows overlap (``WindowScatter``). Of several equal maxima the first in row-major
+    order wins, as in PyTorch. Given ``choice`` (which kernel cell each output takes),
+    the op just picks those cells: that is how ``WindowScatter``'s backward uses it.
     """
 
     @staticmethod
-    def forward(ctx, x, *, kernel_size, stride, padding):
-        win = _windows(x, kernel_size, stride, padding, (1, 1), fill=-np.inf)
-        n, c, ho, wo, kh, kw = win.shape
-        win = win.reshape(n, c, ho, wo, kh * kw)
-        k = win.argmax(axis=-1)  # the first maximum (or NaN)
-        y = np.take_along_axis(win, k[..., None], axis=-1)[..., 0]
-        # NOTE: a window whose real inputs are all -inf picks its first cell, which may
-        # be padding; clipping moves it to the first real input, as PyTorch picks.
-        rows = np.arange(ho)[:, None] * stride[0] - padding[0] + k // kw
-        cols = np.arange(wo)[None, :] * stride[1] - padding[1] + k % kw
-        ctx.index = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
-                     np.clip(rows, 0, x.shape[2] - 1), np.clip(cols, 0, x.shape[3] - 1))
-        ctx.shape = x.shape
+    def forward(ctx, x, *, kernel_size, stride, padding, choice=None):
+        out_size = _output_size(x.shape[2:], kernel_size, stride, padding, (1, 1))
+        if choice is None:
+            y, choice = _window_max(x, kernel_size, stride, padding, out_size)
+        else:
+            y = np.zeros(x.shape[:2] + out_size, x.dtype)
+            xp = _pad(x, padding)
+            for a, b, window in _offsets(kernel_size, stride, (1, 1), out_size):
+                np.copyto(y, xp[(..., *window)], where=choice == a * kernel_size[1] + b)
+        ctx.options = dict(kernel_size=kernel_size, stride=stride, padding=padding,
+                           choice=choice)
+        ctx.input_size = x.shape[2:]
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        return ScatterAdd.apply(grad, index=ctx.index, shape=ctx.shape)
+        return WindowScatter.apply(grad, input_size=ctx.input_size, **ctx.options)
+
+
+class WindowScatter(Function):
+    """x' = zeros of the input's shape, with g[n, c, i, j] added at the cell ``choice``
+    picked in window (i, j): max pooling's gradient;  dx'/dg = the same cells of G
+    picked again (``MaxPool2d`` with that ``choice``)."""
+
+    @staticmethod
+    def forward(ctx, g, *, input_size, kernel_size, stride, padding, choice):
+        (ph, pw) = padding
+        out = np.zeros(g.shape[:2] + (input_size[0] + 2 * ph, input_size[1] + 2 * pw),
+                       g.dtype)
+        disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
+        picked = np.empty(g.shape, bool)
+        for a, b, window in _offsets(kernel_size, stride, (1, 1), g.shape[2:]):
+            np.equal(choice, a * kernel_size[1] + b, out=picked)
+            if disjoint:  # each input cell is in one window at most: write, don't add
+                np.multiply(g, picked, out=out[(..., *window)])
+            else:
+                out[(..., *window)] += g * picked
+        ctx.options = dict(kernel_size=kernel_size, stride=stride, padding=padding,
+                           choice=choice)
+        return out[:, :, ph:ph + input_size[0], pw:pw + input_size[1]]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaxPool2d.apply(grad, **ctx.options)
 
 
 class AvgPool2d(Function):
@@ -248,7 +303,12 @@ class AvgPool2d(Function):
         ctx.kernel = np.full((1, 1, *kernel_size), 1.0 / (kernel_size[0] * kernel_size[1]),
                              dtype=x.dtype)
         ctx.shape = x.shape
-        return _windows(x, kernel_size, stride, padding, (1, 1)).mean(axis=(-2, -1))
+        out_size = _output_size(x.shape[2:], kernel_size, stride, padding, (1, 1))
+        xp = _pad(x, padding)
+        total = np.zeros(x.shape[:2] + out_size, x.dtype)
+        for _, _, window in _offsets(kernel_size, stride, (1, 1), out_size):
+            total += xp[(..., *window)]
+        return total * ctx.kernel[0, 0, 0, 0]
 
     @staticmethod
     def backward(ctx, grad):
