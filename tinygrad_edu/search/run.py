@@ -440,7 +440,7 @@ class _Progress:
 # ----------------------------------------------------------------------------------------
 
 
-def _run_processes(owner: str, job: _Job, url: str, workers: int, storage: Any,
+def _run_processes(job: _Job, url: str, workers: int, storage: Any,
                    study_id: int, progress: _Progress) -> None:
     """``workers`` processes (started fresh: spawn) run trials of ``job`` on the database
     at ``url``; this one shows their progress."""
@@ -472,11 +472,15 @@ def _search(owner: str, job: _Job, storage: Any, study: Any, workers: int,
     study_id = _prepare(owner, job, handle)
     shown = _Progress(owner, job, progress)
     try:
-        shown.update(handle.get_all_trials(study_id, deepcopy=False), quietly=True)
+        _fail_orphans(handle, study_id)
+        before = handle.get_all_trials(study_id, deepcopy=False)
+        shown.update(before, quietly=True)
+        # no more processes than trials left to run (none when resuming a finished search)
+        workers = min(workers, job.budget - sum(map(_counts, before)))
         if workers == 1:
             _work(job, handle, 0, shown.update)
-        else:
-            _run_processes(owner, job, url, workers, handle, study_id, shown)
+        elif workers > 1:
+            _run_processes(job, url, workers, handle, study_id, shown)
     finally:
         shown.close()
     return SearchResult(_records(handle, job.study), job.space, job.stage, job.direction,
