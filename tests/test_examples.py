@@ -22,7 +22,8 @@ def run(script: Path, cwd: Path) -> subprocess.CompletedProcess:
 def test_examples_are_found():
     assert [p.name for p in EXAMPLES] == [
         "01_scalar_backprop.py", "02_custom_op.py", "03_mlp_from_neurons.py",
-        "04_train_spiral.py", "05_digits.py", "06_optimizers.py", "07_see_backprop.py"]
+        "04_train_spiral.py", "05_digits.py", "06_optimizers.py", "07_see_backprop.py",
+        "08_babysitting.py"]
 
 
 def test_training_examples_write_their_plots(tmp_path):
@@ -58,3 +59,21 @@ def test_see_backprop_example_writes_the_views_and_marks_the_failure_modes(tmp_p
     assert "saturated: " in (out / "07_tanh_saturated.svg").read_text()
     assert "saturated: " not in (out / "07_tanh_good.svg").read_text()
     assert "dead ReLU: input &lt;= 0 everywhere" in (out / "07_dead_relu.svg").read_text()
+
+
+def test_babysitting_example_prints_each_verdict_and_writes_the_figures(tmp_path):
+    script = next(p for p in EXAMPLES if p.name == "08_babysitting.py")
+    result = run(script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "check_initial_loss: PASS: loss 1.1875, expected 1.0986 = log(3)" in out
+    assert "check_initial_loss: FAIL: loss" in out and "too high" in out
+    assert "check_overfit: PASS: 20 examples" in out
+    assert "lr_find: 98 steps" in out and "suggestion 2.0e-01" in out
+    assert "validation accuracy 97.2% after 20 epochs" in out
+    assert "layers.8.weight: update/weight ratio" in out
+    assert "verdict: PASS: fine" in out
+    assert " small: activation std by layer" in out and "10 shrinking" in out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "08_activations.png", "08_grad_norms.png", "08_history.png", "08_lr_find.png",
+        "08_tanh_he.png", "08_tanh_small.png", "08_tanh_xavier.png", "08_update_ratios.png"]

@@ -254,7 +254,8 @@ def verdict(history: History, *, max_gap: float = 0.1, min_train_acc: float = 0.
     expected = (f"gap <= {max_gap:g}, validation loss near its best, " + (
         f"train accuracy >= {min_train_acc:.0%}" if acc is not None
         else f"trend <= {still_falling:g}"))
-    numbers = (f"{what} {'n/a' if gap is None else f'{gap:.3f}'}, training loss "
+    numbers = (f"{what} {'n/a' if gap is None else f'{gap:.3f}'}, " + (
+        "" if acc is None else f"train accuracy {acc:.1%}, ") + "training loss "
                f"{train[0]:.4f} -> {train[-1]:.4f} (fell {trend:.1%} over the last "
                f"{window} epoch{'s' * (window > 1)})" + (
                    f", validation loss best {min(val):.4f}, lately {np.mean(val[-window:]):.4f}"
@@ -269,7 +270,8 @@ def verdict(history: History, *, max_gap: float = 0.1, min_train_acc: float = 0.
                                          "train longer, raise the learning rate, or add "
                                          "capacity")
     else:
-        label, advice = "fine", "train and validation agree and the loss has settled"
+        label, advice = "fine", ("the model fits the training data and validation keeps "
+                                 "up with it")
     measured["verdict"] = label
     return CheckResult("verdict", label == "fine", measured, expected,
                        f"{label}: {numbers}; {advice}", {"verdict": label})
