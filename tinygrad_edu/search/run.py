@@ -179,8 +179,8 @@ def _fail_orphans(storage: Any, study_id: int) -> None:
         if name != host or not pid.isdigit() or _alive(int(pid)):
             continue
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
-        # another worker may have marked it first
-        with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+        # another worker may have marked it first: then Optuna refuses with a RuntimeError
+        with contextlib.suppress(RuntimeError):
             storage.set_trial_user_attr(trial_id, "interrupted",
                                         f"interrupted: its worker (process {pid}) stopped")
             storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
@@ -259,11 +259,16 @@ def _work(job: _Job, storage: Any, worker: int,
 @contextlib.contextmanager
 def _quiet(optuna: Any) -> Any:
     """Optuna logs a line per trial (and a traceback per failure, which the trial's
-    reason keeps): silence it while the search runs, then restore the caller's level."""
+    reason keeps): silence it while the search runs, then restore the caller's level.
+    Optuna before 4.4 also warns that the check for stale trials it runs itself before
+    each trial is experimental."""
     level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "fail_stale_trials is experimental",
+                                    optuna.exceptions.ExperimentalWarning)
+            yield
     finally:
         optuna.logging.set_verbosity(level)
 
@@ -298,7 +303,7 @@ def _open(url: str | None) -> Any:
     if url is None:
         return optuna.storages.InMemoryStorage()
     engine = {}
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+    if url.startswith("sqlite:///") and "?" not in url and url != "sqlite:///:memory:":
         engine = {"creator": functools.partial(_sqlite, url.removeprefix("sqlite:///"))}
     from sqlalchemy.exc import SQLAlchemyError
 
