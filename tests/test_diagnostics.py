@@ -294,9 +294,10 @@ def test_monitor_memory_is_bounded_and_every_skips_steps():
     assert monitor.steps == 60
     assert [r.step for r in monitor.layers["layers.1"]] == [30, 40, 50]
     assert monitor.series("layers.0.weight", "step")[0] == [30, 40, 50]
-    model(Value(X))  # detached: nothing more is recorded
-    monitor.step()
-    assert monitor.steps == 61 and len(monitor.params["layers.0.weight"]) == 3
+    with pytest.raises(RuntimeError, match=r"Monitor\.step: the monitor is not attached"):
+        fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), (X, Y),
+            progress=False, on_batch_end=monitor)  # after the with block
+    assert monitor.steps == 60 and len(monitor.params["layers.0.weight"]) == 3
 
 
 def test_monitor_in_a_loop_of_your_own_records_norms_and_ratios():

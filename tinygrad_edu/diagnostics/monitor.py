@@ -238,6 +238,10 @@ class Monitor:
 
     def step(self) -> None:
         """Record the step that just ended: call it right after ``optimizer.step()``."""
+        if not self._handles:
+            raise RuntimeError("Monitor.step: the monitor is not attached, so it saw no "
+                               "forward pass; use `with Monitor(model) as monitor:` around "
+                               "training, or monitor.attach()")
         step = self._count
         self._count += 1
         if not self._armed:  # not a monitored step (or no training forward ran)
