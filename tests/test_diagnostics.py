@@ -415,3 +415,13 @@ def test_monitor_histogram_and_errors():
         Monitor(nn.Linear(2, 3), every=0)
     with pytest.raises(TypeError, match="Monitor: model must be a Module; got list"):
         Monitor([])
+
+
+def test_monitor_std_is_exact_when_the_spread_is_tiny_next_to_the_mean():
+    model = nn.Sequential(nn.Linear(2, 4, seed=0), nn.Sigmoid())
+    for p in model.parameters():
+        p.data *= 1e-6  # every output within ~1e-6 of 0.5
+    monitor, _ = monitored(model, 0.0)
+    out = monitor.latest["1"]
+    assert monitor.layers["1"][-1].std == pytest.approx(out.std(), rel=1e-6)
+    assert 0 < out.std() < 1e-5

@@ -102,11 +102,15 @@ def _norm(a: np.ndarray) -> float:
 
 
 def _mean_std(flat: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation in two passes that allocate nothing (a sum and a dot
-    product)."""
+    """Mean and standard deviation, as E[x^2] - E[x]^2 from a sum and a dot product (two
+    passes that allocate nothing); where that difference cancels (a spread tiny next to
+    the mean, e.g. sigmoid outputs all near 0.5), NumPy's std from the deviations."""
     n = flat.size
     mean = float(flat.sum()) / n
-    return mean, float(np.sqrt(max(float(np.dot(flat, flat)) / n - mean * mean, 0.0)))
+    variance = float(np.dot(flat, flat)) / n - mean * mean
+    if variance <= 1e-6 * mean * mean:
+        return mean, float(flat.std())
+    return mean, float(np.sqrt(variance))
 
 
 def _copy_into(buffer: np.ndarray | None, array: np.ndarray) -> np.ndarray:
