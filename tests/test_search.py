@@ -2,6 +2,7 @@
 warnings, storage shared by processes, resuming after a kill, and the pictures."""
 
 import csv
+import io
 import math
 import os
 import runpy
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +115,9 @@ def test_bad_bounds_are_clear_errors(make, message):
     (lambda: search_quietly(increasing, LR, 3, timeout=-1),
      "random_search: timeout must be None or a number of seconds > 0; got -1"),
     (lambda: search_quietly(increasing, LR, 3, stage="a:b"),
-     "random_search: stage must be a non-empty str without :; got 'a:b'"),
+     "random_search: stage must be a non-empty str without ':'; got 'a:b'"),
+    (lambda: search_quietly(increasing, LR, 3, study=""),
+     "random_search: study must be a name (a non-empty str) or the result of an earlier"),
     (lambda: search_quietly(increasing, LR, 3, storage=3), "random_search: storage must be"),
     (lambda: search_quietly(increasing, LR, 3, pruner="median"),
      "random_search: pruner must be None"),
@@ -274,6 +278,38 @@ def test_optuna_stays_quiet_and_a_line_per_trial_shows_off_a_terminal(capsys):
     assert "random_search coarse: trial 3/3 complete: score " in err
     assert "Trial 0 finished" not in err
     assert optuna.logging.get_verbosity() == level
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_progress_bar_over_trials_shows_the_best_score_and_each_failure_once(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+
+    def objective(params, trial):
+        if trial.number < 2:
+            raise ValueError("bad batch")
+        return 0.5
+
+    search.random_search(objective, LR, 4, seed=0)
+    shown = terminal.getvalue()
+    assert "4/4" in shown and "best 0.5" in shown
+    assert shown.count("trial 0 failed: ValueError: bad batch") == 1
+    assert "trial 1 failed" not in shown  # the same reason again
+
+
+def test_workers_need_an_objective_they_can_import(monkeypatch):
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))  # a notebook
+
+    def objective(params, trial):
+        return 0.0
+
+    objective.__module__ = "__main__"
+    with pytest.raises(TypeError, match=r"in a notebook, move the objective into a \.py file"):
+        search.random_search(objective, LR, 3, workers=2)
 
 
 def test_timeout_stops_starting_trials():

@@ -375,8 +375,13 @@ def _records(storage: Any, study: str) -> list[TrialRecord]:
     return [record for _, records in sorted(stages, key=lambda s: s[0]) for record in records]
 
 
+def _state(t: Any) -> str:
+    """A trial's state as ``TrialRecord`` names it."""
+    return {"FAIL": "failed"}.get(t.state.name, t.state.name.lower())
+
+
 def _record(stage: str, t: Any) -> TrialRecord:
-    state = t.state.name.lower().replace("fail", "failed")
+    state = _state(t)
     reason = (t.user_attrs.get("pruned") or t.user_attrs.get("error")
               or t.user_attrs.get("interrupted"))
     if state == "failed" and reason is None:  # Optuna's heartbeat check marked it failed
@@ -423,7 +428,7 @@ class _Progress:
             self.bar.set_postfix_str("" if self.best is None else f"best {self.best:.4g}")
 
     def _show(self, t: Any) -> None:
-        state = t.state.name.lower().replace("fail", "failed")
+        state = _state(t)
         error = t.user_attrs.get("error")
         if self.lines:
             text = f"score {t.value:.4g}" if state == "complete" else (
@@ -509,13 +514,30 @@ def _check(owner: str, objective: Any, seed: Any, study: Any, workers: Any, dire
             timeout, numbers.Real) or not timeout > 0):
         raise ValueError(f"{owner}: timeout must be None or a number of seconds > 0; got "
                          f"{timeout!r}")
-    for name, text in (("stage", stage), ("study", study)):
-        if not isinstance(text, str) or not text or (name == "stage" and ":" in text):
-            raise ValueError(f"{owner}: {name} must be a non-empty str"
-                             f"{' without :' if name == 'stage' else ''}; got {text!r}")
+    if not isinstance(stage, str) or not stage or ":" in stage:
+        raise ValueError(f"{owner}: stage must be a non-empty str without ':'; got {stage!r}")
+    if not isinstance(study, str) or not study:
+        raise ValueError(f"{owner}: study must be a name (a non-empty str) or the result of "
+                         f"an earlier search; got {study!r}")
     if pruner is not None and not isinstance(pruner, _optuna(owner).pruners.BasePruner):
         raise TypeError(f"{owner}: pruner must be None (stop a loss over 3x its first) or an "
                         f"optuna.pruners.BasePruner; got {pruner!r}")
+
+
+def _check_sendable(owner: str, job: _Job) -> None:
+    """Worker processes start fresh and import the objective by name: it must be defined
+    at the top level of a module or script file (not in a notebook)."""
+    advice = (f"{owner}: worker processes import the objective and the space by name, so "
+              f"they must be defined at the top level of a module or script file, and a "
+              f"script must start the search under `if __name__ == '__main__':`")
+    module = sys.modules.get(getattr(job.objective, "__module__", None) or "")
+    if module is not None and module.__name__ == "__main__" and not hasattr(module, "__file__"):
+        raise TypeError(f"{advice}; in a notebook, move the objective into a .py file and "
+                        f"import it")
+    try:
+        pickle.dumps(job)
+    except (pickle.PicklingError, AttributeError, TypeError) as e:
+        raise TypeError(f"{advice} ({e})") from None
 
 
 def random_search(
@@ -534,7 +556,8 @@ def random_search(
     progress: bool = True,
 ) -> SearchResult:
     """Try ``trials`` random points of ``space``, each drawn in its dimension's scale, and
-    return every trial with its score.
+    return every trial with its score. ``trials`` is the stage's total: trials that an
+    earlier, interrupted call (or another worker) finished count towards it.
 
     ``objective(params, trial)`` trains with ``params`` (a dict by name) and returns the
     score to ``direction`` (e.g. validation accuracy, maximized); ``trial.report(loss,
@@ -608,11 +631,5 @@ def _start(owner: str, objective: Any, space: Space, grid: dict[str, list[Any]] 
     job = _Job(objective, space, grid, budget, stage, name, direction,
                None if seed is None else int(seed), pruner, deadline)
     if workers > 1:
-        try:
-            pickle.dumps(job)
-        except (pickle.PicklingError, AttributeError, TypeError) as e:
-            raise TypeError(f"{owner}(workers={workers}): worker processes import the "
-                            f"objective and the space by name, so they must be defined at the "
-                            f"top level of a module or script (a script then runs the search "
-                            f"under `if __name__ == '__main__':`); {e}") from None
+        _check_sendable(f"{owner}(workers={workers})", job)
     return _search(owner, job, storage, study, int(workers), progress)
