@@ -21,6 +21,7 @@ import pytest
 from tinygrad_edu import fit, nn, search
 from tinygrad_edu.data import DataLoader
 from tinygrad_edu.optim import SGD
+from tinygrad_edu.search import run as run_module
 from tinygrad_edu.search.command import main as command_main
 from tinygrad_edu.search.space import IntUniform, edge_warning, refine_dimension
 
@@ -334,46 +335,74 @@ def test_two_worker_processes_complete_exactly_the_trials_asked_for(tmp_path):
     assert len(again.trials) == 8  # the budget was full: nothing ran
 
 
-WORKER = """
-import os, sys, time
+KILLABLE = """
+import os, time
 from tinygrad_edu import search
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 space = {"x": search.uniform(0, 1)}
 
 def objective(params, trial):
-    if trial.number == 2 and os.path.exists(sys.argv[2]):
-        open(sys.argv[3], "w").close()  # tell the test that this trial is running
+    if trial.number == 4 and os.path.exists(os.path.join(HERE, "block")):
+        open(os.path.join(HERE, "running"), "w").close()  # tell the test it is running
         time.sleep(120)
     return params["x"]
 
+def run():
+    return search.random_search(objective, space, 5, storage=os.path.join(HERE, "s.db"),
+                                progress=False)
+
 if __name__ == "__main__":
-    search.random_search(objective, space, 5, storage=sys.argv[1], progress=False)
+    run()
 """
 
 
-def test_a_killed_search_resumes_where_it_stopped(tmp_path):
-    script, db = tmp_path / "worker.py", tmp_path / "s.db"
-    block, running = tmp_path / "block", tmp_path / "running"
-    script.write_text(WORKER)
-    block.touch()
-    command = [sys.executable, str(script), str(db), str(block), str(running)]
-    process = subprocess.Popen(command, env=ENV)
+def kill_mid_trial(folder):
+    """Run the search of KILLABLE in a process and kill it (SIGKILL) in its last trial;
+    return the script's path and the killed process's id."""
+    script = folder / "search.py"
+    script.write_text(KILLABLE)
+    (folder / "block").touch()
+    process = subprocess.Popen([sys.executable, str(script)], env=ENV)
     deadline = time.time() + 60
-    while not running.exists() and process.poll() is None and time.time() < deadline:
+    while not (folder / "running").exists() and process.poll() is None and (
+            time.time() < deadline):
         time.sleep(0.05)
-    assert running.exists()
+    assert (folder / "running").exists()
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    block.unlink()
-    assert subprocess.run(command, env=ENV, timeout=120).returncode == 0
-    # the same call once more finds the budget full and returns the trials
-    loaded = runpy.run_path(str(script))
-    result = search_quietly(loaded["objective"], loaded["space"], 5, storage=db)
+    (folder / "block").unlink()
+    return script, process.pid
+
+
+def check_resumed(result):
+    """Five trials complete, the killed one failed, each params drawn once."""
     assert [(t.number, t.state) for t in result.trials] == [
-        (0, "complete"), (1, "complete"), (2, "failed"), (3, "complete"), (4, "complete"),
+        (0, "complete"), (1, "complete"), (2, "complete"), (3, "complete"), (4, "failed"),
         (5, "complete")]
-    assert result.trials[2].reason == f"interrupted: its worker (process {process.pid}) stopped"
     assert len({t.params["x"] for t in result.trials}) == 6
+
+
+def test_a_killed_search_resumes_where_it_stopped(tmp_path):
+    script, pid = kill_mid_trial(tmp_path)
+    assert subprocess.run([sys.executable, str(script)], env=ENV, timeout=120).returncode == 0
+    # the same call once more finds the stage full, runs nothing and returns the trials
+    result = runpy.run_path(str(script))["run"]()
+    check_resumed(result)
+    assert result.trials[4].reason == f"interrupted: its worker (process {pid}) stopped"
+
+
+def test_a_trial_of_a_worker_on_another_machine_fails_once_its_heartbeat_stops(
+        tmp_path, monkeypatch):
+    script, _ = kill_mid_trial(tmp_path)
+    # seen from another machine, the killed process cannot be looked up: only the missing
+    # heartbeat shows that its trial was abandoned
+    monkeypatch.setattr(run_module.socket, "gethostname", lambda: "another-machine")
+    monkeypatch.setattr(run_module, "GRACE_SECONDS", 1)
+    time.sleep(1.5)
+    result = runpy.run_path(str(script))["run"]()
+    check_resumed(result)
+    assert result.trials[4].reason == "interrupted: its worker stopped"
 
 
 def test_worker_commands_in_two_processes_share_one_study(tmp_path):

@@ -167,10 +167,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fail_orphans(storage: Any, study_id: int) -> None:
-    """Mark failed the running trials whose worker process on this machine is gone (it
-    was killed mid-trial), so that a resumed search runs them again at once."""
+def _fail_abandoned(study: Any, storage: Any) -> None:
+    """Mark failed the running trials whose worker stopped mid-trial (killed, or its
+    machine went down), so that they no longer hold a place in the budget: at once when
+    the worker was a process on this machine that is gone; after ``GRACE_SECONDS``
+    without a heartbeat otherwise."""
     optuna = _optuna("search")
+    optuna.storages.fail_stale_trials(study)
+    study_id = storage.get_study_id_from_name(study.study_name)
     host = socket.gethostname()
     running = storage.get_all_trials(study_id, deepcopy=False,
                                      states=(optuna.trial.TrialState.RUNNING,))
@@ -234,8 +238,8 @@ def _work(job: _Job, storage: Any, worker: int,
 
     with _quiet(optuna):
         storage = _open(storage) if isinstance(storage, str) else storage
-        study_id = storage.get_study_id_from_name(job.name)
-        started = len(storage.get_all_trials(study_id, deepcopy=False))
+        started = len(storage.get_all_trials(storage.get_study_id_from_name(job.name),
+                                             deepcopy=False))
         sampler = (optuna.samplers.GridSampler(job.grid, seed=job.seed)
                    if job.grid is not None else optuna.samplers.RandomSampler(
                        seed=_seed(job.seed, zlib.crc32(job.stage.encode()), worker, started)))
@@ -243,7 +247,7 @@ def _work(job: _Job, storage: Any, worker: int,
                                   pruner=job.pruner or LossExplosionPruner())
         objective = functools.partial(_run_trial, job)
         while job.deadline is None or time.time() < job.deadline:
-            _fail_orphans(storage, study_id)
+            _fail_abandoned(study, storage)
             if sum(map(_counts, study.get_trials(deepcopy=False))) >= job.budget:
                 return
             try:
@@ -260,13 +264,13 @@ def _work(job: _Job, storage: Any, worker: int,
 def _quiet(optuna: Any) -> Any:
     """Optuna logs a line per trial (and a traceback per failure, which the trial's
     reason keeps): silence it while the search runs, then restore the caller's level.
-    Optuna before 4.4 also warns that the check for stale trials it runs itself before
-    each trial is experimental."""
+    Optuna also warns that its check for stale trials is experimental (when we call it,
+    and before 4.4 when it calls it itself before each trial)."""
     level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "fail_stale_trials is experimental",
+            warnings.filterwarnings("ignore", ".*fail_stale_trials is experimental",
                                     optuna.exceptions.ExperimentalWarning)
             yield
     finally:
@@ -334,9 +338,9 @@ def _sqlite(path: str) -> Any:
     return connection
 
 
-def _prepare(owner: str, job: _Job, storage: Any) -> int:
-    """Create the stage's study (or check a resumed one: same direction, same space);
-    returns its id."""
+def _prepare(owner: str, job: _Job, storage: Any) -> Any:
+    """Create the stage's Optuna study (or check a resumed one: same direction, same
+    space) and return it."""
     optuna = _optuna(owner)
     with _quiet(optuna):
         study = optuna.create_study(study_name=job.name, storage=storage,
@@ -353,7 +357,7 @@ def _prepare(owner: str, job: _Job, storage: Any) -> int:
         raise ValueError(f"{owner}: stage {job.stage!r} of study {job.study!r} was run over "
                          f"another space ({recorded}); got {described}. Give this search "
                          f"a stage of its own, e.g. stage='fine'")
-    return storage.get_study_id_from_name(job.name)
+    return study
 
 
 def _records(storage: Any, study: str) -> list[TrialRecord]:
@@ -479,10 +483,12 @@ def _search(owner: str, job: _Job, storage: Any, study: Any, workers: int,
     else:
         url = _storage_url(owner, storage, workers)
         handle = _open(url)
-    study_id = _prepare(owner, job, handle)
+    stage_study = _prepare(owner, job, handle)
+    study_id = handle.get_study_id_from_name(job.name)
     shown = _Progress(owner, job, progress)
     try:
-        _fail_orphans(handle, study_id)
+        with _quiet(_optuna(owner)):
+            _fail_abandoned(stage_study, handle)
         before = handle.get_all_trials(study_id, deepcopy=False)
         shown.update(before, quietly=True)
         # no more processes than trials left to run (none when resuming a finished search)
