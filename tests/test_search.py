@@ -437,7 +437,15 @@ def test_worker_command_errors_exit_2(tmp_path, capsys):
     assert command_main(args) == 2
     assert "OBJECTIVE: cannot read" in capsys.readouterr().err
     assert command_main([*args[:-1], "0"]) == 2
-    assert "expected a int > 0, got '0'" in capsys.readouterr().err
+    assert "expected a whole number of at least 1, got '0'" in capsys.readouterr().err
+    assert command_main([*args, "--timeout", "-1"]) == 2
+    assert "expected a number of seconds > 0, got '-1'" in capsys.readouterr().err
+    script = tmp_path / "train.py"
+    script.write_text("space = {}\n")
+    assert command_main(["worker", f"{script}:objective", *args[2:]]) == 2
+    assert f"OBJECTIVE: '{script}' defines no 'objective'" in capsys.readouterr().err
+    assert command_main(["worker", "objective", *args[2:]]) == 2
+    assert "OBJECTIVE must be SCRIPT.py:NAME; got 'objective'" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------------------

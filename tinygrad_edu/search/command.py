@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import runpy
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,14 +25,15 @@ from .run import DIRECTIONS, random_search
 PROG = "tinygrad-edu search worker"
 
 
-def _positive(kind: type) -> Any:
+def _positive(kind: type, what: str) -> Any:
+    """An argparse type: ``kind(text)``, which must be > 0 (``what`` names it)."""
     def parse(text: str) -> Any:
         try:
             number = kind(text)
         except ValueError:
             number = 0
         if not number > 0:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__} > 0, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         return number
     return parse
 
@@ -46,10 +48,11 @@ def add_search_command(commands: Any) -> None:
     actions = search.add_subparsers(dest="action", required=True, metavar="ACTION")
     worker = actions.add_parser(
         "worker", help="run trials of a study until it holds --trials of them",
-        description="Run random-search trials of OBJECTIVE over the space SPACE, in the "
-        "study NAME kept at the database URL, until the study's stage holds N finished "
-        "trials (counting every worker's), then print the best. A trial whose worker was "
-        "killed is marked failed and run again.",
+        description=textwrap.fill(
+            "Run random-search trials of OBJECTIVE over the space SPACE, in the study NAME "
+            "kept at the database URL, until the study's stage holds N finished trials "
+            "(counting every worker's), then print the best. A trial whose worker was "
+            "killed is marked failed and run again.", 79),
         epilog="example (start it on each machine):\n"
         "  tinygrad-edu search worker train.py:objective --space train.py:space \\\n"
         "      --storage postgresql://user:password@host/db --study spiral --trials 100\n"
@@ -63,7 +66,8 @@ def add_search_command(commands: Any) -> None:
                         help="the database every worker shares: sqlite:///search.db, "
                         "postgresql://..., mysql://... (or an SQLite file's path)")
     worker.add_argument("--study", required=True, metavar="NAME", help="the study's name")
-    worker.add_argument("--trials", required=True, type=_positive(int), metavar="N",
+    worker.add_argument("--trials", required=True, metavar="N",
+                        type=_positive(int, "a whole number of at least 1"),
                         help="the number of trials of the stage, over all workers")
     worker.add_argument("--stage", default="coarse", help="the stage (default: coarse)")
     worker.add_argument("--seed", type=int, default=None,
@@ -71,7 +75,8 @@ def add_search_command(commands: Any) -> None:
                         "own, or they draw the same params)")
     worker.add_argument("--direction", choices=DIRECTIONS, default="maximize",
                         help="whether a higher or a lower score is better (default: maximize)")
-    worker.add_argument("--timeout", type=_positive(float), metavar="SECONDS",
+    worker.add_argument("--timeout", metavar="SECONDS",
+                        type=_positive(float, "a number of seconds > 0"),
                         help="start no trial after this many seconds")
     worker.set_defaults(run=run_search_command)
 
