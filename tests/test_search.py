@@ -21,6 +21,7 @@ import pytest
 from tinygrad_edu import fit, nn, search
 from tinygrad_edu.data import DataLoader
 from tinygrad_edu.optim import SGD
+from tinygrad_edu.search import plots as search_plots
 from tinygrad_edu.search import run as run_module
 from tinygrad_edu.search.command import main as command_main
 from tinygrad_edu.search.space import IntUniform, edge_warning, refine_dimension
@@ -216,6 +217,12 @@ def test_stages_share_a_study_and_the_result_shows_both(tmp_path):
     with pytest.raises(ValueError, match="stage 'coarse' of study 'search' was run over another "
                        "space"):
         search_quietly(peak_at_1e_2, coarse.refine(top=2), 4, study=coarse)
+    lr, = search_plots._scatter(fine).axes
+    assert lr.get_xscale() == "log" and lr.get_xlabel() == "lr"
+    assert lr.get_legend_handles_labels()[1] == ["coarse (6)", "fine (4)"]
+    history, = search_plots._history(fine).axes
+    best = history.lines[0].get_ydata()
+    assert list(best) == sorted(best) and best[-1] == fine.best.score  # never gets worse
     assert search.search_scatter(fine, tmp_path / "s.png") == str(tmp_path / "s.png")
     assert search.search_history(fine, tmp_path / "h.png") == str(tmp_path / "h.png")
     assert (tmp_path / "s.png").stat().st_size > 0 and (tmp_path / "h.png").stat().st_size > 0
@@ -245,6 +252,8 @@ def test_an_exploding_run_is_pruned_with_its_reason_and_the_search_goes_on():
     assert "exceeds 3x its first value" in by_lr[10.0].reason
     assert by_lr[0.01].state == "complete" and by_lr[0.01].reason is None
     assert result.best.params == {"lr": 0.01}
+    panel, = search_plots._scatter(result).axes  # the pruned run: a cross along the bottom
+    assert panel.get_legend_handles_labels()[1] == ["coarse (1)", "pruned or failed (1)"]
 
 
 def test_a_nan_loss_is_pruned_and_an_error_is_recorded_as_failed():

@@ -5,16 +5,32 @@ against the trial. matplotlib draws them, as ``tinygrad_edu.plots`` does."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from .result import SearchResult, stage_order
 from .space import Choice
 
 
 def search_scatter(result: SearchResult, path: str | os.PathLike) -> str:
-    """One panel per parameter: each complete trial's score against the value it tried,
-    a colour per stage; pruned and failed trials as grey crosses along the bottom (where
-    the learning rate was too high, say). Returns the path."""
-    from ..plots import _figure, _save
+    """One panel per parameter: each complete trial's score against the value it tried
+    (a log axis for a log range), a colour per stage; pruned and failed trials as grey
+    crosses along the bottom (where the learning rate was too high, say). Returns the
+    path."""
+    from ..plots import _save
+
+    return _save(_scatter(result), path)
+
+
+def search_history(result: SearchResult, path: str | os.PathLike) -> str:
+    """Each complete trial's score in the order of ``result.trials`` (a colour per stage)
+    and the best score so far as a line. Returns the path."""
+    from ..plots import _save
+
+    return _save(_history(result), path)
+
+
+def _scatter(result: SearchResult) -> Any:
+    from ..plots import _figure
 
     names = result._names()
     figure, axes = _figure(len(names))
@@ -37,13 +53,11 @@ def search_scatter(result: SearchResult, path: str | os.PathLike) -> str:
         ax.set_ylabel("score")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-    return _save(figure, path)
+    return figure
 
 
-def search_history(result: SearchResult, path: str | os.PathLike) -> str:
-    """Each complete trial's score in the order of ``result.trials`` (a colour per stage)
-    and the best score so far as a line. Returns the path."""
-    from ..plots import _figure, _save
+def _history(result: SearchResult) -> Any:
+    from ..plots import _figure
 
     figure, (ax,) = _figure()
     better = max if result.direction == "maximize" else min
@@ -64,4 +78,4 @@ def search_history(result: SearchResult, path: str | os.PathLike) -> str:
     ax.set_ylabel("score")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    return _save(figure, path)
+    return figure
