@@ -1,17 +1,59 @@
-"""Tune the learning rate and the L2 strength of a spiral classifier the way the lectures
-do: random samples in log space, a coarse stage of short runs, then a fine stage where the
-best of them landed. Runs whose loss explodes are stopped early (pruned).
+"""Hyperparameter search the way the lectures teach it.
 
-Prints the best trials of each stage and any warning that a best value sits at the edge of
-its range, and draws the score against each parameter into out/.
+First, why random rather than a grid: often one hyperparameter matters much more than
+another. With a budget of 9 trials on two parameters, a 3x3 grid tries only 3 values of
+each, so the one that matters gets 3 chances to land near its best value; 9 random trials
+try 9 different values of it. A toy score that depends sharply on x (its peak drawn anew
+in each of 200 repetitions) and hardly on y counts how often random search's best beats
+the grid's.
+
+Then the real thing: tune the learning rate and the L2 strength of a spiral classifier
+with random samples in log space, a coarse stage of short runs, then a fine stage where
+the best of them landed. Runs whose loss explodes are stopped early (pruned). Prints the
+best trials of each stage and any warning that a best value sits at the edge of its range,
+and draws the score against each parameter into out/.
 
 Needs Optuna: pip install 'tinygrad_edu[search]'
 Run: python examples/09_search.py
 """
 
+import numpy as np
+
 from tinygrad_edu import fit, nn, search
 from tinygrad_edu.data import DataLoader, spiral, train_test_split
 from tinygrad_edu.optim import SGD
+
+# ----------------------------------------------------------------------------------------
+# Random against grid, on a toy score
+# ----------------------------------------------------------------------------------------
+
+TOY_SPACE = {"x": search.uniform(0, 1), "y": search.uniform(0, 1)}
+
+
+def random_vs_grid(repetitions=200):
+    """Random search against a 3x3 grid, 9 trials each, on ``repetitions`` toy problems
+    (repetition r: the peak drawn with seed r, random search seeded with r). Returns the
+    number of distinct x values each tried in the first repetition and the fraction of
+    repetitions in which random search found the higher best score."""
+    wins, distinct = 0, None
+    for r in range(repetitions):
+        peak = np.random.default_rng(r).uniform(0, 1)
+
+        def toy(params, trial, peak=peak):
+            # a narrow peak in the important x; y changes the score by at most 1%
+            return float(np.exp(-((params["x"] - peak) / 0.1) ** 2) + 0.01 * params["y"])
+
+        random = search.random_search(toy, TOY_SPACE, trials=9, seed=r, progress=False)
+        grid = search.grid_search(toy, TOY_SPACE, points=3, seed=r, progress=False)
+        wins += random.best.score > grid.best.score
+        if distinct is None:
+            distinct = [len({t.params["x"] for t in result.trials}) for result in (random, grid)]
+    return distinct, wins / repetitions
+
+
+# ----------------------------------------------------------------------------------------
+# Coarse, then fine, on the spiral
+# ----------------------------------------------------------------------------------------
 
 X, y = spiral(n_per_class=100, n_classes=3, seed=0)
 X_train, y_train, X_val, y_val = train_test_split(X, y, test=0.25, stratify=True, seed=0)
@@ -34,6 +76,11 @@ def objective(params, trial):
 space = {"lr": search.log_uniform(1e-4, 1e1), "weight_decay": search.log_uniform(1e-5, 1e0)}
 
 if __name__ == "__main__":
+    (random_xs, grid_xs), fraction = random_vs_grid()
+    print(f"with 9 trials, random search tried {random_xs} distinct values of the important "
+          f"parameter x, the 3x3 grid {grid_xs}; over 200 toy problems, random search's best "
+          f"beat the grid's best in {fraction:.0%} of them\n")
+
     coarse = search.random_search(objective, space, trials=30, seed=0)
     print("coarse stage: lr in [1e-4, 10], weight_decay in [1e-5, 1]")
     print(coarse.table(top=5))
