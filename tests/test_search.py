@@ -217,6 +217,11 @@ def test_stages_share_a_study_and_the_result_shows_both(tmp_path):
     with pytest.raises(ValueError, match="stage 'coarse' of study 'search' was run over another "
                        "space"):
         search_quietly(peak_at_1e_2, coarse.refine(top=2), 4, study=coarse)
+    with pytest.raises(ValueError, match="was run over another space"):  # to the last digit
+        search_quietly(peak_at_1e_2, {"lr": search.log_uniform(1e-4, 1.0000001)}, 6,
+                       study=coarse)
+    with pytest.raises(ValueError, match="direction='minimize'"):
+        search_quietly(peak_at_1e_2, LR, 6, study=coarse, direction="minimize")
     lr, = search_plots._scatter(fine).axes
     assert lr.get_xscale() == "log" and lr.get_xlabel() == "lr"
     assert lr.get_legend_handles_labels()[1] == ["coarse (6)", "fine (4)"]

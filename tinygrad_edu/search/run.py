@@ -135,7 +135,7 @@ class _Job:
         """The space (or grid) as text, kept with the study to check a resumed call."""
         if self.grid is not None:
             return {name: f"grid {values!r}" for name, values in self.grid.items()}
-        return {name: str(dim) for name, dim in self.space.items()}
+        return {name: repr(dim) for name, dim in self.space.items()}  # every digit
 
 
 def _counts(trial: Any) -> bool:
