@@ -67,34 +67,51 @@ def _offsets(kernel: Pair, stride: Pair, dilation: Pair,
 
 def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
             groups: int) -> np.ndarray:
-    """The windows as columns, one matrix per image and group: (N, groups,
-    C/groups kH kW, Ho Wo).
+    """The windows as columns, one matrix per group: (groups, C/groups kH kW, N Ho Wo).
 
-    Column ``i Wo + j`` of image n, group q holds the window at output pixel (i, j) over
-    the group's input channels, channel-major then kernel row then kernel column (the
-    order of a weight's (C/groups, kH, kW) axes):
-    ``cols[n, q, (c, a, b), (i, j)] = x_pad[n, q C/groups + c, i sH + a dH, j sW + b dW]``.
+    Column ``(n, i, j)`` of group q holds the window at output pixel (i, j) of image n
+    over the group's input channels, channel-major then kernel row then kernel column
+    (the order of a weight's (C/groups, kH, kW) axes):
+    ``cols[q, (c, a, b), (n, i, j)] = x_pad[n, q C/groups + c, i sH + a dH, j sW + b dW]``.
+    All images sit side by side, so a layer is one matrix product per group.
     """
     (sh, sw), (dh, dw) = stride, dilation
     span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
     win = sliding_window_view(_pad(x, padding), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     n, c, ho, wo, kh, kw = win.shape
-    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, c // groups * kh * kw, ho * wo)
+    win = win.reshape(n, groups, c // groups, ho, wo, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
+    return win.reshape(groups, c // groups * kh * kw, n * ho * wo)
 
 
-def _col2im(cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: Pair,
-            dilation: Pair) -> np.ndarray:
+def _col2im(cols: np.ndarray, shape: tuple[int, int, int, int], kernel: Pair, stride: Pair,
+            padding: Pair, dilation: Pair) -> np.ndarray:
     """The adjoint of ``_im2col``: add every column back onto the window it came from,
-    giving (N, C, H, W). One strided add per kernel cell: it covers the input pixels
-    that cell touches in every window at once."""
-    out_size = _output_size(size, kernel, stride, padding, dilation)
-    n = cols.shape[0]
-    cols = cols.reshape(n, -1, *kernel, *out_size)  # (N, C, kH, kW, Ho, Wo)
+    giving an array of ``shape`` (N, C, H, W). One strided add per kernel cell: it
+    covers the input pixels that cell touches in every window at once."""
+    n, c, h, w = shape
+    out_size = _output_size((h, w), kernel, stride, padding, dilation)
+    cols = cols.reshape(c, *kernel, n, *out_size)  # (C, kH, kW, N, Ho, Wo)
     (ph, pw) = padding
-    out = np.zeros((n, cols.shape[1], size[0] + 2 * ph, size[1] + 2 * pw), cols.dtype)
+    out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), cols.dtype)  # channels first: see cols
     for a, b, window in _offsets(kernel, stride, dilation, out_size):
-        out[(..., *window)] += cols[:, :, a, b]
-    return out[:, :, ph:ph + size[0], pw:pw + size[1]]
+        out[(..., *window)] += cols[:, a, b]
+    return out[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+
+
+def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
+    """An (N, O, Ho, Wo) array as one matrix per group: (groups, O/groups, N Ho Wo), the
+    layout of a convolution's product (a view when ``a`` came from one)."""
+    n, o = a.shape[:2]
+    a = a.reshape(n, groups, o // groups, -1).transpose(1, 2, 0, 3)
+    return a.reshape(groups, o // groups, -1)
+
+
+def _from_groups(y: np.ndarray, n: int, out_size: Pair) -> np.ndarray:
+    """(groups, O/groups, N Ho Wo) as (N, O, Ho, Wo): a view, channels outermost in
+    memory (NumPy's elementwise ops keep that order, so the next backward's
+    ``_per_group`` is a view too)."""
+    groups, og = y.shape[:2]
+    return y.reshape(groups * og, n, *out_size).transpose(1, 0, 2, 3)
 
 
 # ----------------------------------------------------------------------------------------
@@ -107,24 +124,24 @@ class Conv2d(Function):
     x_pad[n, q C/G + c, i sH + a dH, j sW + b' dW]  (q = the group of channel o);
 
     dy/dx = conv_transpose2d(g, w),  dy/dw = conv2d_weight(x, g),  dy/db = g summed over
-    (N, Ho, Wo). Forward: the input's windows as rows (im2col) times the kernels as
-    columns, one matrix product per group.
+    (N, Ho, Wo). Forward: the kernels as rows times the input's windows as columns
+    (im2col), one matrix product per group.
     """
 
     @staticmethod
     def forward(ctx, x, w, b=None, *, stride, padding, dilation, groups):
         kernel = w.shape[2:]
         cols = _im2col(x, kernel, stride, padding, dilation, groups)
-        y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)  # (N, G, O/G, HoWo)
-        y = y.reshape(x.shape[0], w.shape[0], *_output_size(x.shape[2:], kernel, stride,
-                                                            padding, dilation))
+        y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)
+        y = _from_groups(y, x.shape[0], _output_size(x.shape[2:], kernel, stride, padding,
+                                                     dilation))
         if b is not None and b.dtype == y.dtype:
             y += b.reshape(1, -1, 1, 1)  # into the product's own memory
         elif b is not None:
             y = y + b.reshape(1, -1, 1, 1)
         ctx.save_for_backward(x, w)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        ctx.cols = cols  # the weight's gradient needs exactly these rows again
+        ctx.cols = cols  # the weight's gradient needs exactly these columns again
         return y
 
     @staticmethod
@@ -154,12 +171,12 @@ class ConvTranspose2d(Function):
 
     @staticmethod
     def forward(ctx, g, w, *, input_size, stride, padding, dilation, groups):
-        n, out = g.shape[:2]
-        w_t = w.reshape(groups, out // groups, -1).swapaxes(1, 2)  # (G, C/G kH kW, O/G)
-        cols = np.matmul(w_t, g.reshape(n, groups, out // groups, -1))
+        w_t = w.reshape(groups, w.shape[0] // groups, -1).swapaxes(1, 2)  # (G, C/G kH kW, O/G)
+        cols = np.matmul(w_t, _per_group(g, groups))
         ctx.save_for_backward(g, w)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        return _col2im(cols, input_size, w.shape[2:], stride, padding, dilation)
+        shape = (g.shape[0], w.shape[1] * groups, *input_size)
+        return _col2im(cols, shape, w.shape[2:], stride, padding, dilation)
 
     @staticmethod
     def backward(ctx, grad):
@@ -177,16 +194,14 @@ class Conv2dWeight(Function):
     w'[o, c, a, b] = sum_{n, i, j} g[n, o, i, j] x_pad[n, q C/G + c, i sH + a dH, j sW + b dW];
 
     with <w', G> = <conv2d(x, G), g>:  dw'/dx = conv_transpose2d(g, G),  dw'/dg = conv2d(x, G).
-    ``cols`` may hand over x's rows (im2col) when the caller already has them.
+    ``cols`` may hand over x's columns (im2col) when the caller already has them.
     """
 
     @staticmethod
     def forward(ctx, x, g, *, kernel_size, stride, padding, dilation, groups, cols=None):
         if cols is None:
             cols = _im2col(x, kernel_size, stride, padding, dilation, groups)
-        n, out = g.shape[:2]
-        # one product per image, summed over the images: (N, G, O/G, C/G kH kW) -> (G, ...)
-        gw = np.matmul(g.reshape(n, groups, out // groups, -1), cols.swapaxes(2, 3)).sum(axis=0)
+        gw = np.matmul(_per_group(g, groups), cols.swapaxes(1, 2))  # (G, O/G, C/G kH kW)
         ctx.save_for_backward(x, g)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         return gw.reshape(g.shape[1], x.shape[1] // groups, *kernel_size)

@@ -1,0 +1,202 @@
+"""One CNN training step: tinygrad_edu against PyTorch CPU eager, same network, same
+batch, same initial weights, same process.
+
+The step is the one ``fit`` repeats: forward through two blocks of convolution (3x3,
+padding 1), batch norm (training mode), ReLU and 2x2 max pooling, then a linear layer;
+the softmax cross-entropy against integer labels; backward; and the plain SGD update of
+every parameter. Two networks, in float32:
+
+- digits: 8x8 one-channel images, 16 then 32 channels, batch 64 (the network of
+  ``examples/10_cnn_digits.py``)
+- 28x28:  28x28 one-channel images (MNIST-sized), 32 channels in both blocks, batch 64
+
+Each side runs as its users write it:
+
+- tinygrad_edu: ``nn.Sequential(nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d, ...,
+  nn.Flatten, nn.Linear)``, ``F.cross_entropy(model(X), y)``,
+  ``backward(intermediate_grads=False, retain_graph=False)`` (as ``fit``), and
+  ``optim.SGD``'s ``zero_grad()``/``step()``.
+- torch: the same layers from ``torch.nn``, ``torch.nn.functional.cross_entropy``,
+  ``torch.optim.SGD``.
+
+Before anything is timed, both take one step from the same weights and data: the losses
+and the updated weights must agree to float32 precision (the script fails otherwise).
+Times are the best of ``REPEAT`` runs of consecutive steps, with Python's garbage
+collector on; each side is timed on its own (interleaved, PyTorch's OpenMP threads and
+NumPy's OpenBLAS threads take the cores from each other). PyTorch is timed on its default
+threads and on one thread: on a small shared machine its thread pool sometimes stalls
+for milliseconds per step, so ``/ faster torch``, our time divided by PyTorch's faster
+one, is the strict comparison (below 1.00x we are faster).
+
+Run: ``python benchmarks/bench_cnn.py`` (``make bench`` runs every benchmark). Needs
+PyTorch (``make bench`` installs it); without it only our times are printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from _timing import (
+    Target,
+    begin,
+    fmt_ratio,
+    fmt_time,
+    optional_import,
+    per_call_each,
+    print_table,
+    print_targets,
+)
+
+import tinygrad_edu.functional as F
+from tinygrad_edu import Value, nn
+from tinygrad_edu.optim import SGD
+
+SEED = 0
+LR = 0.05
+REPEAT = 7  # timed runs per side and network
+GOAL, ACCEPTABLE = 1.0, 1.5  # at most this x PyTorch (issue 17)
+
+
+@dataclass(frozen=True)
+class Network:
+    """One CNN: input side, the two blocks' channels, the batch, steps per timed run."""
+
+    name: str
+    side: int
+    channels: tuple[int, int]
+    batch: int
+    steps: int
+
+
+NETWORKS = (Network("digits", 8, (16, 32), 64, steps=20),
+            Network("28x28", 28, (32, 32), 64, steps=2))
+
+
+def ours(net: Network) -> nn.Sequential:
+    c1, c2 = net.channels
+    f32 = np.float32
+    return nn.Sequential(
+        nn.Conv2d(1, c1, 3, padding=1, seed=SEED, dtype=f32), nn.BatchNorm2d(c1, dtype=f32),
+        nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3, padding=1, seed=SEED + 1, dtype=f32),
+        nn.BatchNorm2d(c2, dtype=f32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(c2 * (net.side // 4) ** 2, 10, seed=SEED + 2, dtype=f32))
+
+
+def theirs(torch: Any, net: Network, model: nn.Sequential) -> Any:
+    """The same network in torch.nn, with ``model``'s weights copied in."""
+    T = torch.nn
+    c1, c2 = net.channels
+    copy = T.Sequential(T.Conv2d(1, c1, 3, padding=1), T.BatchNorm2d(c1), T.ReLU(),
+                        T.MaxPool2d(2), T.Conv2d(c1, c2, 3, padding=1), T.BatchNorm2d(c2),
+                        T.ReLU(), T.MaxPool2d(2), T.Flatten(),
+                        T.Linear(c2 * (net.side // 4) ** 2, 10))
+    state = {name: torch.from_numpy(p.data.copy()) for name, p in model.named_parameters()}
+    copy.load_state_dict(state, strict=False)  # the running statistics start alike
+    return copy
+
+
+def data(net: Network) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(SEED)
+    X = rng.standard_normal((net.batch, 1, net.side, net.side)).astype(np.float32)
+    return X, rng.integers(0, 10, net.batch)
+
+
+def our_step(model: nn.Sequential, X: np.ndarray, y: np.ndarray) -> Any:
+    optimizer = SGD(model.parameters(), lr=LR)
+    x = Value(X, requires_grad=False)
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward(intermediate_grads=False, retain_graph=False)
+        optimizer.step()
+        return float(loss.data)
+
+    return step
+
+
+def torch_step(torch: Any, model: Any, X: np.ndarray, y: np.ndarray) -> Any:
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+    x, labels = torch.from_numpy(X), torch.from_numpy(y)
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), labels)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+def check_same_step(ours_model: nn.Sequential, torch_model: Any, first: tuple[float, float]
+                    ) -> None:
+    """One step from the same weights gives the same loss and the same new weights."""
+    ours_loss, torch_loss = first
+    if abs(ours_loss - torch_loss) > 1e-4 * abs(torch_loss):
+        raise SystemExit(f"bench_cnn: first-step losses differ: {ours_loss} vs {torch_loss}")
+    theirs_state = torch_model.state_dict()
+    for name, p in ours_model.named_parameters():
+        other = theirs_state[name].numpy()
+        if not np.allclose(p.data, other, rtol=1e-4, atol=1e-5):
+            raise SystemExit(f"bench_cnn: after one step, {name} differs from PyTorch's by "
+                             f"{np.abs(p.data - other).max():.3g}")
+
+
+def per_step(step: Any, steps: int) -> float:
+    """Seconds per step: the best of ``REPEAT`` runs of ``steps`` consecutive steps."""
+    (seconds,) = per_call_each([lambda: [step() for _ in range(steps)]], number=1,
+                               repeat=REPEAT)
+    return seconds / steps
+
+
+def torch_times(torch: Any, step: Any, steps: int) -> tuple[float, float]:
+    """PyTorch's seconds per step on its default threads and on one thread."""
+    threads = torch.get_num_threads()
+    default = per_step(step, steps)
+    torch.set_num_threads(1)
+    try:
+        return default, per_step(step, steps)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def main() -> None:
+    begin("One CNN training step (conv-BN-ReLU-pool x2, linear; SGD; float32)",
+          f"best of {REPEAT} runs")
+    torch = optional_import("torch", "the comparison with PyTorch")
+    rows, targets = [], []
+    for net in NETWORKS:
+        X, y = data(net)
+        model = ours(net)
+        step = our_step(model, X, y)
+        best = None
+        torch_cells = ["n/a", "n/a"]
+        if torch is not None:
+            copy = theirs(torch, net, model)
+            tstep = torch_step(torch, copy, X, y)
+            check_same_step(model, copy, (step(), tstep()))
+            default, one = torch_times(torch, tstep, net.steps)
+            best = min(default, one)
+            torch_cells = [fmt_time(default), fmt_time(one)]
+        our_time = per_step(step, net.steps)
+        c1, c2 = net.channels
+        rows.append([net.name, f"{net.side}x{net.side}, {c1}/{c2} ch, batch {net.batch}",
+                     fmt_time(our_time), *torch_cells, fmt_ratio(our_time, best)])
+        ratio = None if best is None else our_time / best
+        verdict = "" if ratio is None else " (the goal)" if ratio <= GOAL else ""
+        targets.append(Target(
+            f"{net.name}: a training step at most {ACCEPTABLE:.1f}x PyTorch's faster "
+            f"time (goal {GOAL:.1f}x)", None if ratio is None else ratio <= ACCEPTABLE,
+            f"{fmt_ratio(our_time, best)}{verdict}"))
+    print_table("time per training step", ["network", "shape", "tinygrad_edu",
+                                           "torch (default threads)", "torch (1 thread)",
+                                           "/ faster torch"], rows, left_columns=2)
+    print_targets(targets)
+
+
+if __name__ == "__main__":
+    main()
