@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test bench lint graphviz chromium clean
+.PHONY: demo test bench lint mutation graphviz chromium clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,18 @@ test: $(VENV)/.installed-dev graphviz chromium
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check tinygrad_edu tests examples benchmarks docs
+
+# Mutation testing (docs/testing.md): mutmut changes the code of PATHS one small bug at a
+# time and runs, for each, only the tests that reach the changed function, under the CI
+# profile; then the score of each module, and the mutants no test noticed. The first run
+# maps which tests reach which function (one pass over the suite); later runs reuse it.
+PATHS ?= tinygrad_edu/autograd.py tinygrad_edu/ops/ tinygrad_edu/functional/ tinygrad_edu/testing/
+JOBS  ?= 2
+
+mutation: $(VENV)/.installed-dev
+	CI=true $(VENV)/bin/mutmut run --max-children $(JOBS) \
+		$(foreach p,$(PATHS),'$(subst /,.,$(patsubst %/,%,$(p:.py=))).*')
+	$(PY) tests/mutation_score.py $(PATHS)
 
 # Benchmarks compare against micrograd and PyTorch (CPU build), installed into the venv
 # only; they are never dependencies of the package.

@@ -132,3 +132,91 @@ def test_check_op_rejects_shapes_that_do_not_match_the_domains():
     with pytest.raises(ValueError, match="check_op: shapes gave 1 shapes for 2 inputs"):
         check_op(lambda x, y: x * y, ts.real(), ts.real(),
                  shapes=st.just(((2,),)), max_examples=1)
+
+
+def test_check_op_checks_second_derivatives_unless_told_not_to():
+    with pytest.raises(GradcheckError, match=r"^gradgradcheck: "):
+        check_op(lambda x: SquareFrozenBackward.apply(x), max_examples=3)
+    check_op(lambda x: SquareFrozenBackward.apply(x), second_order=False, max_examples=3)
+
+
+def test_check_op_passes_tolerances_on():
+    with pytest.raises(GradcheckError):
+        check_op(lambda x: DoubleFivePercentOff.apply(x), second_order=False, max_examples=3)
+    check_op(lambda x: DoubleFivePercentOff.apply(x), second_order=False, max_examples=3,
+             rtol=0.1)
+
+
+def test_check_op_draws_from_the_domains_shapes_and_gap_given():
+    seen = []
+
+    def spread_out(x, y):
+        seen.append((x.shape, y.shape))
+        # (gradcheck also calls fn with one element moved by eps)
+        assert np.all((x.data >= 1.0 - 1e-5) & (x.data <= 2.0 + 1e-5))
+        assert np.all(y.data <= -1.0 + 1e-5)
+        assert np.all(np.diff(np.sort(x.data.ravel())) >= 0.25 - 1e-5)
+        return x * y
+
+    check_op(spread_out, ts.real(1.0, 2.0), ts.real(-3.0, -1.0),
+             shapes=st.just(((3, 1), (2,))), gap=0.25, max_examples=3)
+    assert set(seen) == {((3, 1), (2,))}
+
+
+def test_check_op_runs_as_many_examples_as_asked():
+    calls = []
+    # Each example calls fn once for the analytic gradient and twice (+eps, -eps) per
+    # element, here one: three calls.
+    check_op(lambda x: calls.append(1) or x * 2.0, shapes=st.just(((1,),)),
+             second_order=False, max_examples=2)
+    assert 3 <= len(calls) <= 6
+
+
+def test_check_op_failure_names_its_draws():
+    with pytest.raises(GradcheckError) as info:
+        check_op(lambda x: SquareWrongBackward.apply(x), max_examples=5)
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "(shapes):" in notes and "(input 0):" in notes
+
+
+def test_check_op_takes_functions_with_defaults_and_varargs():
+    check_op(lambda x, y=2.0: x * y, max_examples=2)
+    check_op(lambda *xs: xs[0] * xs[1], ts.real(), ts.real(), max_examples=2)
+    with pytest.raises(ValueError, match=r"check_op: 3 domain\(s\) given for a function of "
+                                         r"1 input\(s\); give one domain per input"):
+        check_op(lambda x, y=2.0: x * y, ts.real(), ts.real(), ts.real())
+
+
+def test_gradcheck_passes_inputs_and_outputs_that_do_not_depend_on_each_other():
+    assert gradcheck(lambda x, y: x * 2.0, Value(1.0), Value(2.0))  # y unused
+    assert gradcheck(lambda x: Value(3.0, requires_grad=False), Value(1.0))  # a constant
+    assert gradgradcheck(lambda x, y: x * x, Value(1.0), Value(2.0))
+    assert gradgradcheck(lambda x: x * 3.0, Value([1.0, 2.0]))  # linear: zero Hessian
+
+
+def test_gradcheck_tolerance_bound_is_inclusive():
+    # At 0 with eps=0.5 the central difference of 2x is exactly 2: nothing to spare.
+    assert gradcheck(lambda x: x * 2.0, Value(0.0), eps=0.5, atol=0.0, rtol=0.0)
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda x: DoubleFivePercentOff.apply(x), Value(0.0), eps=0.5, atol=0.09,
+                  rtol=0.0)
+
+
+def test_gradcheck_default_seed_is_zero():
+    x = Value([1.0, -2.0, 0.5])
+
+    def message(check, **seed):
+        with pytest.raises(GradcheckError) as info:
+            check(lambda x: SquareFrozenBackward.apply(x) * SquareWrongBackward.apply(x), x,
+                  **seed)
+        return str(info.value)
+
+    for check in (gradcheck, gradgradcheck):
+        assert message(check) == message(check, seed=0) != message(check, seed=1)
+
+
+def test_gradgradcheck_names_itself_in_its_errors():
+    with pytest.raises(ValueError, match=r"^gradgradcheck: no input is a Value that requires"):
+        gradgradcheck(lambda x: x * 2, Value(1.0, requires_grad=False))
+    with pytest.raises(TypeError, match=r"^gradgradcheck: fn must return a Value; got float"):
+        gradgradcheck(lambda x: 1.0, Value(1.0))

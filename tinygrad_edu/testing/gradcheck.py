@@ -21,7 +21,7 @@ def _leaves(inputs: tuple[Any, ...], label: str) -> tuple[list[Any], list[int]]:
     checked: list[int] = []
     for i, x in enumerate(inputs):
         if isinstance(x, Value) and x.requires_grad:
-            xs.append(Value(x.data, dtype=np.float64, name=x.name))
+            xs.append(Value(x.data, dtype=np.float64))
             checked.append(i)
         else:
             xs.append(x)
