@@ -5,6 +5,13 @@ the numbers that matter are the ratios: this machine may be slow or noisy, but b
 suffer the same. Each time is the best (minimum) of several repeats, the run least
 disturbed by other work on the machine.
 
+Everything runs in the default environment, as users run it: no environment variables,
+no ``mallopt``, no heap tuning in the benchmark process. Where the C library's
+allocator costs time (it can hand freed memory back to the system after each step and
+page-fault it back in the next), that cost is part of what is measured, and the minor
+page faults per call are reported beside the times, a figure that, unlike the times, does
+not depend on how busy the machine is.
+
 The scripts run as ``python benchmarks/bench_x.py``; Python puts ``benchmarks/`` on
 ``sys.path``, which is how they import this module.
 """
@@ -12,11 +19,10 @@ The scripts run as ``python benchmarks/bench_x.py``; Python puts ``benchmarks/``
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import importlib
-import math
 import platform
+import statistics
 import sys
 import time
 import timeit
@@ -28,6 +34,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 import tinygrad_edu
+
+try:
+    import resource
+except ImportError:  # not on Windows: page faults are then not reported
+    resource = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 
@@ -58,15 +69,34 @@ def gc_mode(enabled: bool) -> Iterator[None]:
             gc.disable()
 
 
-def per_call_each(
+@dataclass
+class Measured:
+    """One statement's timing: seconds per call (best and median run) and minor page
+    faults per call (median run; None where the platform does not count them)."""
+
+    best: float
+    median: float
+    faults: float | None
+
+
+def minor_faults() -> int | None:
+    """The process's minor page faults so far (a page the kernel had to map in: first
+    touch of memory fresh from the system); None where the platform does not count
+    them."""
+    if resource is None:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def measure_each(
     stmts: Sequence[str | Callable[[], object]],
     namespace: dict[str, Any] | None = None,
     *,
     number: int,
     repeat: int,
     gc_enabled: bool = True,
-) -> list[float]:
-    """Seconds per execution of each statement: the best of ``repeat`` runs of ``number``.
+) -> list[Measured]:
+    """Each statement timed over ``repeat`` runs of ``number`` executions.
 
     The runs are interleaved, one of each statement per round, so that a slow spell of
     the machine hits every statement alike and their ratios stay meaningful. Garbage is
@@ -77,13 +107,34 @@ def per_call_each(
     """
     setup = gc.enable if gc_enabled else gc.disable
     timers = [timeit.Timer(stmt, setup=setup, globals=namespace) for stmt in stmts]
-    best = [math.inf] * len(timers)
+    seconds: list[list[float]] = [[] for _ in timers]
+    faults: list[list[int]] = [[] for _ in timers]
     with gc_mode(gc_enabled):
         for _ in range(repeat):
             for i, timer in enumerate(timers):
                 gc.collect()
-                best[i] = min(best[i], timer.timeit(number))
-    return [seconds / number for seconds in best]
+                before = minor_faults()
+                seconds[i].append(timer.timeit(number))
+                after = minor_faults()
+                if before is not None and after is not None:
+                    faults[i].append(after - before)
+    return [Measured(min(s) / number, statistics.median(s) / number,
+                     statistics.median(f) / number if f else None)
+            for s, f in zip(seconds, faults, strict=True)]
+
+
+def per_call_each(
+    stmts: Sequence[str | Callable[[], object]],
+    namespace: dict[str, Any] | None = None,
+    *,
+    number: int,
+    repeat: int,
+    gc_enabled: bool = True,
+) -> list[float]:
+    """Seconds per execution of each statement: the best of ``repeat`` interleaved runs
+    of ``number`` (``measure_each``)."""
+    return [m.best for m in measure_each(stmts, namespace, number=number, repeat=repeat,
+                                         gc_enabled=gc_enabled)]
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float]:
@@ -114,40 +165,12 @@ def optional_import(module: str, comparison: str) -> ModuleType | None:
 
 
 def begin(title: str, repeats: str) -> None:
-    """Steady the heap (``steady_heap``), then print the benchmark's title and what it
-    runs on."""
-    heap = steady_heap()
+    """Print the benchmark's title and what it runs on."""
     print(title)
     print("=" * len(title))
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"tinygrad_edu {tinygrad_edu.__version__}, {platform.machine()}, "
-          f"{sys.platform}; {repeats}; {heap}")
-
-
-# glibc's mallopt parameters (malloc.h)
-M_TRIM_THRESHOLD = -1
-M_MMAP_THRESHOLD = -3
-
-
-def steady_heap() -> str:
-    """Keep glibc's malloc from handing freed memory back to the system between steps.
-
-    By default glibc gives large arrays pages of their own and returns the top of the
-    heap to the system once enough of it is free, with thresholds it tunes from the
-    process's history. A training step then page-faults its arrays back in every time:
-    for the medium network that costs as much as the arithmetic, and because the
-    thresholds depend on what ran before, one engine can slow down or speed up the next.
-    Fixed thresholds (the same as ``MALLOC_TRIM_THRESHOLD_=268435456
-    MALLOC_MMAP_THRESHOLD_=33554432`` in the environment) take that out of the ratios;
-    every engine in the process gets them. Returns a note for the header.
-    """
-    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
-        return "malloc as the platform sets it"
-    libc = ctypes.CDLL("libc.so.6")
-    if not (libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
-            and libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)):
-        raise RuntimeError("mallopt refused the heap thresholds")
-    return "glibc malloc with fixed trim/mmap thresholds (see _timing.steady_heap)"
+          f"{sys.platform}; {repeats}; default environment (no env vars, no heap tuning)")
 
 
 def fmt_time(seconds: float) -> str:

@@ -1,29 +1,31 @@
-"""One MLP training step, three sizes, float32 and float64: tinygrad_edu against a
-hand-written NumPy step (the floor for a NumPy engine) and PyTorch CPU eager.
+"""One MLP training step, three sizes, float32 and float64: tinygrad_edu written two ways
+against a hand-written NumPy step (the floor for a NumPy engine) and PyTorch CPU eager.
 
-The step is the one every training loop repeats: forward through ``Linear`` layers with
-ReLU between them, the softmax cross-entropy of the logits against integer labels
-(averaged over the batch), ``backward()``, and the plain SGD update
-``p.data -= lr * p.grad`` of every weight and bias. Three networks:
+The step is the one every training loop repeats: forward through fully connected layers
+with ReLU between them, the softmax cross-entropy of the logits against integer labels
+(averaged over the batch), backward, and the plain SGD update ``p.data -= lr * p.grad``
+of every weight and bias; the update is timed on every side. Three networks:
 
 - tiny:   2-16-16-2, batch 100 (micrograd's demo size: Python overhead dominates)
 - medium: 784-256-128-10, batch 128 (MNIST-sized)
 - large:  784-1024-1024-10, batch 512 (the matrix products dominate)
 
 The inputs are standard-normal and the labels uniform over the classes, drawn from a
-seeded NumPy generator. Three engines run each step from the same initial weights (drawn
+seeded NumPy generator. Every engine runs each step from the same initial weights (drawn
 by ``tinygrad_edu.nn.MLP``, copied to the others) on the same data, in the same dtype:
 
-- tinygrad_edu: ``p.grad = None`` for each parameter (as ``optimizer.zero_grad()``),
-  ``F.cross_entropy(model(X), y)``,
+- tinygrad_edu, modules: ``nn.MLP`` (``Linear``, ``ReLU``, ...), ``p.grad = None`` for
+  each parameter (as ``optimizer.zero_grad()``), ``F.cross_entropy(model(X), y)``,
   ``backward(intermediate_grads=False, retain_graph=False)`` (what ``fit`` does: a
-  training step needs only the parameters' gradients, and the graph only once; a plain
-  ``backward()`` also keeps one gradient per intermediate node and the whole graph, for
-  the graph views, which costs their memory).
+  training step needs only the parameters' gradients, and the graph only once).
+- tinygrad_edu, by hand: the step as the README writes it, on raw Values:
+  ``h = (h @ W + b).relu()`` per hidden layer with ``W`` of shape (in, out),
+  ``F.cross_entropy(h @ W + b, y)``, a plain ``loss.backward()`` (which also keeps every
+  intermediate gradient and the graph, for the graph views), and the same update.
 - numpy: the same network written by hand, as a NumPy programmer would: ``h @ W.T + b``,
   ``np.maximum``, a max-shifted softmax whose gradient is ``(softmax - onehot) / N``, the
   ReLU's gradient as a mask, bias gradients as sums; every gradient is computed, then
-  every parameter updated, as in the other two. An engine built on NumPy cannot do less
+  every parameter updated, as in the others. An engine built on NumPy cannot do less
   work, so its time is the floor for one (PyTorch's own kernels may beat it).
 - torch: ``torch.nn.Linear`` layers, ``torch.nn.functional.cross_entropy``, on CPU, on
   its default number of threads, except for the tiny network: its arrays are too small
@@ -31,26 +33,39 @@ by ``tinygrad_edu.nn.MLP``, copied to the others) on the same data, in the same 
   for milliseconds per step (30x its usual time) through whole measurements, so it runs
   on one thread, its best time, which makes the comparison with it the strict one.
 
+Each network and dtype is measured in a fresh Python process of its own, as a user's
+training script runs one network, so that what an earlier measurement left in the heap
+(glibc's malloc adapts its thresholds to the process's history) cannot change a later
+one. The process runs in the default environment: no environment variables, no
+``mallopt``, no heap tuning.
+
 How to read it:
 
 - ``time per step``: the best of ``REPEAT`` (21) runs of consecutive steps, with Python's
-  garbage collector on, as users run. tinygrad_edu and the NumPy step are interleaved run
-  by run, so that a slow spell of the machine hits both alike. On a small shared virtual
-  machine a whole process can run in a fast or a slow mode (the medium floor at 1.05 or
-  at 1.5 ms), and within one process single runs differ by up to 1.8x; with 7 runs the
-  medium ratio came out anywhere from 0.87x to 1.48x from one invocation to the next,
-  with 21 it stays within a few percent, its spread from the machine's mode. PyTorch is
-  timed after them on its own: interleaved, its OpenMP threads and NumPy's OpenBLAS
-  threads, each spinning while they wait for work, take the cores from each other (up to
-  2x on PyTorch's time).
-  ``ours / numpy`` is tinygrad_edu's time divided by the NumPy floor's (1.00x would be a
-  free engine), ``ours / torch`` divided by PyTorch's (below 1.00x we are faster).
+  garbage collector on, as users run. The two tinygrad_edu steps and the NumPy step are
+  interleaved run by run, so that a slow spell of the machine hits all alike. On a small
+  shared virtual machine single runs differ by up to 1.8x within a process; with 21 runs
+  the ratios stay within a few percent. PyTorch is timed after them on its own:
+  interleaved, its OpenMP threads and NumPy's OpenBLAS threads, each spinning while they
+  wait for work, take the cores from each other (up to 2x on PyTorch's time).
+  ``/ numpy`` is a tinygrad_edu step's time divided by the NumPy floor's (1.00x would be
+  a free engine), ``/ torch`` divided by PyTorch's (below 1.00x we are faster).
+- ``page faults per step``: minor page faults (memory the kernel maps in afresh, which it
+  must zero first), the median over runs of consecutive steps. An allocator that hands a
+  step's memory back to the system and takes it again in the next step shows here;
+  unlike the times, this figure does not depend on how busy the machine is. It is given
+  twice: during the interleaved timing above, and with each engine alone in a fresh
+  process, as a user's script runs it. They can differ: glibc's malloc returns the free
+  top of its heap to the system once it exceeds a threshold (twice the largest array the
+  process has freed), and engines sharing a heap keep each other's memory from being the
+  top. Alone, a step whose peak memory exceeds that threshold and is all freed when the
+  step ends pays for it again in the next step.
 - ``peak memory``: what one step allocates at its peak above what was held before it
   (parameters and data), measured with ``tracemalloc``, which sees NumPy's arrays and
   Python's objects alike: tracing starts just before the step, with no gradients held.
 - Sanity: before anything is timed, every engine takes one step from the same weights.
-  tinygrad_edu's loss must match the NumPy step's to a relative 1e-6 and its gradients
-  too (the script fails otherwise); PyTorch's differences are printed alongside.
+  Each tinygrad_edu step's loss must match the NumPy step's to a relative 1e-6 and its
+  gradients too (the script fails otherwise); PyTorch's differences are printed alongside.
 
 Run: ``python benchmarks/bench_mlp_step.py`` (``make bench`` runs every benchmark).
 """
@@ -59,20 +74,26 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import math
+import statistics
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 from _timing import (
+    Measured,
     Target,
     begin,
     fmt_ratio,
     fmt_time,
+    measure_each,
+    minor_faults,
     optional_import,
-    per_call_each,
     print_table,
     print_targets,
 )
@@ -83,12 +104,15 @@ from tinygrad_edu import Value, nn
 SEED = 0
 LR = 0.1
 REPEAT = 21  # timed runs per engine and configuration (see the docstring)
-DTYPES = (np.float32, np.float64)
+DTYPES = ("float32", "float64")
 LOSS_RTOL = 1e-6  # first-step loss, ours against the NumPy step
-GRAD_RTOL = {np.float32: 1e-4, np.float64: 1e-10}  # max |difference| / max |gradient|
-TIME_TARGET = 1.10  # medium and large: at most this times the NumPy floor
+GRAD_RTOL = {"float32": 1e-4, "float64": 1e-10}  # max |difference| / max |gradient|
+TIME_TARGET = 1.10  # medium and large, both ways of writing the step: at most this x numpy
 TORCH_TARGET = 0.5  # tiny: at most this times PyTorch
-MEMORY_TARGET = 1.5  # every size: peak memory at most this times the NumPy step's
+MEMORY_TARGET = 1.5  # every size: the modules step's peak memory at most this x numpy's
+OURS = ("modules", "by hand")  # the two ways of writing a tinygrad_edu step
+ALONE_WARMUP = 3  # steps before page faults are counted with an engine alone
+ALONE_RUNS = 5  # runs of Size.steps steps counted
 
 
 @dataclass(frozen=True)
@@ -117,14 +141,14 @@ def pairs(arrays: list[np.ndarray]) -> Layers:
 
 
 # ----------------------------------------------------------------------------------------
-# The three engines: each holds its own copy of the weights; step() returns the loss
+# The engines: each holds its own copy of the weights; step() returns the loss
 # ----------------------------------------------------------------------------------------
 
 
-class Ours:
+class WithModules:
     """tinygrad_edu: ``nn.MLP`` (Linear, ReLU, Linear, ...) and ``F.cross_entropy``."""
 
-    def __init__(self, size: Size, dtype: Any, X: np.ndarray, y: np.ndarray) -> None:
+    def __init__(self, size: Size, dtype: str, X: np.ndarray, y: np.ndarray) -> None:
         self.model = nn.MLP(size.widths[0], list(size.widths[1:]), activation="relu",
                             seed=SEED, dtype=dtype)
         self.params = self.model.parameters()
@@ -143,6 +167,32 @@ class Ours:
             p.grad = None
         loss = F.cross_entropy(self.model(self.X), self.y)
         loss.backward(intermediate_grads=False, retain_graph=False)  # as fit() trains
+        for p in self.params:
+            p.data -= LR * p.grad
+        return float(loss.data)
+
+
+class ByHand:
+    """tinygrad_edu on raw Values, as the README writes it: ``(h @ W + b).relu()``."""
+
+    def __init__(self, layers: Layers, X: np.ndarray, y: np.ndarray) -> None:
+        self.layers = [(Value(w.T.copy()), Value(b.copy())) for w, b in layers]  # W: (in, out)
+        self.params = [p for layer in self.layers for p in layer]
+        self.X = Value(X, requires_grad=False)
+        self.y = y
+
+    def grads(self) -> Layers:
+        return [(W.grad.T, b.grad) for W, b in self.layers]
+
+    def step(self) -> float:
+        for p in self.params:
+            p.grad = None
+        h = self.X
+        for W, b in self.layers[:-1]:
+            h = (h @ W + b).relu()
+        W, b = self.layers[-1]
+        loss = F.cross_entropy(h @ W + b, self.y)
+        loss.backward()
         for p in self.params:
             p.data -= LR * p.grad
         return float(loss.data)
@@ -228,7 +278,7 @@ class TorchStep:
 
 
 # ----------------------------------------------------------------------------------------
-# Measurements
+# Measurements (in the child process of one network and dtype)
 # ----------------------------------------------------------------------------------------
 
 
@@ -269,27 +319,27 @@ def relative_difference(ours: Layers, floor: Layers) -> float:
     return float(np.max(np.abs(ours_flat - floor_flat)) / np.max(np.abs(floor_flat)))
 
 
-def check_first_step(label: str, dtype: Any, ours: Ours, floor: NumpyStep,
-                     torch_step: TorchStep | None) -> str:
-    """Run one step of each engine from the same weights; fail unless ours computes the
-    NumPy step's loss and gradients. Returns a line describing the agreement."""
+def check_first_step(label: str, dtype: str, engines: dict[str, Any]) -> str:
+    """Run one step of each engine from the same weights; fail unless each tinygrad_edu
+    step computes the NumPy step's loss and gradients. Returns a line describing the
+    agreement."""
+    floor = engines["numpy"]
     floor_loss, floor_grads = floor.loss_and_grads()
     floor.step()
-    ours_loss = ours.step()
-    loss_diff = abs(ours_loss - floor_loss) / abs(floor_loss)
-    grad_diff = relative_difference(ours.grads(), floor_grads)
-    if not loss_diff <= LOSS_RTOL or not grad_diff <= GRAD_RTOL[dtype]:
-        raise RuntimeError(
-            f"sanity check failed for {label}: first-step loss ours {ours_loss!r} vs numpy "
-            f"{floor_loss!r} (relative difference {loss_diff:.2e}, allowed {LOSS_RTOL:.0e}); "
-            f"gradients differ by {grad_diff:.2e} of the largest (allowed "
-            f"{GRAD_RTOL[dtype]:.0e})")
-    line = (f"{label}: loss {floor_loss:.6f}; ours vs numpy: loss {loss_diff:.1e}, "
-            f"gradients {grad_diff:.1e}")
-    if torch_step is not None:
-        torch_loss = torch_step.step()
-        line += (f"; torch vs numpy: loss {abs(torch_loss - floor_loss) / abs(floor_loss):.1e}"
-                 f", gradients {relative_difference(torch_step.grads(), floor_grads):.1e}")
+    line = f"{label}: loss {floor_loss:.6f}"
+    for name, engine in engines.items():
+        if name == "numpy":
+            continue
+        loss = engine.step()
+        loss_diff = abs(loss - floor_loss) / abs(floor_loss)
+        grad_diff = relative_difference(engine.grads(), floor_grads)
+        if name in OURS and not (loss_diff <= LOSS_RTOL and grad_diff <= GRAD_RTOL[dtype]):
+            raise RuntimeError(
+                f"sanity check failed for {label} ({name}): first-step loss {loss!r} vs "
+                f"numpy {floor_loss!r} (relative difference {loss_diff:.2e}, allowed "
+                f"{LOSS_RTOL:.0e}); gradients differ by {grad_diff:.2e} of the largest "
+                f"(allowed {GRAD_RTOL[dtype]:.0e})")
+        line += f"; {name} vs numpy: loss {loss_diff:.1e}, gradients {grad_diff:.1e}"
     return line
 
 
@@ -297,37 +347,89 @@ def check_first_step(label: str, dtype: Any, ours: Ours, floor: NumpyStep,
 class Result:
     """What was measured for one network and dtype."""
 
-    times: dict[str, float]  # seconds per step by engine
-    memory: dict[str, int]  # peak bytes of one step: "ours", "numpy"
+    sanity: str
+    timings: dict[str, Measured]  # by engine
+    memory: dict[str, int]  # peak bytes of one step, by engine
+    alone: dict[str, float | None] = field(default_factory=dict)  # faults/step, own process
 
 
-def measure(size: Size, dtype: Any, torch: Any, sanity: list[str]) -> Result:
-    """Build the engines for one network and dtype, check their first step (appending a
-    line to ``sanity``), then measure peak memory and time per step."""
+def measure(size: Size, dtype: str) -> Result:
+    """Build the engines for one network and dtype, check their first step, then measure
+    peak memory, time and page faults per step."""
+    torch = optional_import("torch", "the PyTorch comparison")
     rng = np.random.default_rng(SEED)
     X = rng.standard_normal((size.batch, size.widths[0])).astype(dtype)
     y = rng.integers(0, size.widths[-1], size.batch)
-    ours = Ours(size, dtype, X, y)
-    init = ours.layers()
-    engines: dict[str, Any] = {"ours": ours, "numpy": NumpyStep(init, X, y)}
+    modules = WithModules(size, dtype, X, y)
+    init = modules.layers()
+    engines: dict[str, Any] = {"numpy": NumpyStep(init, X, y), "modules": modules,
+                               "by hand": ByHand(init, X, y)}
     if torch is not None:
         engines["torch"] = TorchStep(torch, init, X, y)
-    label = f"{size.name} {np.dtype(dtype).name}"
+    label = f"{size.name} {dtype}"
     with torch_threads(torch, size.torch_threads):
-        sanity.append(check_first_step(label, dtype, ours, engines["numpy"],
-                                       engines.get("torch")))
-        ours.model.zero_grad()  # nothing but parameters and data held when tracing starts
-        memory = {name: peak_memory(engines[name].step) for name in ("ours", "numpy")}
-        ours_time, numpy_time = per_call_each([ours.step, engines["numpy"].step],
-                                              number=size.steps, repeat=REPEAT)
-        times = {"ours": ours_time, "numpy": numpy_time}
+        sanity = check_first_step(label, dtype, engines)
+        for engine in engines.values():  # nothing but parameters and data held
+            engine.step()
+            for p in getattr(engine, "params", ()):
+                p.grad = None
+        memory = {name: peak_memory(engines[name].step) for name in ("numpy", *OURS)}
+        interleaved = ("numpy", *OURS)
+        timings = dict(zip(interleaved, measure_each(
+            [engines[name].step for name in interleaved], number=size.steps, repeat=REPEAT),
+            strict=True))
         if "torch" in engines:  # on its own, see the module docstring
-            (times["torch"],) = per_call_each([engines["torch"].step], number=size.steps,
-                                              repeat=REPEAT)
+            (timings["torch"],) = measure_each([engines["torch"].step], number=size.steps,
+                                               repeat=REPEAT)
         for name, engine in engines.items():
             if not math.isfinite(engine.step()):
                 raise RuntimeError(f"{label}: {name}'s loss is not finite after training")
-    return Result(times, memory)
+    return Result(sanity, timings, memory)
+
+
+def faults_alone(size: Size, dtype: str, name: str) -> float | None:
+    """Minor page faults per step of one engine alone in this process: the median over
+    ``ALONE_RUNS`` runs of ``size.steps`` steps, after ``ALONE_WARMUP`` steps."""
+    rng = np.random.default_rng(SEED)
+    X = rng.standard_normal((size.batch, size.widths[0])).astype(dtype)
+    y = rng.integers(0, size.widths[-1], size.batch)
+    engine: Any = WithModules(size, dtype, X, y)  # every engine's weights come from it
+    if name != "modules":
+        engine = {"by hand": ByHand, "numpy": NumpyStep}[name](engine.layers(), X, y)
+    for _ in range(ALONE_WARMUP):
+        engine.step()
+    per_step = []
+    for _ in range(ALONE_RUNS):
+        before = minor_faults()
+        for _ in range(size.steps):
+            engine.step()
+        after = minor_faults()
+        if before is None or after is None:
+            return None
+        per_step.append((after - before) / size.steps)
+    return statistics.median(per_step)
+
+
+def run_child(*args: str) -> Any:
+    """Run this script with ``args`` in a fresh Python process (same environment) and
+    return the JSON it prints last; lines before it (a skipped baseline) are shown."""
+    child = subprocess.run([sys.executable, __file__, *args], check=False,
+                           capture_output=True, text=True)
+    if child.returncode:
+        raise RuntimeError(f"measuring {' '.join(args)} failed:\n{child.stderr}")
+    *notes, last = child.stdout.splitlines()
+    for note in notes:
+        print(note)
+    return json.loads(last)
+
+
+def measure_in_child(size: Size, dtype: str) -> Result:
+    """``measure`` in a fresh Python process (see the module docstring), and each
+    engine's page faults alone in a process of its own."""
+    found = run_child(size.name, dtype)
+    timings = {name: Measured(**t) for name, t in found["timings"].items()}
+    alone = {name: run_child(size.name, dtype, name) for name in ("numpy", *OURS)}
+    return Result(found["sanity"], timings, found["memory"], alone)
 
 
 # ----------------------------------------------------------------------------------------
@@ -343,8 +445,17 @@ def fmt_bytes(n: float) -> str:
     return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
 
 
-def ratios(results: dict[tuple[str, str], Result], size: str, ratio: Callable[[Result], Any],
-           limit: float, what: str) -> tuple[bool | None, str]:
+def fmt_count(n: float | None) -> str:
+    return "n/a" if n is None else f"{n:.0f}"
+
+
+def fmt_faults(timing: Measured | None) -> str:
+    return fmt_count(None if timing is None else timing.faults)
+
+
+def ratios(results: dict[tuple[str, str], Result], size: str,
+           ratio: Callable[[Result], float | None], limit: float,
+           what: str) -> tuple[bool | None, str]:
     """Whether ``ratio`` is at most ``limit`` for both dtypes of ``size``, and the numbers."""
     values = {dtype: ratio(r) for (s, dtype), r in results.items() if s == size}
     if not values:
@@ -355,67 +466,91 @@ def ratios(results: dict[tuple[str, str], Result], size: str, ratio: Callable[[R
     return all(v <= limit for v in values.values()), f"{what}: {text} (target <= {limit:.2f}x)"
 
 
+def report(results: dict[tuple[str, str], Result]) -> None:
+    print()
+    print("sanity: first step from the same weights (relative differences)")
+    for r in results.values():
+        print(f"  {r.sanity}")
+
+    time_rows, fault_rows, memory_rows = [], [], []
+    for (size_name, dtype), r in results.items():
+        size = next(s for s in SIZES if s.name == size_name)
+        shape = f"{size_name} {'-'.join(map(str, size.widths))} x{size.batch}"
+        t = {name: m.best for name, m in r.timings.items()}
+        torch_time = t.get("torch")
+        time_rows.append([shape, dtype, fmt_time(t["numpy"]),
+                          *(fmt_time(t[name]) for name in OURS),
+                          fmt_time(torch_time) if torch_time else "n/a",
+                          *(fmt_ratio(t[name], t["numpy"]) for name in OURS),
+                          *(fmt_ratio(t[name], torch_time) for name in OURS)])
+        fault_rows.append([shape, dtype, *(fmt_faults(r.timings.get(name))
+                                          for name in ("numpy", *OURS, "torch")),
+                           *(fmt_count(r.alone.get(name)) for name in ("numpy", *OURS))])
+        m = r.memory
+        memory_rows.append([shape, dtype, fmt_bytes(m["numpy"]),
+                            *(fmt_bytes(m[name]) for name in OURS),
+                            *(fmt_ratio(m[name], m["numpy"]) for name in OURS)])
+    print_table("time per step (best run)",
+                ["network", "dtype", "numpy (floor)", "modules", "by hand", "torch",
+                 "modules / numpy", "by hand / numpy", "modules / torch", "by hand / torch"],
+                time_rows, left_columns=2)
+    print_table("minor page faults per step (median run): interleaved as timed | each alone",
+                ["network", "dtype", "numpy", "modules", "by hand", "torch", "| numpy alone",
+                 "modules alone", "by hand alone"], fault_rows, left_columns=2)
+    print_table("peak memory of one step, above the parameters and data",
+                ["network", "dtype", "numpy", "modules", "by hand", "modules / numpy",
+                 "by hand / numpy"], memory_rows, left_columns=2)
+
+    def vs(name: str, baseline: str) -> Callable[[Result], float | None]:
+        def ratio(r: Result) -> float | None:
+            if baseline not in r.timings:
+                return None
+            return r.timings[name].best / r.timings[baseline].best
+        return ratio
+
+    def memory_ratio(r: Result) -> float:
+        return r.memory["modules"] / r.memory["numpy"]
+
+    targets = []
+    for size in ("medium", "large"):
+        for name in OURS:
+            met, numbers = ratios(results, size, vs(name, "numpy"), TIME_TARGET,
+                                  f"{name} / numpy")
+            targets.append(Target(f"{size}, {name}: a step at most {TIME_TARGET:.2f}x the "
+                                  f"NumPy floor's time", met, numbers))
+    met, numbers = ratios(results, "tiny", vs("modules", "torch"), TORCH_TARGET,
+                          "modules / torch")
+    targets.append(Target(f"tiny, modules: a step at most {TORCH_TARGET:.1f}x PyTorch's time",
+                          met, numbers))
+    for size in SIZES:
+        met, numbers = ratios(results, size.name, memory_ratio, MEMORY_TARGET,
+                              "peak memory modules / numpy")
+        targets.append(Target(f"{size.name}, modules: peak memory of a step at most "
+                              f"{MEMORY_TARGET:.1f}x the NumPy step's", met, numbers))
+    print_targets(targets)
+
+
 def main() -> None:
+    if len(sys.argv) > 1:  # a child process (run_child): results as JSON
+        size = next(s for s in SIZES if s.name == sys.argv[1])
+        if len(sys.argv) == 4:
+            print(json.dumps(faults_alone(size, sys.argv[2], sys.argv[3])))
+            return
+        r = measure(size, sys.argv[2])
+        print(json.dumps({"sanity": r.sanity, "memory": r.memory,
+                          "timings": {k: asdict(v) for k, v in r.timings.items()}}))
+        return
     begin("bench_mlp_step: one MLP training step (forward, cross-entropy, backward, "
-                 "SGD)", f"best of {REPEAT} runs per engine, gc on")
+          "SGD update)", f"best of {REPEAT} runs per engine, gc on, one process per network "
+          "and dtype")
     torch = optional_import("torch", "the PyTorch comparison")
     if torch is not None:
         fewer = "".join(f", {s.torch_threads} for {s.name}" for s in SIZES if s.torch_threads)
         print(f"torch {torch.__version__} eager CPU on {torch.get_num_threads()} thread(s)"
               f"{fewer}")
-
-    results: dict[tuple[str, str], Result] = {}
-    sanity: list[str] = []
-    for size in SIZES:
-        for dtype in DTYPES:
-            results[size.name, np.dtype(dtype).name] = measure(size, dtype, torch, sanity)
-
-    print()
-    print("sanity: first step from the same weights (relative differences)")
-    for line in sanity:
-        print(f"  {line}")
-
-    time_rows, memory_rows = [], []
-    for (size_name, dtype), r in results.items():
-        size = next(s for s in SIZES if s.name == size_name)
-        shape = f"{size_name} {'-'.join(map(str, size.widths))} x{size.batch}"
-        t = r.times
-        time_rows.append([shape, dtype, fmt_time(t["numpy"]), fmt_time(t["ours"]),
-                          fmt_time(t["torch"]) if "torch" in t else "n/a",
-                          fmt_ratio(t["ours"], t["numpy"]),
-                          fmt_ratio(t["ours"], t.get("torch"))])
-        m = r.memory
-        memory_rows.append([shape, dtype, fmt_bytes(m["numpy"]), fmt_bytes(m["ours"]),
-                            fmt_ratio(m["ours"], m["numpy"])])
-    print_table("time per step", ["network", "dtype", "numpy (floor)", "tinygrad_edu", "torch",
-                                  "ours / numpy", "ours / torch"], time_rows, left_columns=2)
-    print_table("peak memory of one step, above the parameters and data",
-                ["network", "dtype", "numpy", "tinygrad_edu", "ours / numpy"], memory_rows,
-                left_columns=2)
-
-    def vs_numpy(r: Result) -> float:
-        return r.times["ours"] / r.times["numpy"]
-
-    def vs_torch(r: Result) -> float | None:
-        return r.times["ours"] / r.times["torch"] if "torch" in r.times else None
-
-    def memory_ratio(r: Result) -> float:
-        return r.memory["ours"] / r.memory["numpy"]
-
-    targets = []
-    for size in ("medium", "large"):
-        met, numbers = ratios(results, size, vs_numpy, TIME_TARGET, "ours / numpy")
-        targets.append(Target(f"{size}: a step at most {TIME_TARGET:.1f}x the NumPy floor's "
-                              f"time", met, numbers))
-    met, numbers = ratios(results, "tiny", vs_torch, TORCH_TARGET, "ours / torch")
-    targets.append(Target(f"tiny: a step at most {TORCH_TARGET:.1f}x PyTorch's time", met,
-                          numbers))
-    for size in SIZES:
-        met, numbers = ratios(results, size.name, memory_ratio, MEMORY_TARGET,
-                              "peak memory ours / numpy")
-        targets.append(Target(f"{size.name}: peak memory of a step at most "
-                              f"{MEMORY_TARGET:.1f}x the NumPy step's", met, numbers))
-    print_targets(targets)
+    results = {(size.name, dtype): measure_in_child(size, dtype)
+               for size in SIZES for dtype in DTYPES}
+    report(results)
 
 
 if __name__ == "__main__":
