@@ -304,6 +304,21 @@ def test_max_pool2d_nan_wins_and_minus_infinity_never_picks_the_padding():
     np.testing.assert_array_equal(low.grad[0, 0], [[4, 0], [0, 0]])
 
 
+def test_max_pool2d_with_more_than_256_cells_per_window():
+    x = distinct((1, 2, 17, 18), seed=3)
+    y = max_pool2d(x, 17, stride=1)
+    np.testing.assert_array_equal(y.data, pool_loop(x.data, (17, 17), (1, 1), (0, 0),
+                                                     np.max, -np.inf))
+    y.sum().backward()
+    expected = np.zeros(x.shape)
+    for c in range(2):
+        for j in range(2):
+            window = x.data[0, c, :, j:j + 17]
+            a, b = np.unravel_index(window.argmax(), window.shape)
+            expected[0, c, a, j + b] += 1
+    np.testing.assert_array_equal(x.grad, expected)
+
+
 @given(p=st.sampled_from([0.2, 0.5]), seed=st.integers(0, 100))
 def test_dropout2d_zeroes_whole_channels_and_scales_the_rest(p, seed):
     x = Value(np.ones((4, 8, 3, 3)))

@@ -224,27 +224,32 @@ class Conv2dWeight(Function):
 def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
                 out_size: Pair) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum and which kernel cell (a kW + b) holds it, as PyTorch picks:
-    cells are visited in row-major order and a cell takes over when it is larger or NaN,
-    so of equal maxima the first wins. Padding is never picked: where a window's real
-    inputs are all -inf, its first real input is."""
-    xp = _pad(x, padding, fill=-np.inf)
-    best = choice = take = None
-    for a, b, window in _offsets(kernel, stride, (1, 1), out_size):
-        v = xp[(..., *window)]
-        if best is None:
-            best = v.copy()
-            choice = np.zeros(v.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
-            take = np.empty(v.shape, bool)
-            continue
-        np.greater(v, best, out=take)
-        take |= np.isnan(v)
-        np.copyto(best, v, where=take)
-        np.copyto(choice, a * kernel[1] + b, where=take)
+    visiting the cells in row-major order, a cell takes over when it is larger or NaN.
+    So of equal maxima the first wins, and of NaNs the last. Padding is never picked:
+    where a window's real inputs are all -inf, its first real input is.
+
+    The windows are copied once into one contiguous (kH kW, N, C, Ho, Wo) array, cell
+    by cell, so that every step below is a contiguous pass (strided slices of the input
+    are much slower to compare and combine)."""
+    (sh, sw) = stride
+    win = sliding_window_view(_pad(x, padding, fill=-np.inf), kernel, axis=(2, 3))
+    cells = win[:, :, ::sh, ::sw].transpose(4, 5, 0, 1, 2, 3).reshape(-1, *x.shape[:2],
+                                                                      *out_size)
+    best = cells.max(axis=0)  # NaN wherever a window holds one
+    choice = np.zeros(best.shape, np.min_scalar_type(len(cells) - 1))
+    found = cells[0] == best
+    for k in range(1, len(cells)):  # the first cell equal to the maximum
+        hit = (cells[k] == best) & ~found
+        found |= hit
+        choice += hit * choice.dtype.type(k)
+    if np.isnan(best).any():  # the last NaN, which compares equal to nothing
+        for k in range(len(cells)):
+            choice[np.isnan(cells[k])] = k
     if padding != (0, 0):
         first_real = [np.maximum(p - np.arange(n) * s, 0)
                       for p, n, s in zip(padding, out_size, stride)]
         first = first_real[0][:, None] * kernel[1] + first_real[1][None, :]
-        choice = np.where(best == -np.inf, first, choice)
+        choice = np.where(best == -np.inf, first, choice).astype(choice.dtype)
     return best, choice
 
 
