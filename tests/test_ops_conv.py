@@ -192,6 +192,17 @@ def test_conv2d_gives_no_gradient_to_an_input_that_does_not_need_one():
     np.testing.assert_array_equal(w.grad, np.full((3, 2, 3, 3), 4.0))
 
 
+def test_conv2d_output_and_max_pool_gradient_are_channels_outermost_in_memory():
+    """The layout of the per-group matrix products: a convolution's output, and the
+    gradient max pooling hands back, are (C, N, H, W) arrays seen as (N, C, H, W), so
+    the next backward product reads them without a copy."""
+    x = Value(np.ones((2, 3, 4, 4)))
+    y = conv2d(x, Value(np.ones((5, 3, 1, 1))))
+    assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    max_pool2d(x, 2).sum().backward()
+    assert x.grad.transpose(1, 0, 2, 3).flags.c_contiguous
+
+
 def test_conv2d_in_float32_stays_float32():
     x = Value(np.ones((1, 2, 4, 4)), dtype=np.float32)
     w = Value(np.ones((2, 2, 3, 3)), dtype=np.float32)

@@ -290,8 +290,11 @@ class WindowScatter(Function):
     @staticmethod
     def forward(ctx, g, *, input_size, kernel_size, stride, padding, choice):
         (ph, pw) = padding
-        out = np.zeros(g.shape[:2] + (input_size[0] + 2 * ph, input_size[1] + 2 * pw),
-                       g.dtype)
+        n, c = g.shape[:2]
+        # channels outermost in memory, as a convolution's output: if a convolution comes
+        # before the pooling, its backward reads this gradient's matrices without a copy
+        out = np.zeros((c, n, input_size[0] + 2 * ph, input_size[1] + 2 * pw), g.dtype)
+        out = out.transpose(1, 0, 2, 3)
         disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
         picked = np.empty(g.shape, bool)
         for a, b, window in _offsets(kernel_size, stride, (1, 1), g.shape[2:]):
