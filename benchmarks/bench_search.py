@@ -40,7 +40,7 @@ from tinygrad_edu.data import DataLoader, spiral, train_test_split
 from tinygrad_edu.optim import SGD
 
 TRIALS = 48
-EPOCHS = 40
+EPOCHS = 80
 TARGET = 1.6
 ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                      "MKL_NUM_THREADS")}
