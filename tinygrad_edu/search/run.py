@@ -30,6 +30,7 @@ import warnings
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -454,7 +455,7 @@ class _Progress:
 # ----------------------------------------------------------------------------------------
 
 
-def _run_processes(job: _Job, url: str, workers: int, storage: Any,
+def _run_processes(owner: str, job: _Job, url: str, workers: int, storage: Any,
                    study_id: int, progress: _Progress) -> None:
     """``workers`` processes (started fresh: spawn) run trials of ``job`` on the database
     at ``url``; this one shows their progress."""
@@ -465,8 +466,15 @@ def _run_processes(job: _Job, url: str, workers: int, storage: Any,
         while pending:
             _, pending = wait(pending, timeout=0.5)
             progress.update(storage.get_all_trials(study_id, deepcopy=False))
-        for future in futures:
-            future.result()  # a worker's error, raised here
+        try:
+            for future in futures:
+                future.result()  # a worker's error, raised here
+        except BrokenProcessPool as e:
+            raise RuntimeError(
+                f"{owner}(workers={workers}): a worker process stopped abruptly: it was "
+                f"killed, or the script starts the search without `if __name__ == "
+                f"'__main__':` (each worker imports the script, which must not start a "
+                f"search of its own). Call it again to resume") from e
 
 
 def _search(owner: str, job: _Job, storage: Any, study: Any, workers: int,
@@ -496,7 +504,7 @@ def _search(owner: str, job: _Job, storage: Any, study: Any, workers: int,
         if workers == 1:
             _work(job, handle, 0, shown.update)
         elif workers > 1:
-            _run_processes(job, url, workers, handle, study_id, shown)
+            _run_processes(owner, job, url, workers, handle, study_id, shown)
     finally:
         shown.close()
     return SearchResult(_records(handle, job.study), job.space, job.stage, job.direction,
