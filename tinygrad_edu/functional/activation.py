@@ -1,9 +1,9 @@
 """Activation functions with PyTorch's names and arguments (``axis=``, or PyTorch's ``dim=``).
 
-Each function checks its arguments and calls one op from ``tinygrad_edu.ops.activation``
-(or ``ops.elementwise``), so a graph shows one node named after the activation; ``glu``,
-``softmin`` and ``maxout`` are compositions of ops. ``docs/activations.md`` has the
-table of formulas, derivatives, kink conventions, ranges and initializers.
+Each function checks its arguments and calls one op from ``tinygrad_edu.ops.activation``,
+so a graph shows one node named after the activation; ``glu``, ``softmin`` and ``maxout``
+are compositions of ops. ``docs/activations.md`` has the table of formulas, derivatives,
+kink conventions, ranges and initializers.
 """
 
 from __future__ import annotations
@@ -27,18 +27,20 @@ from ..ops.activation import (
     LogSoftmax,
     Mish,
     PReLU,
+    ReLU,
     ReLU6,
     RReLU,
+    Sigmoid,
     SiLU,
     Softmax,
     Softplus,
     Softshrink,
     Softsign,
+    Tanh,
     Tanhshrink,
     Threshold,
 )
 from ..ops.axes import normalize_axes
-from ..ops.elementwise import ReLU, Sigmoid, Tanh
 from ..rng import generator
 from ..value import Value, _torch_args
 from ._checks import real_number

@@ -1,6 +1,11 @@
 """Primitive ops, one ``Function`` each, forward and backward side by side.
 
-``elementwise``: arithmetic and the classic nonlinearities; ``reduce``: sums, means,
-extrema, variance, logsumexp; ``shape``: reshape, transpose, indexing, joining, padding;
-``linalg``: matrix multiplication.
+``elementwise``: arithmetic, exp/log/sqrt/sin/cos, maximum/minimum/clip/where;
+``activation``: tanh, sigmoid, ReLU and the rest of the activation family, softmax and
+log-softmax; ``loss``: cross-entropy against class labels as one fused node; ``reduce``:
+sums, means, extrema, variance, logsumexp; ``shape``: reshape, transpose, indexing,
+joining, padding; ``linalg``: matrix multiplication and the fully connected layer.
+
+Two helper modules hold no op: ``axes`` checks axis arguments, and ``kernels`` holds the
+faster ways some ops compute their formula (each op's own code still reads as the math).
 """

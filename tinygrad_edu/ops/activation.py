@@ -1,4 +1,5 @@
-"""Activation ops: one ``Function`` per activation, forward and derivative side by side.
+"""Activation ops: one ``Function`` per activation, forward and derivative side by side,
+from tanh, sigmoid and ReLU to GELU, and softmax and log-softmax along an axis.
 
 Every backward is written with operators, Value-supported NumPy functions and other ops'
 ``apply``, so it also runs on Values under ``create_graph=True`` and gives second
@@ -16,8 +17,8 @@ import math
 import numpy as np
 
 from ..autograd import Function
+from . import kernels
 from .axes import normalize_axes
-from .elementwise import Sigmoid, constant_vector
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -25,6 +26,62 @@ _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)  # also the derivative's factor: erf'(x/√2)/√2
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 _GELU_CUBIC = 0.044715
+
+# ----------------------------------------------------------------------------------------
+# The classic three: tanh, sigmoid, ReLU
+# ----------------------------------------------------------------------------------------
+
+
+class Tanh(Function):
+    """z = tanh(x);  dz/dx = 1 - z**2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.tanh(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad * (1 - z * z)
+
+
+class Sigmoid(Function):
+    """z = 1 / (1 + e**-x);  dz/dx = z (1 - z).
+
+    Computed from ``e**-|x|``, which never overflows: for x >= 0 it is 1 / (1 + e**-x),
+    for x < 0 the equal e**x / (1 + e**x) (``kernels.sigmoid``).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        z = kernels.sigmoid(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad * (z * (1 - z))
+
+
+class ReLU(Function):
+    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0 (so ReLU'(0) = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return kernels.relu(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.grad_is_scratch:  # nobody else holds grad: zero it in place, no new array
+            grad *= x > 0
+            return grad
+        return grad * (x > 0)
+
 
 # ----------------------------------------------------------------------------------------
 # Erf: the primitive under the exact GELU
@@ -448,63 +505,3 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         (z,) = ctx.saved_tensors
         return grad - np.exp(z) * grad.sum(axis=ctx.axes, keepdims=True)
-
-
-class SoftmaxCrossEntropy(Function):
-    """z = -log_softmax(x)[y] = logsumexp(x) - x_y along ``axis``, one loss per sample,
-    then reduced (``"none"``, ``"sum"`` or ``"mean"`` over the samples);
-    backward: g ↦ g (softmax(x) - onehot(y)), with g / N for the mean.
-
-    Cross-entropy against class labels in one node instead of six (max, log-sum-exp,
-    subtract, pick, negate, mean). ``labels`` has x's shape without ``axis`` (a
-    non-negative int). Computed from x - max(x), so logits of any size never overflow.
-    """
-
-    @staticmethod
-    def forward(ctx, x, *, labels, axis, reduction="none"):
-        ctx.axis, ctx.reduction, ctx.count = axis, reduction, labels.size
-        ctx.expanded = labels.shape[:axis] + (1,) + labels.shape[axis:]
-        if labels.ndim == 1 and axis == 1:  # (N, C) scores: the common case, made fast
-            classes = x.shape[1]
-            starts = np.arange(0, x.size, classes)  # where each row starts in x.reshape(-1)
-            ctx.flat = starts + labels
-            # NOTE: argmax and take find each row's largest score ~2x faster than
-            # x.max(axis=1), and a product with ones sums the rows ~3x faster than sum.
-            shifted = x - x.reshape(-1).take(starts + x.argmax(axis=1)).reshape(ctx.expanded)
-            e = np.exp(shifted)
-            total = np.dot(e, constant_vector(classes, 1, e.dtype))
-        else:
-            ctx.flat = np.ravel_multi_index(label_index(labels, axis), x.shape)
-            shifted = x - x.max(axis=axis, keepdims=True)
-            e = np.exp(shifted)
-            total = e.sum(axis=axis)
-        ctx.save_for_backward(x)
-        ctx.e, ctx.total = e, total
-        losses = np.log(total) - shifted.reshape(-1).take(ctx.flat)
-        if reduction == "none":
-            return losses
-        return losses.sum() / ctx.count if reduction == "mean" else losses.sum()
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if isinstance(x, np.ndarray):
-            g = ctx.e / ctx.total.reshape(ctx.expanded)  # the softmax
-            g.reshape(-1)[ctx.flat] -= 1
-        else:  # create_graph: the softmax is recomputed from x, so it has a gradient too
-            onehot = np.zeros(x.shape, dtype=x.dtype)
-            onehot.reshape(-1)[ctx.flat] = 1
-            g = (x - x.logsumexp(axis=ctx.axis, keepdims=True)).exp() - onehot
-        if ctx.reduction == "none":
-            return g * grad.reshape(ctx.expanded)
-        if ctx.reduction == "mean":
-            grad = grad / ctx.count
-        return g * grad
-
-
-def label_index(labels, axis):
-    """The index that picks each sample's labelled class: ``x[index]`` has labels' shape."""
-    if labels.ndim == 1 and axis == 1:  # (N, C) scores, the common case
-        return (np.arange(len(labels)), labels)
-    grid = np.indices(labels.shape, sparse=True)
-    return (*grid[:axis], labels, *grid[axis:])

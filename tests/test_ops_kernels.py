@@ -1,0 +1,60 @@
+"""Kernels compute exactly what their docstrings' formulas say, on the inputs that take
+their faster road and on those that do not."""
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value
+from tinygrad_edu.ops import kernels
+
+RNG = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 64), (2, 3, 100), (3, 63), (64,), (5,)])
+def test_relu_is_max_x_0(shape, dtype):
+    x = RNG.standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:3] = [0.0, np.nan, -np.inf]
+    z = kernels.relu(x)
+    assert z.dtype == dtype and z.shape == shape
+    np.testing.assert_array_equal(z, np.maximum(x, 0))
+
+
+@pytest.mark.parametrize("x", [np.float64(-1.5), np.float64(2.5), np.float32(0.0),
+                               np.float32(-3.0), np.float64(np.nan)])
+def test_relu_of_a_numpy_scalar_is_a_scalar_of_its_dtype(x):
+    z = kernels.relu(x)
+    assert type(z) is type(x)
+    np.testing.assert_array_equal(z, np.maximum(x, 0))
+
+
+@pytest.mark.parametrize("x", [np.linspace(-800.0, 800.0, 41), np.float64(-3.0),
+                               np.float64(4.0), np.float32(-700.0), np.float64(0.0)])
+def test_sigmoid_is_one_over_one_plus_exp_minus_x_without_overflow(x):
+    z = kernels.sigmoid(x)  # warnings are errors: e**800 would overflow
+    assert np.shape(z) == np.shape(x) and z.dtype == np.asarray(x).dtype
+    with np.errstate(over="ignore"):
+        expected = 1 / (1 + np.exp(-np.asarray(x, np.float64)))
+    np.testing.assert_allclose(z, expected, rtol=1e-6, atol=1e-30)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((7, 3), 1), ((7, 3), 0), ((2, 3, 4), 1),
+                                             ((5,), 0), ((1, 1), 1)])
+def test_sum_along_is_sum(shape, axis):
+    x = RNG.standard_normal(shape)
+    np.testing.assert_allclose(kernels.sum_along(x, axis), x.sum(axis=axis), rtol=1e-14)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((7, 3), 1), ((2, 3, 4), 1), ((5,), 0)])
+def test_softmax_minus_onehot_is_the_same_on_arrays_and_on_values(shape, axis):
+    x = RNG.standard_normal(shape)
+    labels = RNG.integers(0, shape[axis], np.delete(shape, axis))
+    onehot = np.moveaxis(np.eye(shape[axis])[labels], -1, axis)
+    flat = np.flatnonzero(onehot)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    softmax = e / e.sum(axis=axis, keepdims=True)
+    g = kernels.softmax_minus_onehot(x, axis, flat, e, e.sum(axis=axis))
+    np.testing.assert_allclose(g, softmax - onehot, rtol=1e-12, atol=1e-15)
+    recorded = kernels.softmax_minus_onehot(Value(x), axis, flat, None, None)
+    assert isinstance(recorded, Value)
+    np.testing.assert_allclose(recorded.data, softmax - onehot, rtol=1e-12, atol=1e-15)
