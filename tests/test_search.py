@@ -266,6 +266,27 @@ def test_an_exploding_run_is_pruned_with_its_reason_and_the_search_goes_on():
     assert panel.get_legend_handles_labels()[1] == ["coarse (1)", "pruned or failed (1)"]
 
 
+def test_fit_reports_a_loss_to_the_study_once_a_second_and_the_one_that_explodes(
+        monkeypatch):
+    monkeypatch.setattr(run_module, "REPORT_SECONDS", 60)  # however slow the machine
+    result = search.grid_search(regression, {"lr": [10.0, 0.01]}, progress=False)
+    study = optuna.load_study(study_name="search:coarse", storage=result.handle)
+    steps = {t.params["lr"]: sorted(t.intermediate_values) for t in study.trials}
+    assert steps[0.01] == [0]  # of 20 steps, the first
+    assert steps[10.0][0] == 0 and len(steps[10.0]) == 2  # and the step that exploded
+    assert f"at step {steps[10.0][1]} exceeds 3x" in next(
+        t.reason for t in result.trials if t.state == "pruned")
+
+
+def test_a_loss_that_is_not_a_number_is_a_clear_error():
+    def objective(params, trial):
+        trial.on_batch_end(0, "1.5", 0.1)
+
+    (failed,) = search_quietly(objective, LR, 1).trials
+    assert failed.reason == ("TypeError: Trial.report: the loss must be a number (a Value's "
+                             ".item()); got '1.5'")
+
+
 def test_a_nan_loss_is_pruned_and_an_error_is_recorded_as_failed():
     def objective(params, trial):
         if params["x"] > 0.5:

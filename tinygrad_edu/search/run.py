@@ -45,6 +45,8 @@ HEARTBEAT_SECONDS = 10
 # ... and after this long without a sign another worker marks it failed.
 GRACE_SECONDS = 60
 DIRECTIONS = ("maximize", "minimize")
+# Trial.on_batch_end reports a step's loss to the study at most this often (seconds).
+REPORT_SECONDS = 1.0
 
 
 def _optuna(owner: str) -> Any:
@@ -83,13 +85,12 @@ class Trial:
         self.optuna, self.params, self.stage = optuna_trial, params, stage
         self.number: int = optuna_trial.number
         self._first: float | None = None
+        self._sent: float | None = None  # when on_batch_end last reported
 
     def report(self, value: float, step: int) -> None:
         """Record the loss ``value`` at ``step``; raise ``optuna.TrialPruned`` if the
         pruner stops the trial."""
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"Trial.report: value must be a number (the loss); got {value!r}")
-        value = float(value)
+        value = _loss(value)
         if self._first is None:
             self._first = value
         self.optuna.report(value, step)
@@ -103,8 +104,28 @@ class Trial:
             raise _optuna("Trial.report").TrialPruned(why)
 
     def on_batch_end(self, step: int, loss: float, lr: float) -> None:
-        """``fit(..., on_batch_end=trial.on_batch_end)``: report each step's loss."""
-        self.report(loss, step)
+        """``fit(..., on_batch_end=trial.on_batch_end)``: watch each step's loss.
+
+        Every step's loss is checked against the default pruner's rule here, but reported
+        to the study at most once every ``REPORT_SECONDS`` (and always when it breaks the
+        rule): with a database, a write per step would cost more than the step.
+        """
+        from .pruner import LossExplosionPruner
+
+        pruner = self.optuna.study.pruner
+        exploded = (isinstance(pruner, LossExplosionPruner) and self._first is not None
+                    and pruner.exploded(self._first, _loss(loss)))
+        now = time.monotonic()
+        if exploded or self._sent is None or now - self._sent >= REPORT_SECONDS:
+            self._sent = now
+            self.report(loss, step)
+
+
+def _loss(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"Trial.report: the loss must be a number (a Value's .item()); got "
+                        f"{value!r}")
+    return float(value)
 
 
 # ----------------------------------------------------------------------------------------
