@@ -192,15 +192,15 @@ def test_conv2d_gives_no_gradient_to_an_input_that_does_not_need_one():
     np.testing.assert_array_equal(w.grad, np.full((3, 2, 3, 3), 4.0))
 
 
-def test_conv2d_output_and_max_pool_gradient_are_channels_outermost_in_memory():
-    """The layout of the per-group matrix products: a convolution's output, and the
-    gradient max pooling hands back, are (C, N, H, W) arrays seen as (N, C, H, W), so
-    the next backward product reads them without a copy."""
+def test_conv2d_output_and_max_pool_gradient_are_contiguous():
+    """The layout of the per-image matrix products: a convolution's output, and the
+    gradient max pooling hands back, are contiguous (N, C, H, W) arrays, so the next
+    backward product reads them as (N, groups, C/groups, H W) views, without a copy."""
     x = Value(np.ones((2, 3, 4, 4)))
     y = conv2d(x, Value(np.ones((5, 3, 1, 1))))
-    assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert y.data.flags.c_contiguous
     max_pool2d(x, 2).sum().backward()
-    assert x.grad.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert x.grad.flags.c_contiguous
 
 
 def test_conv2d_in_float32_stays_float32():

@@ -67,51 +67,45 @@ def _offsets(kernel: Pair, stride: Pair, dilation: Pair,
 
 def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
             groups: int) -> np.ndarray:
-    """The windows as columns, one matrix per group: (groups, C/groups kH kW, N Ho Wo).
+    """The windows as columns, one matrix per image and group: (N, groups,
+    C/groups kH kW, Ho Wo).
 
-    Column ``(n, i, j)`` of group q holds the window at output pixel (i, j) of image n
-    over the group's input channels, channel-major then kernel row then kernel column
-    (the order of a weight's (C/groups, kH, kW) axes):
-    ``cols[q, (c, a, b), (n, i, j)] = x_pad[n, q C/groups + c, i sH + a dH, j sW + b dW]``.
-    All images sit side by side, so a layer is one matrix product per group.
+    Column ``i Wo + j`` of image n, group q holds the window at output pixel (i, j) over
+    the group's input channels, channel-major then kernel row then kernel column (the
+    order of a weight's (C/groups, kH, kW) axes):
+    ``cols[n, q, (c, a, b), (i, j)] = x_pad[n, q C/groups + c, i sH + a dH, j sW + b dW]``.
+
+    NOTE: one product per image, not one for the whole batch side by side: BLAS splits
+    a product across threads above a small size, and when the cores are busy every
+    split call waits for its threads (a step of the digits CNN took 10x longer so).
     """
     (sh, sw), (dh, dw) = stride, dilation
     span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
     win = sliding_window_view(_pad(x, padding), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     n, c, ho, wo, kh, kw = win.shape
-    win = win.reshape(n, groups, c // groups, ho, wo, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
-    return win.reshape(groups, c // groups * kh * kw, n * ho * wo)
+    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, c // groups * kh * kw, ho * wo)
 
 
-def _col2im(cols: np.ndarray, shape: tuple[int, int, int, int], kernel: Pair, stride: Pair,
-            padding: Pair, dilation: Pair) -> np.ndarray:
+def _col2im(cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: Pair,
+            dilation: Pair) -> np.ndarray:
     """The adjoint of ``_im2col``: add every column back onto the window it came from,
-    giving an array of ``shape`` (N, C, H, W). One strided add per kernel cell: it
-    covers the input pixels that cell touches in every window at once."""
-    n, c, h, w = shape
-    out_size = _output_size((h, w), kernel, stride, padding, dilation)
-    cols = cols.reshape(c, *kernel, n, *out_size)  # (C, kH, kW, N, Ho, Wo)
+    giving (N, C, H, W). One strided add per kernel cell: it covers the input pixels
+    that cell touches in every window at once."""
+    out_size = _output_size(size, kernel, stride, padding, dilation)
+    n = cols.shape[0]
+    cols = cols.reshape(n, -1, *kernel, *out_size)  # (N, C, kH, kW, Ho, Wo)
     (ph, pw) = padding
-    out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), cols.dtype)  # channels first: see cols
+    out = np.zeros((n, cols.shape[1], size[0] + 2 * ph, size[1] + 2 * pw), cols.dtype)
     for a, b, window in _offsets(kernel, stride, dilation, out_size):
-        out[(..., *window)] += cols[:, a, b]
-    return out[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+        out[(..., *window)] += cols[:, :, a, b]
+    return out[:, :, ph:ph + size[0], pw:pw + size[1]]
 
 
 def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
-    """An (N, O, Ho, Wo) array as one matrix per group: (groups, O/groups, N Ho Wo), the
-    layout of a convolution's product (a view when ``a`` came from one)."""
+    """An (N, O, Ho, Wo) array as one matrix per image and group: (N, groups, O/groups,
+    Ho Wo), the layout of a convolution's product (a view of a contiguous array)."""
     n, o = a.shape[:2]
-    a = a.reshape(n, groups, o // groups, -1).transpose(1, 2, 0, 3)
-    return a.reshape(groups, o // groups, -1)
-
-
-def _from_groups(y: np.ndarray, n: int, out_size: Pair) -> np.ndarray:
-    """(groups, O/groups, N Ho Wo) as (N, O, Ho, Wo): a view, channels outermost in
-    memory (NumPy's elementwise ops keep that order, so the next backward's
-    ``_per_group`` is a view too)."""
-    groups, og = y.shape[:2]
-    return y.reshape(groups * og, n, *out_size).transpose(1, 0, 2, 3)
+    return a.reshape(n, groups, o // groups, -1)
 
 
 # ----------------------------------------------------------------------------------------
@@ -132,9 +126,9 @@ class Conv2d(Function):
     def forward(ctx, x, w, b=None, *, stride, padding, dilation, groups):
         kernel = w.shape[2:]
         cols = _im2col(x, kernel, stride, padding, dilation, groups)
-        y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)
-        y = _from_groups(y, x.shape[0], _output_size(x.shape[2:], kernel, stride, padding,
-                                                     dilation))
+        y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)  # (N, G, O/G, HoWo)
+        y = y.reshape(x.shape[0], w.shape[0], *_output_size(x.shape[2:], kernel, stride,
+                                                            padding, dilation))
         if b is not None and b.dtype == y.dtype:
             y += b.reshape(1, -1, 1, 1)  # into the product's own memory
         elif b is not None:
@@ -175,8 +169,7 @@ class ConvTranspose2d(Function):
         cols = np.matmul(w_t, _per_group(g, groups))
         ctx.save_for_backward(g, w)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        shape = (g.shape[0], w.shape[1] * groups, *input_size)
-        return _col2im(cols, shape, w.shape[2:], stride, padding, dilation)
+        return _col2im(cols, input_size, w.shape[2:], stride, padding, dilation)
 
     @staticmethod
     def backward(ctx, grad):
@@ -201,7 +194,8 @@ class Conv2dWeight(Function):
     def forward(ctx, x, g, *, kernel_size, stride, padding, dilation, groups, cols=None):
         if cols is None:
             cols = _im2col(x, kernel_size, stride, padding, dilation, groups)
-        gw = np.matmul(_per_group(g, groups), cols.swapaxes(1, 2))  # (G, O/G, C/G kH kW)
+        # one product per image, summed over the images: (N, G, O/G, C/G kH kW) -> (G, ...)
+        gw = np.matmul(_per_group(g, groups), cols.swapaxes(2, 3)).sum(axis=0)
         ctx.save_for_backward(x, g)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         return gw.reshape(g.shape[1], x.shape[1] // groups, *kernel_size)
@@ -290,11 +284,8 @@ class WindowScatter(Function):
     @staticmethod
     def forward(ctx, g, *, input_size, kernel_size, stride, padding, choice):
         (ph, pw) = padding
-        n, c = g.shape[:2]
-        # channels outermost in memory, as a convolution's output: if a convolution comes
-        # before the pooling, its backward reads this gradient's matrices without a copy
-        out = np.zeros((c, n, input_size[0] + 2 * ph, input_size[1] + 2 * pw), g.dtype)
-        out = out.transpose(1, 0, 2, 3)
+        out = np.zeros(g.shape[:2] + (input_size[0] + 2 * ph, input_size[1] + 2 * pw),
+                       g.dtype)
         disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
         picked = np.empty(g.shape, bool)
         for a, b, window in _offsets(kernel_size, stride, (1, 1), g.shape[2:]):
