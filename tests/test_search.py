@@ -459,7 +459,7 @@ def test_a_trial_abandoned_on_another_machine_fails_once_its_heartbeat_stops(
     trial.set_user_attr("worker", "another-machine:1234")
     storage.record_heartbeat(storage.get_trial_id_from_study_id_trial_number(
         storage.get_study_id_from_name("search:coarse"), trial.number))
-    time.sleep(1.5)
+    time.sleep(2.1)  # the database clock counts whole seconds: over 1 s, surely
     result = search_quietly(x_itself, space, 5, storage=tmp_path / "s.db")
     assert [(t.number, t.state) for t in result.trials] == [
         (0, "complete"), (1, "complete"), (2, "complete"), (3, "complete"), (4, "failed"),
