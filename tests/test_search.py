@@ -12,6 +12,8 @@ import sys
 import textwrap
 import time
 import types
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -353,23 +355,34 @@ def test_workers_need_an_objective_they_can_import(monkeypatch):
         search.random_search(objective, LR, 3, workers=2)
 
 
-def test_a_script_without_a_main_guard_is_told_why_its_workers_stopped(tmp_path):
-    script = tmp_path / "unguarded.py"
-    script.write_text(textwrap.dedent(f"""
-        from tinygrad_edu import search
-        def objective(params, trial):
-            return params["x"]
-        search.random_search(objective, {{"x": search.uniform(0, 1)}}, 2, workers=2,
-                             storage={str(tmp_path / "s.db")!r}, progress=False)
-    """))
-    run = subprocess.run([sys.executable, str(script)], env=ENV, capture_output=True,
-                         text=True, timeout=120)
-    assert run.returncode == 1
-    assert run.stderr.splitlines()[-1] == (
-        "RuntimeError: random_search(workers=2): a worker process stopped abruptly: it was "
-        "killed, or the script starts the search without `if __name__ == '__main__':` (each "
-        "worker imports the script, which must not start a search of its own). Call it again "
-        "to resume")
+class BrokenPool:
+    """A process pool whose workers all stopped abruptly, as when a script without a
+    __main__ guard starts a search in each of them."""
+
+    def __init__(self, workers, mp_context):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def submit(self, fn, *args):
+        future = Future()
+        future.set_exception(BrokenProcessPool("terminated abruptly"))
+        return future
+
+
+def test_a_worker_that_stops_abruptly_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_module, "ProcessPoolExecutor", BrokenPool)
+    with pytest.raises(RuntimeError) as info:
+        search.random_search(sleepy, {"x": search.uniform(0, 1)}, 2, workers=2,
+                             storage=tmp_path / "s.db", progress=False)
+    assert str(info.value) == (
+        "random_search(workers=2): a worker process stopped abruptly: it was killed, or the "
+        "script starts the search without `if __name__ == '__main__':` (each worker imports "
+        "the script, which must not start a search of its own). Call it again to resume")
 
 
 def test_timeout_stops_starting_trials():
