@@ -25,6 +25,8 @@ from tinygrad_edu.data import DataLoader
 from tinygrad_edu.optim import SGD
 from tinygrad_edu.search import plots as search_plots
 from tinygrad_edu.search import run as run_module
+from tinygrad_edu.search import storage as storage_module
+from tinygrad_edu.search import trial as trial_module
 from tinygrad_edu.search.command import main as command_main
 from tinygrad_edu.search.space import IntUniform, edge_warning, refine_dimension
 
@@ -270,7 +272,7 @@ def test_an_exploding_run_is_pruned_with_its_reason_and_the_search_goes_on():
 
 def test_fit_reports_a_loss_to_the_study_once_a_second_and_the_one_that_explodes(
         monkeypatch):
-    monkeypatch.setattr(run_module, "REPORT_SECONDS", 60)  # however slow the machine
+    monkeypatch.setattr(trial_module, "REPORT_SECONDS", 60)  # however slow the machine
     result = search.grid_search(regression, {"lr": [10.0, 0.01]}, progress=False)
     study = optuna.load_study(study_name="search:coarse", storage=result.handle)
     steps = {t.params["lr"]: sorted(t.intermediate_values) for t in study.trials}
@@ -463,7 +465,7 @@ def test_a_killed_search_resumes_where_it_stopped(tmp_path):
 
 def test_a_trial_abandoned_on_another_machine_fails_once_its_heartbeat_stops(
         tmp_path, monkeypatch):
-    monkeypatch.setattr(run_module, "GRACE_SECONDS", 1)
+    monkeypatch.setattr(storage_module, "GRACE_SECONDS", 1)
     space = {"x": search.uniform(0, 1)}
     first = search_quietly(x_itself, space, 4, storage=tmp_path / "s.db")
     # a worker on another machine starts the last trial, beats once, and is heard no more

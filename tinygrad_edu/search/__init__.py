@@ -22,8 +22,9 @@ Optuna itself is imported only when a search runs.
 
 from .plots import search_history, search_scatter
 from .result import SearchResult, TrialRecord
-from .run import Trial, grid_search, random_search
+from .run import grid_search, random_search
 from .space import choice, int_uniform, log_uniform, uniform
+from .trial import Trial
 
 __all__ = [
     "SearchResult",

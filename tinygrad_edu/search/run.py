@@ -6,7 +6,7 @@ Each stage of a search (``"coarse"``, then ``"fine"``) is an Optuna study of its
 named ``"<study>:<stage>"``, whose trial budget counts the trials that finished (complete,
 pruned, or failed with an error in the objective) or are running. A trial whose worker was
 killed does not count: it is marked failed (at once when its process on this machine is
-gone, by Optuna's heartbeat after ``GRACE_SECONDS`` otherwise) and a new trial takes its
+gone, by Optuna's heartbeat after ``storage.GRACE_SECONDS`` otherwise) and a new trial takes its
 place. Every worker checks, once its trial is numbered, that fewer than ``trials`` counted
 trials came before it; otherwise it leaves the trial out (recorded as skipped, never shown)
 and stops, so N workers complete exactly the budget.
@@ -14,19 +14,14 @@ and stops, so N workers complete exactly the budget.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import multiprocessing
 import numbers
 import os
 import pickle
-import socket
-import sqlite3
 import sys
-import tempfile
 import time
-import warnings
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
@@ -37,25 +32,21 @@ from typing import Any
 import numpy as np
 
 from ..train import progress_bar
-from .result import SearchResult, TrialRecord
+from .result import SearchResult
 from .space import Choice, Space, Uniform, check_space, grid_values
+from .storage import (
+    fail_abandoned,
+    open_storage,
+    quiet,
+    records,
+    require_optuna,
+    state_name,
+    storage_url,
+    worker_id,
+)
+from .trial import Trial
 
-# A running trial tells the database it is alive this often (seconds) ...
-HEARTBEAT_SECONDS = 10
-# ... and after this long without a sign another worker marks it failed.
-GRACE_SECONDS = 60
 DIRECTIONS = ("maximize", "minimize")
-# Trial.on_batch_end reports a step's loss to the study at most this often (seconds).
-REPORT_SECONDS = 1.0
-
-
-def _optuna(owner: str) -> Any:
-    try:
-        import optuna
-    except ImportError:
-        raise ImportError(f"{owner} runs on Optuna: pip install 'tinygrad_edu[search]'"
-                          ) from None
-    return optuna
 
 
 class _Failed(Exception):
@@ -64,68 +55,6 @@ class _Failed(Exception):
 
 class _BudgetFilled(Exception):
     """Other trials already fill the budget; this one is skipped."""
-
-
-# ----------------------------------------------------------------------------------------
-# What the objective gets
-# ----------------------------------------------------------------------------------------
-
-
-class Trial:
-    """The trial an objective runs: its ``number`` in its ``stage`` and its ``params``.
-
-    Report the training loss as it goes with ``report(loss, step)``, or pass
-    ``on_batch_end`` to ``fit``; when the pruner stops the trial (by default, a loss that
-    is not finite or is over 3x its first value), the call raises ``optuna.TrialPruned``
-    with the reason, and the search records the trial as pruned and goes on. ``optuna``
-    is Optuna's own trial, for anything else.
-    """
-
-    def __init__(self, optuna_trial: Any, params: dict[str, Any], stage: str) -> None:
-        self.optuna, self.params, self.stage = optuna_trial, params, stage
-        self.number: int = optuna_trial.number
-        self._first: float | None = None
-        self._sent: float | None = None  # when on_batch_end last reported
-
-    def report(self, value: float, step: int) -> None:
-        """Record the loss ``value`` at ``step``; raise ``optuna.TrialPruned`` if the
-        pruner stops the trial."""
-        value = _loss(value)
-        if self._first is None:
-            self._first = value
-        self.optuna.report(value, step)
-        if self.optuna.should_prune():
-            from .pruner import LossExplosionPruner
-
-            pruner = self.optuna.study.pruner
-            why = (pruner.explain(self._first, value, step)
-                   if isinstance(pruner, LossExplosionPruner) else
-                   f"{type(pruner).__name__} stopped it at step {step} (value {value:.4g})")
-            raise _optuna("Trial.report").TrialPruned(why)
-
-    def on_batch_end(self, step: int, loss: float, lr: float) -> None:
-        """``fit(..., on_batch_end=trial.on_batch_end)``: watch each step's loss.
-
-        Every step's loss is checked against the default pruner's rule here, but reported
-        to the study at most once every ``REPORT_SECONDS`` (and always when it breaks the
-        rule): with a database, a write per step would cost more than the step.
-        """
-        from .pruner import LossExplosionPruner
-
-        pruner = self.optuna.study.pruner
-        exploded = (isinstance(pruner, LossExplosionPruner) and self._first is not None
-                    and pruner.exploded(self._first, _loss(loss)))
-        now = time.monotonic()
-        if exploded or self._sent is None or now - self._sent >= REPORT_SECONDS:
-            self._sent = now
-            self.report(loss, step)
-
-
-def _loss(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Trial.report: the loss must be a number (a Value's .item()); got "
-                        f"{value!r}")
-    return float(value)
 
 
 # ----------------------------------------------------------------------------------------
@@ -171,52 +100,11 @@ def _counts(trial: Any) -> bool:
     return state in ("RUNNING", "COMPLETE", "PRUNED")
 
 
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _alive(pid: int) -> bool:
-    # NOTE: on Windows os.kill(pid, 0) would end the process; there Optuna's heartbeat
-    # alone finds the trials of a stopped worker.
-    if os.name == "nt":
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
-def _fail_abandoned(study: Any, storage: Any) -> None:
-    """Mark failed the running trials whose worker stopped mid-trial (killed, or its
-    machine went down), so that they no longer hold a place in the budget: at once when
-    the worker was a process on this machine that is gone; after ``GRACE_SECONDS``
-    without a heartbeat otherwise."""
-    optuna = _optuna("search")
-    optuna.storages.fail_stale_trials(study)
-    study_id = storage.get_study_id_from_name(study.study_name)
-    host = socket.gethostname()
-    running = storage.get_all_trials(study_id, deepcopy=False,
-                                     states=(optuna.trial.TrialState.RUNNING,))
-    for trial in running:
-        name, _, pid = trial.user_attrs.get("worker", "").rpartition(":")
-        if name != host or not pid.isdigit() or _alive(int(pid)):
-            continue
-        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
-        # another worker may have marked it first: then Optuna refuses with a RuntimeError
-        with contextlib.suppress(RuntimeError):
-            storage.set_trial_user_attr(trial_id, "interrupted",
-                                        f"interrupted: its worker (process {pid}) stopped")
-            storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
-
-
 def _run_trial(job: _Job, optuna_trial: Any) -> float:
     """The function Optuna optimizes: claim a place in the budget, draw the params, run
     the objective, record why it was pruned or failed."""
-    optuna = _optuna("search")
-    optuna_trial.set_user_attr("worker", _worker_id())
+    optuna = require_optuna("search")
+    optuna_trial.set_user_attr("worker", worker_id())
     before = optuna_trial.study.get_trials(deepcopy=False)
     if sum(t.number < optuna_trial.number and _counts(t) for t in before) >= job.budget:
         optuna_trial.set_user_attr("skipped", True)
@@ -255,11 +143,11 @@ def _seed(seed: int | None, *streams: int) -> int | None:
 def _work(job: _Job, storage: Any, worker: int,
           on_trial: Callable[[list[Any]], None] | None = None) -> None:
     """Run trials of ``job`` until its budget is full or its deadline passes."""
-    optuna = _optuna("search")
+    optuna = require_optuna("search")
     from .pruner import LossExplosionPruner
 
-    with _quiet(optuna):
-        storage = _open(storage) if isinstance(storage, str) else storage
+    with quiet(optuna):
+        storage = open_storage(storage) if isinstance(storage, str) else storage
         started = len(storage.get_all_trials(storage.get_study_id_from_name(job.name),
                                              deepcopy=False))
         sampler = (optuna.samplers.GridSampler(job.grid, seed=job.seed)
@@ -269,7 +157,7 @@ def _work(job: _Job, storage: Any, worker: int,
                                   pruner=job.pruner or LossExplosionPruner())
         objective = functools.partial(_run_trial, job)
         while job.deadline is None or time.time() < job.deadline:
-            _fail_abandoned(study, storage)
+            fail_abandoned(study, storage)
             if sum(map(_counts, study.get_trials(deepcopy=False))) >= job.budget:
                 return
             try:
@@ -282,89 +170,11 @@ def _work(job: _Job, storage: Any, worker: int,
                 on_trial(study.get_trials(deepcopy=False))
 
 
-@contextlib.contextmanager
-def _quiet(optuna: Any) -> Any:
-    """Optuna logs a line per trial (and a traceback per failure, which the trial's
-    reason keeps): silence it while the search runs, then restore the caller's level.
-    Optuna also warns that its check for stale trials is experimental (when we call it,
-    and before 4.4 when it calls it itself before each trial)."""
-    level = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", ".*fail_stale_trials is experimental",
-                                    optuna.exceptions.ExperimentalWarning)
-            yield
-    finally:
-        optuna.logging.set_verbosity(level)
-
-
-# ----------------------------------------------------------------------------------------
-# Storage
-# ----------------------------------------------------------------------------------------
-
-
-def _storage_url(owner: str, storage: Any, workers: int) -> str | None:
-    """The database URL for ``storage``: None keeps the trials in memory (with one
-    worker; several share a new SQLite file); a path is an SQLite file; a URL is used as
-    is."""
-    if storage is None:
-        if workers == 1:
-            return None
-        storage = os.path.join(tempfile.mkdtemp(prefix="tinygrad_edu_search_"), "search.db")
-    if not isinstance(storage, str | os.PathLike):
-        raise TypeError(f"{owner}: storage must be None (memory), a file path or a database "
-                        f"URL such as 'sqlite:///search.db'; got {storage!r}")
-    storage = os.fspath(storage)
-    if "://" in storage:
-        return storage
-    path = os.path.abspath(storage)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    return f"sqlite:///{path}"
-
-
-def _open(url: str | None) -> Any:
-    """The Optuna storage at ``url`` (memory when None), with heartbeats for a database."""
-    optuna = _optuna("search")
-    if url is None:
-        return optuna.storages.InMemoryStorage()
-    engine = {}
-    if url.startswith("sqlite:///") and "?" not in url and url != "sqlite:///:memory:":
-        engine = {"creator": functools.partial(_sqlite, url.removeprefix("sqlite:///"))}
-    from sqlalchemy.exc import SQLAlchemyError
-
-    # Workers started together on a new database race to create its tables; the ones that
-    # lose find them made when they try again.
-    for attempt in range(5):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(url, engine_kwargs=engine,
-                                                  heartbeat_interval=HEARTBEAT_SECONDS,
-                                                  grace_period=GRACE_SECONDS)
-        except SQLAlchemyError:
-            if attempt == 4:
-                raise
-            time.sleep(0.5)
-
-
-def _sqlite(path: str) -> Any:
-    """A connection to the SQLite file at ``path`` for a study that several processes
-    write: in WAL mode (readers do not wait for the writer) with synchronous=NORMAL, so a
-    commit does not wait for the disk (which cost most of a short trial's time); a
-    committed trial survives any crash of the process, and only a power cut could lose
-    the last ones. A writer waits up to a minute for another's turn."""
-    connection = sqlite3.connect(path, timeout=60, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    return connection
-
-
 def _prepare(owner: str, job: _Job, storage: Any) -> Any:
     """Create the stage's Optuna study (or check a resumed one: same direction, same
     space) and return it."""
-    optuna = _optuna(owner)
-    with _quiet(optuna):
+    optuna = require_optuna(owner)
+    with quiet(optuna):
         study = optuna.create_study(study_name=job.name, storage=storage,
                                     direction=job.direction, load_if_exists=True)
     if study.direction.name.lower() != job.direction:
@@ -380,42 +190,6 @@ def _prepare(owner: str, job: _Job, storage: Any) -> Any:
                          f"another space ({recorded}); got {described}. Give this search "
                          f"a stage of its own, e.g. stage='fine'")
     return study
-
-
-def _records(storage: Any, study: str) -> list[TrialRecord]:
-    """Every trial of every stage of ``study``: the stages in the order they began, each
-    stage's trials by number."""
-    optuna = _optuna("search")
-    stages = []
-    for name in optuna.study.get_all_study_names(storage):
-        base, _, stage = name.rpartition(":")
-        if base != study:
-            continue
-        trials = [t for t in storage.get_all_trials(storage.get_study_id_from_name(name),
-                                                    deepcopy=False)
-                  if not t.user_attrs.get("skipped") and t.datetime_start is not None]
-        if trials:
-            began = min(t.datetime_start for t in trials)
-            stages.append((began, [_record(stage, t) for t in sorted(
-                trials, key=lambda t: t.number)]))
-    return [record for _, records in sorted(stages, key=lambda s: s[0]) for record in records]
-
-
-def _state(t: Any) -> str:
-    """A trial's state as ``TrialRecord`` names it."""
-    return {"FAIL": "failed"}.get(t.state.name, t.state.name.lower())
-
-
-def _record(stage: str, t: Any) -> TrialRecord:
-    state = _state(t)
-    reason = (t.user_attrs.get("pruned") or t.user_attrs.get("error")
-              or t.user_attrs.get("interrupted"))
-    if state == "failed" and reason is None:  # Optuna's heartbeat check marked it failed
-        reason = "interrupted: its worker stopped"
-    duration = (None if t.datetime_complete is None else
-                (t.datetime_complete - t.datetime_start).total_seconds())
-    return TrialRecord(stage, t.number, dict(t.params), t.value if state == "complete"
-                       else None, state, duration, reason)
 
 
 # ----------------------------------------------------------------------------------------
@@ -454,7 +228,7 @@ class _Progress:
             self.bar.set_postfix_str("" if self.best is None else f"best {self.best:.4g}")
 
     def _show(self, t: Any) -> None:
-        state = _state(t)
+        state = state_name(t)
         error = t.user_attrs.get("error")
         if self.lines:
             text = f"score {t.value:.4g}" if state == "complete" else (
@@ -502,7 +276,7 @@ def _search(owner: str, job: _Job, storage: Any, study: Any, workers: int,
             progress: bool) -> SearchResult:
     """Run ``job`` on the storage and study asked for; return every stage's trials."""
     if isinstance(study, SearchResult):
-        if storage is not None and _storage_url(owner, storage, workers) != study.storage:
+        if storage is not None and storage_url(owner, storage, workers) != study.storage:
             raise ValueError(f"{owner}: storage={storage!r} differs from the storage of the "
                              f"study passed as study= ({study.storage!r}); give only study=")
         if workers > 1 and study.storage is None:
@@ -510,14 +284,14 @@ def _search(owner: str, job: _Job, storage: Any, study: Any, workers: int,
                              f"passed as study= is kept in memory; run it with storage=PATH")
         url, handle = study.storage, study.handle
     else:
-        url = _storage_url(owner, storage, workers)
-        handle = _open(url)
+        url = storage_url(owner, storage, workers)
+        handle = open_storage(url)
     stage_study = _prepare(owner, job, handle)
     study_id = handle.get_study_id_from_name(job.name)
     shown = _Progress(owner, job, progress)
     try:
-        with _quiet(_optuna(owner)):
-            _fail_abandoned(stage_study, handle)
+        with quiet(require_optuna(owner)):
+            fail_abandoned(stage_study, handle)
         before = handle.get_all_trials(study_id, deepcopy=False)
         shown.update(before, quietly=True)
         # no more processes than trials left to run (none when resuming a finished search)
@@ -528,7 +302,7 @@ def _search(owner: str, job: _Job, storage: Any, study: Any, workers: int,
             _run_processes(owner, job, url, workers, handle, study_id, shown)
     finally:
         shown.close()
-    return SearchResult(_records(handle, job.study), job.space, job.stage, job.direction,
+    return SearchResult(records(handle, job.study), job.space, job.stage, job.direction,
                         job.study, url, handle)
 
 
@@ -554,7 +328,7 @@ def _check(owner: str, objective: Any, seed: Any, study: Any, workers: Any, dire
     if not isinstance(study, str) or not study:
         raise ValueError(f"{owner}: study must be a name (a non-empty str) or the result of "
                          f"an earlier search; got {study!r}")
-    if pruner is not None and not isinstance(pruner, _optuna(owner).pruners.BasePruner):
+    if pruner is not None and not isinstance(pruner, require_optuna(owner).pruners.BasePruner):
         raise TypeError(f"{owner}: pruner must be None (stop a loss over 3x its first) or an "
                         f"optuna.pruners.BasePruner; got {pruner!r}")
 
