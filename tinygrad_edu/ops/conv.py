@@ -1,9 +1,9 @@
 """Convolution and pooling over (N, C, H, W) images, PyTorch's layouts and semantics.
 
 A convolution is a matrix product in disguise: cut every window the kernel visits out of
-the (zero-padded) input, lay each out as a row ("im2col"), and multiply the rows by the
-kernels laid out as columns. Its gradients are the same trick run backwards: the
-gradient of the rows is scattered back onto the windows they came from ("col2im").
+the (zero-padded) input, lay each out as a column ("im2col"), and multiply the kernels,
+laid out as rows, by the columns. Its gradients are the same trick run backwards: the
+gradient of the columns is added back onto the windows they came from ("col2im").
 
 Everything here is exact for any stride, padding, dilation and group count. The three
 convolution ops are the three partial derivatives of one trilinear form, so each one's
@@ -77,7 +77,7 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
 
     NOTE: one product per image, not one for the whole batch side by side: BLAS splits
     a product across threads above a small size, and when the cores are busy every
-    split call waits for its threads (a step of the digits CNN took 10x longer so).
+    split call waits for its threads, which on small images costs more than it saves.
     """
     (sh, sw), (dh, dw) = stride, dilation
     span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
@@ -119,7 +119,7 @@ class Conv2d(Function):
 
     dy/dx = conv_transpose2d(g, w),  dy/dw = conv2d_weight(x, g),  dy/db = g summed over
     (N, Ho, Wo). Forward: the kernels as rows times the input's windows as columns
-    (im2col), one matrix product per group.
+    (im2col), one matrix product per image and group.
     """
 
     @staticmethod
