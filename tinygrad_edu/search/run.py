@@ -5,11 +5,10 @@ file, or in any database Optuna supports, which worker processes and machines sh
 Each stage of a search (``"coarse"``, then ``"fine"``) is an Optuna study of its own,
 named ``"<study>:<stage>"``, whose trial budget counts the trials that finished (complete,
 pruned, or failed with an error in the objective) or are running. A trial whose worker was
-killed does not count: it is marked failed (at once when its process on this machine is
-gone, by Optuna's heartbeat after ``storage.GRACE_SECONDS`` otherwise) and a new trial takes its
-place. Every worker checks, once its trial is numbered, that fewer than ``trials`` counted
-trials came before it; otherwise it leaves the trial out (recorded as skipped, never shown)
-and stops, so N workers complete exactly the budget.
+killed does not count: it is marked failed (``storage.fail_abandoned``) and a new trial
+takes its place. Every worker checks, once its trial is numbered, that fewer than
+``trials`` counted trials came before it; otherwise it leaves the trial out (recorded as
+skipped, never shown) and stops, so N workers complete exactly the budget.
 """
 
 from __future__ import annotations
