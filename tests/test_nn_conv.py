@@ -70,7 +70,9 @@ def test_conv2d_init_seed_and_dtype_follow_linear():
         (lambda: nn.MaxPool2d(2, stride=0), ValueError, r"MaxPool2d: stride must be >= 1"),
         (lambda: nn.AvgPool2d((2, 2.5)), TypeError, r"AvgPool2d: kernel_size must be an int"),
         (lambda: nn.AdaptiveAvgPool2d((0, None)), ValueError,
-         r"AdaptiveAvgPool2d: output_size must be >= 1"),
+         r"AdaptiveAvgPool2d: output_size must be >= 1; got \(0, None\)"),
+        (lambda: nn.AdaptiveAvgPool2d("1"), TypeError,
+         r"AdaptiveAvgPool2d: output_size must be an int, None or a pair of those"),
         (lambda: nn.Dropout2d(-0.1), ValueError, r"Dropout2d: p is the probability"),
     ],
 )

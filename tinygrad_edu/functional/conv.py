@@ -21,15 +21,18 @@ from .regularization import _check_p
 Size = int | tuple[int, int]
 
 
-def _pair(op: str, arg: str, value: Any, minimum: int) -> tuple[int, int]:
-    """``value`` as an (H, W) pair of ints >= ``minimum``: an int stands for both."""
+def _pair(op: str, arg: str, value: Any, minimum: int, none_ok: bool = False) -> tuple:
+    """``value`` as an (H, W) pair of ints >= ``minimum``: an int stands for both. With
+    ``none_ok``, None may stand for either (it is kept)."""
     pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
+    ints = [v for v in pair if not (none_ok and v is None)]
     if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                                 for v in pair):
-        raise TypeError(f"{op}: {arg} must be an int or a pair of ints (H, W); got {value!r}")
-    if min(pair) < minimum:
+                                 for v in ints):
+        kind = "an int, None or a pair of those" if none_ok else "an int or a pair of ints"
+        raise TypeError(f"{op}: {arg} must be {kind} (H, W); got {value!r}")
+    if any(v < minimum for v in ints):
         raise ValueError(f"{op}: {arg} must be >= {minimum}; got {value!r}")
-    return int(pair[0]), int(pair[1])
+    return tuple(None if v is None else int(v) for v in pair)
 
 
 def _image(op: str, x: Any) -> None:
@@ -141,10 +144,9 @@ def adaptive_avg_pool2d(x: Value, output_size: int | tuple[int | None, int | Non
     ``output_size=1`` is global average pooling."""
     op = "adaptive_avg_pool2d"
     _image(op, x)
-    pair = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
-    if len(pair) == 2:
-        pair = tuple(np.shape(x)[2 + i] if v is None else v for i, v in enumerate(pair))
-    return AdaptiveAvgPool2d.apply(x, output_size=_pair(op, "output_size", pair, 1))
+    pair = _pair(op, "output_size", output_size, 1, none_ok=True)
+    sizes = tuple(np.shape(x)[2 + i] if v is None else v for i, v in enumerate(pair))
+    return AdaptiveAvgPool2d.apply(x, output_size=sizes)
 
 
 

@@ -112,9 +112,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
         super().__init__()
-        pair = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
-        FC._pair(type(self).__name__, "output_size",
-                 tuple(1 if v is None else v for v in pair), 1)
+        FC._pair(type(self).__name__, "output_size", output_size, 1, none_ok=True)
         self.output_size = output_size
 
     def forward(self, x: Value) -> Value:
