@@ -159,6 +159,15 @@ def test_a_seed_repeats_the_same_trials_params_and_scores():
     assert run(3) != run(4)
 
 
+def test_trials_is_the_stage_total_so_a_second_call_extends_the_first():
+    first = search_quietly(peak_at_1e_2, LR, 3, seed=0)
+    more = search_quietly(peak_at_1e_2, LR, 5, study=first)
+    assert [t.number for t in more.trials] == [0, 1, 2, 3, 4]
+    assert more.trials[:3] == first.trials
+    assert len({t.params["lr"] for t in more.trials}) == 5  # new draws, not the first again
+    assert search_quietly(peak_at_1e_2, LR, 2, study=more).trials == more.trials
+
+
 def test_refine_narrows_around_the_best_in_log_space():
     space = {"lr": search.log_uniform(1e-6, 1e2), "act": search.choice(["relu", "tanh", "gelu"]),
              "width": search.int_uniform(4, 256, log=True)}
