@@ -215,20 +215,24 @@ class Conv2dWeight(Function):
 # ----------------------------------------------------------------------------------------
 
 
+def _cells(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, out_size: Pair,
+           fill: float) -> np.ndarray:
+    """The pooling windows of x padded with ``fill``, cell by cell: a contiguous
+    (kH kW, N, C, Ho, Wo) array whose entry k holds kernel cell (k // kW, k % kW) of
+    every window. One copy, after which reducing over the cells is a contiguous pass
+    (strided slices of the input are much slower to compare and combine)."""
+    (sh, sw) = stride
+    win = sliding_window_view(_pad(x, padding, fill), kernel, axis=(2, 3))[:, :, ::sh, ::sw]
+    return win.transpose(4, 5, 0, 1, 2, 3).reshape(-1, *x.shape[:2], *out_size)
+
+
 def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
                 out_size: Pair) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum and which kernel cell (a kW + b) holds it, as PyTorch picks:
     visiting the cells in row-major order, a cell takes over when it is larger or NaN.
     So of equal maxima the first wins, and of NaNs the last. Padding is never picked:
-    where a window's real inputs are all -inf, its first real input is.
-
-    The windows are copied once into one contiguous (kH kW, N, C, Ho, Wo) array, cell
-    by cell, so that every step below is a contiguous pass (strided slices of the input
-    are much slower to compare and combine)."""
-    (sh, sw) = stride
-    win = sliding_window_view(_pad(x, padding, fill=-np.inf), kernel, axis=(2, 3))
-    cells = win[:, :, ::sh, ::sw].transpose(4, 5, 0, 1, 2, 3).reshape(-1, *x.shape[:2],
-                                                                      *out_size)
+    where a window's real inputs are all -inf, its first real input is."""
+    cells = _cells(x, kernel, stride, padding, out_size, fill=-np.inf)
     best = cells.max(axis=0)  # NaN wherever a window holds one
     choice = np.zeros(best.shape, np.min_scalar_type(len(cells) - 1))
     found = cells[0] == best
@@ -318,11 +322,7 @@ class AvgPool2d(Function):
                              dtype=x.dtype)
         ctx.shape = x.shape
         out_size = _output_size(x.shape[2:], kernel_size, stride, padding, (1, 1))
-        xp = _pad(x, padding)
-        total = np.zeros(x.shape[:2] + out_size, x.dtype)
-        for _, _, window in _offsets(kernel_size, stride, (1, 1), out_size):
-            total += xp[(..., *window)]
-        return total * ctx.kernel[0, 0, 0, 0]
+        return _cells(x, kernel_size, stride, padding, out_size, fill=0.0).mean(axis=0)
 
     @staticmethod
     def backward(ctx, grad):
