@@ -119,6 +119,40 @@ def test_dropout2d_drops_whole_maps_in_training_only():
     np.testing.assert_array_equal(F.dropout(x, 0.0).data, x.data)
 
 
+def test_fractional_max_pool2d_and_stochastic_depth_modules():
+    pool = nn.FractionalMaxPool2d(2, output_ratio=0.5, seed=0)
+    assert pool(IMAGES).shape == (2, 4, 3, 2)
+    assert repr(pool) == "FractionalMaxPool2d(kernel_size=(2, 2), output_ratio=0.5)"
+    assert repr(nn.FractionalMaxPool2d(3, 2)) == ("FractionalMaxPool2d(kernel_size=(3, 3), "
+                                                  "output_size=(2, 2))")
+    again = nn.FractionalMaxPool2d(2, output_ratio=0.5, seed=0)
+    np.testing.assert_array_equal(again(IMAGES).data, nn.FractionalMaxPool2d(
+        2, output_ratio=0.5, seed=0)(IMAGES).data)
+    drop = nn.StochasticDepth(0.5, "row", seed=0)
+    y = drop(IMAGES).data.reshape(2, -1)
+    assert repr(drop) == "StochasticDepth(p=0.5, mode=row)"
+    np.testing.assert_array_equal(y[0], 2 * IMAGES.data[0].ravel())  # this seed keeps one
+    np.testing.assert_array_equal(y[1], np.zeros(y.shape[1]))  # and drops the other
+    assert drop.eval()(IMAGES) is IMAGES
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: nn.FractionalMaxPool2d(2), r"FractionalMaxPool2d: give exactly one of "
+                                             r"output_size and output_ratio"),
+        (lambda: nn.FractionalMaxPool2d(2, 0), r"FractionalMaxPool2d: output_size must be "
+                                                r">= 1; got 0"),
+        (lambda: nn.StochasticDepth(-0.5), r"stochastic_depth: p is the probability"),
+        (lambda: nn.StochasticDepth(0.5, "rows"), r"stochastic_depth: mode must be 'row' or "
+                                                  r"'batch'; got 'rows'"),
+    ],
+)
+def test_random_regularizers_check_their_options_when_built(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
 def _bars(n, rng):
     """Images with one bright row (label 0) or one bright column (label 1), plus noise."""
     labels = rng.integers(0, 2, n)

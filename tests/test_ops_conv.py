@@ -15,7 +15,9 @@ from tinygrad_edu.functional.conv import (
     avg_pool2d,
     conv2d,
     dropout2d,
+    fractional_max_pool2d,
     max_pool2d,
+    stochastic_depth,
 )
 from tinygrad_edu.ops.conv import Conv2dWeight, ConvTranspose2d
 from tinygrad_edu.testing import gradcheck, gradgradcheck
@@ -340,6 +342,70 @@ def test_dropout2d_zeroes_whole_channels_and_scales_the_rest(p, seed):
     assert dropout2d(x, p, training=False) is x
 
 
+def fractional_loop(x, kernel, out, samples):
+    """PyTorch's fractional max pooling, one window at a time (its interval formula)."""
+    n, c, h, w = x.shape
+
+    def starts(u, size, count, pool):
+        if count == 1:
+            return [size - pool]
+        alpha = (size - pool) / (count - 1)
+        return [int((i + u) * alpha) - int(u * alpha) for i in range(count - 1)] + [size - pool]
+
+    y = np.zeros((n, c, *out))
+    for b, ch in itertools.product(range(n), range(c)):
+        rows = starts(samples[b, ch, 1], h, out[0], kernel[0])
+        cols = starts(samples[b, ch, 0], w, out[1], kernel[1])
+        for i, j in itertools.product(range(out[0]), range(out[1])):
+            y[b, ch, i, j] = x[b, ch, rows[i]:rows[i] + kernel[0],
+                               cols[j]:cols[j] + kernel[1]].max()
+    return y
+
+
+@given(kernel=pairs(st.integers(1, 3), st.integers(1, 3)),
+       extra=pairs(st.integers(0, 3), st.integers(0, 3)),
+       out=pairs(st.integers(1, 3), st.integers(1, 3)), seed=st.integers(0, 2**16))
+def test_fractional_max_pool2d_values_and_gradients(kernel, extra, out, seed):
+    shape = (2, 2, out[0] + kernel[0] - 1 + extra[0], out[1] + kernel[1] - 1 + extra[1])
+    x = distinct(shape, seed)
+    samples = np.random.default_rng(seed).random((2, 2, 2))
+
+    def f(x):
+        return fractional_max_pool2d(x, kernel, out, samples=samples)
+
+    np.testing.assert_array_equal(f(x).data, fractional_loop(x.data, kernel, out, samples))
+    gradcheck(f, x)
+    gradgradcheck(lambda x: f(x) ** 2, x)
+
+
+def test_fractional_max_pool2d_draws_windows_per_map_from_the_seed():
+    x = distinct((2, 3, 9, 9), seed=0)
+    a = fractional_max_pool2d(x, 2, output_ratio=0.5, seed=1)
+    assert a.shape == (2, 3, 4, 4)
+    np.testing.assert_array_equal(a.data, fractional_max_pool2d(x, 2, (4, 4), seed=1).data)
+    assert not np.array_equal(a.data, fractional_max_pool2d(x, 2, (4, 4), seed=2).data)
+    # one interval draw per (image, channel): (N, C, 2) samples, columns first
+    samples = np.zeros((2, 3, 2))
+    samples[1, 2] = [0.9, 0.0]
+    y = fractional_max_pool2d(x, 2, (4, 4), samples=samples)
+    np.testing.assert_array_equal(y.data, fractional_loop(x.data, (2, 2), (4, 4), samples))
+
+
+@given(p=st.sampled_from([0.25, 0.5]), seed=st.integers(0, 100))
+def test_stochastic_depth_drops_whole_examples_or_the_whole_batch(p, seed):
+    x = Value(np.ones((16, 3, 2, 2)))
+    rows = stochastic_depth(x, p, "row", seed=seed).data.reshape(16, -1)
+    assert np.all(rows.min(axis=1) == rows.max(axis=1))
+    assert set(np.unique(rows)) <= {0.0, 1 / (1 - p)}
+    whole = np.unique(stochastic_depth(x, p, "batch", seed=seed).data)
+    assert len(whole) == 1 and whole[0] in (0.0, 1 / (1 - p))
+    assert stochastic_depth(x, p, training=False) is x
+    np.testing.assert_array_equal(stochastic_depth(x, 1.0).data, np.zeros(x.shape))
+    y = stochastic_depth(x, p, seed=seed)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, y.data)  # the gradient is the same mask
+
+
 # ----------------------------------------------------------------------------------------
 # Errors
 # ----------------------------------------------------------------------------------------
@@ -404,6 +470,28 @@ W = Value(np.ones((6, 4, 3, 3)))
         (lambda: adaptive_avg_pool2d(X, (2, 2, 2)), TypeError,
          r"adaptive_avg_pool2d: output_size must be an int, None or a pair of those \(H, W\); "
          r"got \(2, 2, 2\)"),
+        (lambda: fractional_max_pool2d(X, 2), ValueError,
+         r"fractional_max_pool2d: give exactly one of output_size and output_ratio; got "
+         r"output_size=None, output_ratio=None"),
+        (lambda: fractional_max_pool2d(X, 2, 3, 0.5), ValueError,
+         r"fractional_max_pool2d: give exactly one of output_size and output_ratio"),
+        (lambda: fractional_max_pool2d(X, 2, output_ratio=1.0), ValueError,
+         r"fractional_max_pool2d: output_ratio must be a number in \(0, 1\) or a pair of "
+         r"them; got 1.0"),
+        (lambda: fractional_max_pool2d(X, 3, (4, 3)), ValueError,
+         r"fractional_max_pool2d: 4x3 windows of 3x3 do not fit in a 5x5 input"),
+        (lambda: fractional_max_pool2d(X, 2, 2, samples=np.zeros((1, 4, 1))), ValueError,
+         r"fractional_max_pool2d: samples must be an \(N, C, 2\) = \(1, 4, 2\) array of "
+         r"numbers in \[0, 1\); got shape \(1, 4, 1\)"),
+        (lambda: fractional_max_pool2d(X, 2, 2, samples=np.ones((1, 4, 2))), ValueError,
+         r"fractional_max_pool2d: samples must be an \(N, C, 2\)"),
+        (lambda: stochastic_depth(X, 1.5), ValueError,
+         r"stochastic_depth: p is the probability of dropping the branch and must be in "
+         r"\[0, 1\]; got 1.5"),
+        (lambda: stochastic_depth(X, 0.5, mode="col"), ValueError,
+         r"stochastic_depth: mode must be 'row' or 'batch'; got 'col'"),
+        (lambda: stochastic_depth(X, "0.5"), TypeError,
+         r"stochastic_depth: p must be a real number"),
         (lambda: dropout2d(X, 1.0), ValueError, r"dropout2d: p is the probability"),
         (lambda: dropout2d(Value(np.ones((2, 3))), 0.5), ValueError,
          r"dropout2d: input must be 4-D"),

@@ -16,6 +16,7 @@ import numpy as np
 from ..ops.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from ..rng import generator
 from ..value import Value
+from ._checks import real_number
 from .regularization import _check_p
 
 Size = int | tuple[int, int]
@@ -167,3 +168,88 @@ def dropout2d(x: Value, p: float = 0.5, training: bool = True, seed: Any = None)
         return x
     keep = generator(seed).random(np.shape(x)[:2] + (1, 1)) >= p
     return x * (keep / (1.0 - p)).astype(x.dtype)
+
+
+# ----------------------------------------------------------------------------------------
+# Random regularizers: fractional max pooling, stochastic depth
+# ----------------------------------------------------------------------------------------
+
+
+def _starts(samples: np.ndarray, size: int, out: int, pool: int) -> np.ndarray:
+    """PyTorch's pseudo-random window starts along one axis, (N, C, out) from samples in
+    [0, 1): with a = (size - pool) / (out - 1), start i = floor((i + u) a) - floor(u a),
+    and the last window ends at the last row. Computed in the samples' dtype, as
+    PyTorch computes in the input's."""
+    u = samples[..., None]
+    starts = np.full(samples.shape + (out,), size - pool, dtype=np.intp)
+    if out > 1:
+        alpha = samples.dtype.type(size - pool) / samples.dtype.type(out - 1)
+        i = np.arange(out - 1, dtype=samples.dtype)
+        starts[..., :-1] = np.floor((i + u) * alpha) - np.floor(u * alpha)
+    return starts
+
+
+def fractional_max_pool2d(x: Value, kernel_size: Size, output_size: Size | None = None,
+                          output_ratio: float | tuple[float, float] | None = None,
+                          seed: Any = None, samples: Any = None) -> Value:
+    """Fractional max pooling (Graham, 2014), as PyTorch's ``fractional_max_pool2d``: max
+    pooling over ``kernel_size`` windows placed at pseudo-random starts, so the output can
+    shrink by any factor (``output_ratio=0.7``) or to any ``output_size``, each (n, c)
+    map with its own windows.
+
+    ``samples`` (N, C, 2) in [0, 1) fixes the windows (PyTorch's ``_random_samples``:
+    [..., 0] for the columns, [..., 1] for the rows); otherwise they are drawn from
+    ``tinygrad_edu.rng.generator(seed)``. The windows are picked out with indexing, then
+    max pooled with stride ``kernel_size``, so the gradient (to the first maximum of
+    each window, added up where windows overlap) and its derivatives come from those
+    two ops."""
+    op = "fractional_max_pool2d"
+    _image(op, x)
+    kernel = _pair(op, "kernel_size", kernel_size, 1)
+    n, c, h, w = np.shape(x)
+    if (output_size is None) == (output_ratio is None):
+        raise ValueError(f"{op}: give exactly one of output_size and output_ratio; got "
+                         f"output_size={output_size!r}, output_ratio={output_ratio!r}")
+    if output_size is None:
+        ratio = output_ratio if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * 2
+        if len(ratio) != 2 or not all(isinstance(r, numbers.Real) and 0 < r < 1 for r in ratio):
+            raise ValueError(f"{op}: output_ratio must be a number in (0, 1) or a pair of "
+                             f"them; got {output_ratio!r}")
+        output_size = (int(h * ratio[0]), int(w * ratio[1]))
+    out = _pair(op, "output_size", output_size, 1)
+    if out[0] + kernel[0] - 1 > h or out[1] + kernel[1] - 1 > w:
+        raise ValueError(f"{op}: {out[0]}x{out[1]} windows of {kernel[0]}x{kernel[1]} do not "
+                         f"fit in a {h}x{w} input (output + kernel - 1 must be <= input)")
+    dtype = np.dtype(getattr(x, "dtype", np.float64))
+    if samples is None:
+        samples = generator(seed).random((n, c, 2)).astype(dtype)
+    samples = np.asarray(samples, dtype=dtype)
+    if samples.shape != (n, c, 2) or not np.all((samples >= 0) & (samples < 1)):
+        raise ValueError(f"{op}: samples must be an (N, C, 2) = ({n}, {c}, 2) array of "
+                         f"numbers in [0, 1); got shape {samples.shape}")
+    rows = _starts(samples[..., 1], h, out[0], kernel[0])[..., None] + np.arange(kernel[0])
+    cols = _starts(samples[..., 0], w, out[1], kernel[1])[..., None] + np.arange(kernel[1])
+    index = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
+             rows.reshape(n, c, -1, 1), cols.reshape(n, c, 1, -1))
+    return max_pool2d(x[index], kernel)
+
+
+def stochastic_depth(x: Value, p: float, mode: str = "row", training: bool = True,
+                     seed: Any = None) -> Value:
+    """Stochastic depth (Huang et al., 2016), as torchvision's ``stochastic_depth``: in
+    training, zero a residual branch's output with probability ``p``, per example
+    (``mode="row"``) or for the whole batch (``"batch"``), and scale the kept ones by
+    1 / (1 - p). Used as ``x + stochastic_depth(branch(x), p)``, a dropped branch leaves
+    the block the identity, so a deep network trains as a shallower one on average.
+    Identity when not ``training`` or when ``p == 0``; ``p == 1`` drops every branch."""
+    if not 0.0 <= real_number("stochastic_depth", "p", p) <= 1.0:
+        raise ValueError(f"stochastic_depth: p is the probability of dropping the branch and "
+                         f"must be in [0, 1]; got {p}")
+    if mode not in ("row", "batch"):
+        raise ValueError(f"stochastic_depth: mode must be 'row' or 'batch'; got {mode!r}")
+    if not training or p == 0.0:
+        return x
+    shape = (np.shape(x)[0],) + (1,) * (np.ndim(x) - 1) if mode == "row" else (1,) * np.ndim(x)
+    keep = generator(seed).random(shape) >= p
+    scale = keep / (1.0 - p) if p < 1.0 else keep.astype(float)
+    return x * scale.astype(x.dtype)

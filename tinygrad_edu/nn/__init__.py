@@ -33,7 +33,15 @@ from .activation import (
     Threshold,
     activation_module,
 )
-from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout2d, MaxPool2d
+from .conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv2d,
+    Dropout2d,
+    FractionalMaxPool2d,
+    MaxPool2d,
+    StochasticDepth,
+)
 from .dropout import AlphaDropout, Dropout
 from .layers import MLP, DropConnect, Flatten, Layer, Linear, ModuleList, Neuron, Sequential
 from .loss import (
@@ -72,6 +80,7 @@ __all__ = [
     "Dropout",
     "Dropout2d",
     "Flatten",
+    "FractionalMaxPool2d",
     "Hardshrink",
     "Hardsigmoid",
     "Hardswish",
@@ -109,6 +118,7 @@ __all__ = [
     "Softplus",
     "Softshrink",
     "Softsign",
+    "StochasticDepth",
     "Tanh",
     "Tanhshrink",
     "Threshold",

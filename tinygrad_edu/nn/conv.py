@@ -1,5 +1,6 @@
-"""Convolutional layers: ``Conv2d``, pooling and channel dropout as modules, with
-PyTorch's names, arguments and weight layout (out_channels, in_channels / groups, kH, kW).
+"""Convolutional layers: ``Conv2d``, pooling, channel dropout and stochastic depth as
+modules, with PyTorch's names, arguments and weight layout (out_channels,
+in_channels / groups, kH, kW).
 
 Each checks its options when it is built and calls one function of
 ``tinygrad_edu.functional.conv``; inputs are (N, C, H, W).
@@ -139,3 +140,51 @@ class Dropout2d(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class FractionalMaxPool2d(Module):
+    """Max pooling over windows at pseudo-random places, to ``output_size`` or to
+    ``output_ratio`` of the input's size (see ``functional.fractional_max_pool2d``). As
+    in PyTorch, the windows are drawn afresh at every call, in training and evaluation
+    alike; ``seed`` makes the draws reproducible."""
+
+    def __init__(self, kernel_size: Size, output_size: Size | None = None,
+                 output_ratio: float | tuple[float, float] | None = None,
+                 seed: Any = None) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.kernel_size = FC._pair(owner, "kernel_size", kernel_size, 1)
+        if (output_size is None) == (output_ratio is None):
+            raise ValueError(f"{owner}: give exactly one of output_size and output_ratio")
+        self.output_size = None if output_size is None else FC._pair(owner, "output_size",
+                                                                     output_size, 1)
+        self.output_ratio = output_ratio
+        self._rng = None if seed is None else generator(seed)
+
+    def forward(self, x: Value) -> Value:
+        return FC.fractional_max_pool2d(x, self.kernel_size, self.output_size,
+                                        self.output_ratio, seed=self._rng)
+
+    def extra_repr(self) -> str:
+        size = (f"output_size={self.output_size}" if self.output_size is not None
+                else f"output_ratio={self.output_ratio}")
+        return f"kernel_size={self.kernel_size}, {size}"
+
+
+class StochasticDepth(Module):
+    """Drops a residual branch in training with probability ``p``, per example
+    (``mode="row"``) or per batch (``"batch"``), as torchvision's ``StochasticDepth``;
+    write the block as ``x + self.drop(branch(x))`` (see ``functional.stochastic_depth``).
+    The identity in evaluation."""
+
+    def __init__(self, p: float, mode: str = "row", seed: Any = None) -> None:
+        super().__init__()
+        FC.stochastic_depth(np.zeros(1), p, mode, training=False)  # checks p and mode
+        self.p, self.mode = p, mode
+        self._rng = None if seed is None else generator(seed)
+
+    def forward(self, x: Value) -> Value:
+        return FC.stochastic_depth(x, self.p, self.mode, self.training, seed=self._rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, mode={self.mode}"
