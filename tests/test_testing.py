@@ -220,3 +220,39 @@ def test_gradgradcheck_names_itself_in_its_errors():
         gradgradcheck(lambda x: x * 2, Value(1.0, requires_grad=False))
     with pytest.raises(TypeError, match=r"^gradgradcheck: fn must return a Value; got float"):
         gradgradcheck(lambda x: 1.0, Value(1.0))
+
+
+class DoubleWrongOffCentre(Function):
+    """z = 2x whose backward adds ``grad - mean(grad)``: right for a gradient that is the
+    same everywhere, wrong for any other."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2 + (grad - np.mean(grad))
+
+
+class SquareOffCentreSecond(Function):
+    """z = x**2 with a right first derivative whose own derivative is DoubleWrongOffCentre's."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * DoubleWrongOffCentre.apply(x)
+
+
+def test_gradgradcheck_probes_along_random_directions():
+    # Summed, the output's gradient is all ones, and so would be the second-order probe if
+    # it were not random: the error above would never show.
+    x = Value([1.0, -2.0, 0.5])
+    assert gradcheck(lambda x: SquareOffCentreSecond.apply(x).sum(), x)
+    with pytest.raises(GradcheckError, match=r"^gradgradcheck: input 0 "):
+        gradgradcheck(lambda x: SquareOffCentreSecond.apply(x).sum(), x)

@@ -137,7 +137,7 @@ def gradgradcheck(
         wrt = [args[i] for i in checked]
         # `0 * sum(x)` keeps the result a function of every input even where fn is
         # linear (its gradient then is a constant and the second derivative is zero).
-        total = sum(((x * 0.0).sum() for x in wrt), Value(0.0, requires_grad=False))
+        total = sum((x * 0.0).sum() for x in wrt)
         y = fn(*args)
         if y.requires_grad:
             grads = grad(y, wrt, grad_outputs=r, create_graph=True, allow_unused=True)
