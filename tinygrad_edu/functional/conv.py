@@ -1,7 +1,9 @@
-"""Convolution and pooling as functions, with PyTorch's names and arguments.
+"""Convolution and pooling as functions, with PyTorch's names and arguments, and the
+random regularizers of convolutional networks (channel dropout, fractional max pooling,
+stochastic depth).
 
 Each function checks its arguments (an int or an (H, W) pair for every size option),
-says clearly what does not fit, and calls one op from ``tinygrad_edu.ops.conv``, where
+says clearly what does not fit, and calls an op from ``tinygrad_edu.ops.conv``, where
 forward and backward are written out. Inputs are (N, C, H, W); a convolution's weight
 is (out_channels, in_channels / groups, kH, kW), as in PyTorch.
 """
