@@ -256,3 +256,12 @@ def test_gradgradcheck_probes_along_random_directions():
     assert gradcheck(lambda x: SquareOffCentreSecond.apply(x).sum(), x)
     with pytest.raises(GradcheckError, match=r"^gradgradcheck: input 0 "):
         gradgradcheck(lambda x: SquareOffCentreSecond.apply(x).sum(), x)
+
+
+def test_gradcheck_reports_a_nan_derivative_as_the_worst_element():
+    # sqrt at 0: the analytic derivative is infinite and the central difference NaN (it steps
+    # below 0); element 0 is off too, but by less than any NaN.
+    x = Value([4.0, 0.0, 1.0])
+    with np.errstate(invalid="ignore", divide="ignore"), pytest.raises(
+            GradcheckError, match=r"element \(1,\): analytic -?inf vs numeric nan"):
+        gradcheck(lambda x: DoubleFivePercentOff.apply(x).sqrt(), x)
