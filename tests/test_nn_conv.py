@@ -185,9 +185,30 @@ def test_a_small_cnn_learns_rows_from_columns():
     x, y = _bars(200, rng)
     model.eval()
     assert (model(x).data.argmax(axis=1) == y).mean() >= 0.95
-    assert list(model.state_dict()) == [
-        "0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias", "8.weight",
-        "8.bias", "1.running_mean", "1.running_var"]
+    state = model.state_dict()
+    # PyTorch's names, shapes and dtypes for the same nn.Sequential, so it loads there
+    assert {k: (v.shape, v.dtype.name) for k, v in state.items()} == {
+        "0.weight": ((4, 1, 3, 3), "float64"), "0.bias": ((4,), "float64"),
+        "1.weight": ((4,), "float64"), "1.bias": ((4,), "float64"),
+        "1.running_mean": ((4,), "float64"), "1.running_var": ((4,), "float64"),
+        "1.num_batches_tracked": ((), "int64"),
+        "4.weight": ((4, 4, 3, 3), "float64"), "4.bias": ((4,), "float64"),
+        "8.weight": ((2, 4), "float64"), "8.bias": ((2,), "float64")}
+    assert state["1.num_batches_tracked"] == 60  # one per training step, none in eval
+
+
+def test_batch_norm_counts_its_training_batches_as_pytorch():
+    bn = nn.BatchNorm2d(4)
+    for _ in range(3):
+        bn(IMAGES)
+    bn.eval()(IMAGES)
+    assert bn.num_batches_tracked == 3 and bn.num_batches_tracked.dtype == np.int64
+    copy = nn.BatchNorm2d(4)
+    copy.load_state_dict(bn.state_dict())
+    assert copy.num_batches_tracked == 3
+    untracked = nn.BatchNorm2d(4, track_running_stats=False)
+    untracked(IMAGES)
+    assert list(untracked.state_dict()) == ["weight", "bias"]
 
 
 def test_requires_grad_false_freezes_a_module_and_true_unfreezes_it():

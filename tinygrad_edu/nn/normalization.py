@@ -29,9 +29,13 @@ class _BatchNorm(Module):
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
+            # PyTorch's counter of training batches: with it the state_dict has PyTorch's
+            # keys and loads into torch.nn.BatchNorm as it is
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
 
     def forward(self, x: Value) -> Value:
         if isinstance(x, (list, tuple)):
@@ -43,6 +47,8 @@ class _BatchNorm(Module):
                              f" input with {self.num_features} channels on axis 1; got shape "
                              f"{x.shape}")
         check_input_dtype(type(self).__name__, x, self.dtype)
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked += 1
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           training=self.training, momentum=self.momentum, eps=self.eps)
 
