@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import find, given
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 
 from tinygrad_edu.testing import strategies as ts
 
@@ -38,10 +39,25 @@ def test_broadcastable_shapes_broadcast_within_their_bounds(data):
     assert len(shapes) == 3
     np.broadcast_shapes(*shapes)
     assert all(len(s) <= 3 and all(1 <= n <= ts.MAX_SIDE for n in s) for s in shapes)
+    assert len(data.draw(ts.broadcastable_shapes())) == 2
     wide = data.draw(ts.broadcastable_shapes(2, min_dims=2, max_dims=4, min_side=2,
                                              max_side=5))
-    assert all(len(s) <= 4 and all(1 <= n <= 5 for n in s) for s in wide)
+    assert all(len(s) <= 4 and all(2 <= n <= 5 for n in s) for s in wide)
     assert max(len(s) for s in wide) >= 2
+
+
+SIDES_OF = {
+    "shapes": (ts.shapes, lambda shape: shape),
+    "broadcastable_shapes": (ts.broadcastable_shapes, lambda shapes: sum(shapes, ())),
+    "shapes_and_axes": (ts.shapes_and_axes, lambda shape_axis: shape_axis[0]),
+}
+
+
+@pytest.mark.parametrize("name", SIDES_OF)
+def test_no_side_is_ever_longer_than_max_side(name):
+    strategy, sides = SIDES_OF[name]
+    with pytest.raises(NoSuchExample):
+        find(strategy(), lambda drawn: max(sides(drawn), default=0) > ts.MAX_SIDE)
 
 
 @given(data=st.data())
@@ -121,6 +137,11 @@ PROMISED = {
     "shapes: a size-1 axis beside a longer one": (ts.shapes, lambda s: 1 in s and max(s) > 1),
     "shapes: 3-D": (ts.shapes, lambda s: len(s) == 3),
     "shapes: the longest side": (ts.shapes, lambda s: ts.MAX_SIDE in s),
+    "broadcastable: the longest side": (broadcastable, lambda s: ts.MAX_SIDE in sum(s, ())),
+    "broadcastable: as long a side as max_side asks": (
+        lambda: ts.broadcastable_shapes(max_side=5), lambda s: 5 in sum(s, ())),
+    "shapes: as long a side as max_side asks": (
+        lambda: ts.shapes(max_side=5), lambda s: 5 in s),
     # broadcastable_shapes(): shapes that differ, through leading and size-1 axes
     "broadcastable: shapes that differ": (broadcastable, lambda s: s[0] != s[1]),
     "broadcastable: a 0-d with an array": (broadcastable,
@@ -154,6 +175,8 @@ PROMISED = {
     "arrays: just outside a point kept away from": (
         lambda: ts.arrays((1,), ts.away_from(0.0)), lambda a: abs(a[0]) < 0.2),
     "values: 0-d by default": (ts.values, lambda v: v.data.ndim == 0),
+    "positive: near its default lower bound": (
+        lambda: ts.arrays((1,), ts.positive()), lambda a: a[0] < 0.2),
 }
 
 

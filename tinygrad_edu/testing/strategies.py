@@ -55,7 +55,7 @@ class Domain:
     margin: float = 0.0
 
     def elements(self) -> st.SearchStrategy[float]:
-        floats = st.floats(self.lo, self.hi, allow_nan=False, allow_infinity=False)
+        floats = st.floats(self.lo, self.hi)  # finite bounds: no NaN, no infinity
         if not self.avoid:
             return floats
         return floats.filter(lambda v: all(abs(v - p) >= self.margin for p in self.avoid))
@@ -101,7 +101,7 @@ def values(shape: Any = None, domain: Domain | None = None, dtype: Any = np.floa
            requires_grad: bool = True, gap: float | None = None) -> st.SearchStrategy[Value]:
     """Values over ``domain``; ``shape`` may be a tuple or a strategy (default: any)."""
     return arrays(shape, domain, dtype, gap).map(
-        lambda a: Value(a, requires_grad=requires_grad, dtype=dtype))
+        lambda a: Value(a, requires_grad=requires_grad))
 
 
 @st.composite
