@@ -175,6 +175,12 @@ PROMISED = {
     "arrays: just outside a point kept away from": (
         lambda: ts.arrays((1,), ts.away_from(0.0)), lambda a: abs(a[0]) < 0.2),
     "values: 0-d by default": (ts.values, lambda v: v.data.ndim == 0),
+    "away_from: exactly margin away (the margin is inclusive)": (
+        lambda: ts.arrays((1,), ts.away_from(0.0, margin=0.5, lo=0.5, hi=1.0)),
+        lambda a: a[0] == 0.5),
+    "away_from with a gap: exactly margin away": (
+        lambda: ts.arrays((1,), ts.away_from(0.0, margin=0.5), gap=0.25),
+        lambda a: abs(a[0]) == 0.5),
     "positive: near its default lower bound": (
         lambda: ts.arrays((1,), ts.positive()), lambda a: a[0] < 0.2),
 }
