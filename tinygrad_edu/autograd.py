@@ -255,10 +255,6 @@ class Function:
 
     _released: _Released  # what a node of this op becomes under retain_graph=False
 
-    # NOTE: the engine no longer hands out scratch gradients; this stays False only until
-    # ReLU.backward stops asking.
-    grad_is_scratch = False
-
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._released = _Released(cls.__name__)

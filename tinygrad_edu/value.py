@@ -16,8 +16,8 @@ import numpy as np
 
 from . import autograd
 from .autograd import ValueBase
-from .ops.activation import LogSoftmax, Softmax
-from .ops.axes import normalize_axes
+from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .ops.axes import normalize_axes, torch_axis_args
 from .ops.elementwise import (
     Abs,
     Add,
@@ -32,12 +32,9 @@ from .ops.elementwise import (
     Mul,
     Neg,
     Pow,
-    ReLU,
-    Sigmoid,
     Sin,
     Sqrt,
     Sub,
-    Tanh,
     Where,
 )
 from .ops.linalg import MatMul
@@ -116,23 +113,6 @@ def _index_arg(index: Any) -> Any:
     if isinstance(index, list):
         return np.asarray(index)
     return index
-
-
-def _torch_args(op: str, axis: Any, axis_default: Any, dim: Any,
-                keepdims: bool = False, keepdim: bool | None = None) -> tuple[Any, bool]:
-    """NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim`` (a list of dims is
-    taken as a tuple); passing both names of one argument is an error."""
-    if dim is not None:
-        if axis != axis_default:
-            raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; pass one of "
-                            f"them (dim is PyTorch's name for axis)")
-        axis = tuple(dim) if isinstance(dim, list) else dim
-    if keepdim is not None:
-        if keepdims:
-            raise TypeError(f"{op}: got both keepdims={keepdims!r} and keepdim={keepdim!r}; "
-                            f"pass one of them (keepdim is PyTorch's name for keepdims)")
-        keepdims = keepdim
-    return axis, keepdims
 
 
 def _one_shape(op: str, sizes: tuple, keyword: str, given: Any) -> tuple[int, ...]:
@@ -425,12 +405,12 @@ class Value(ValueBase):
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Value:
         """e**x_i / Σ_j e**x_j along ``axis``, as ``tinygrad_edu.functional.softmax``."""
-        axis, _ = _torch_args("softmax", axis, -1, dim)
+        axis, _ = torch_axis_args("softmax", axis, -1, dim)
         return Softmax.apply(self, axis=axis)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Value:
         """x_i - log Σ_j e**x_j along ``axis``, as ``functional.log_softmax``."""
-        axis, _ = _torch_args("log_softmax", axis, -1, dim)
+        axis, _ = torch_axis_args("log_softmax", axis, -1, dim)
         return LogSoftmax.apply(self, axis=axis)
 
     def matmul(self, other: Any) -> Value:
@@ -478,26 +458,26 @@ class Value(ValueBase):
 
     def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
             keepdim: bool | None = None) -> Value:
-        axis, keepdims = _torch_args("sum", axis, None, dim, keepdims, keepdim)
+        axis, keepdims = torch_axis_args("sum", axis, None, dim, keepdims, keepdim)
         return Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
              keepdim: bool | None = None) -> Value:
-        axis, keepdims = _torch_args("mean", axis, None, dim, keepdims, keepdim)
+        axis, keepdims = torch_axis_args("mean", axis, None, dim, keepdims, keepdim)
         return Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
             keepdim: bool | None = None) -> Value:
         """Largest element(s); tied maxima share the gradient equally (PyTorch's ``amax``;
         PyTorch's ``max(dim)`` also returns indices: use ``argmax`` for those)."""
-        axis, keepdims = _torch_args("max", axis, None, dim, keepdims, keepdim)
+        axis, keepdims = torch_axis_args("max", axis, None, dim, keepdims, keepdim)
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
             keepdim: bool | None = None) -> Value:
         """Smallest element(s); tied minima share the gradient equally (PyTorch's
         ``amin``)."""
-        axis, keepdims = _torch_args("min", axis, None, dim, keepdims, keepdim)
+        axis, keepdims = torch_axis_args("min", axis, None, dim, keepdims, keepdim)
         return Min.apply(self, axis=axis, keepdims=keepdims)
 
     amax = max
@@ -516,7 +496,7 @@ class Value(ValueBase):
 
     def _arg_extremum(self, find: Callable, op: str, axis: Any, keepdims: bool, dim: Any,
                       keepdim: bool | None) -> np.ndarray:
-        axis, keepdims = _torch_args(op, axis, None, dim, keepdims, keepdim)
+        axis, keepdims = torch_axis_args(op, axis, None, dim, keepdims, keepdim)
         if axis is not None:
             if isinstance(axis, tuple):
                 raise TypeError(f"{op}: axis must be None or an int; got {axis!r}")
@@ -526,19 +506,19 @@ class Value(ValueBase):
     def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
             dim: Any = None, keepdim: bool | None = None) -> Value:
         """Variance; ``ddof=0`` (NumPy's default) divides by n, ``ddof=1`` by n - 1."""
-        axis, keepdims = _torch_args("var", axis, None, dim, keepdims, keepdim)
+        axis, keepdims = torch_axis_args("var", axis, None, dim, keepdims, keepdim)
         return Var.apply(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
             dim: Any = None, keepdim: bool | None = None) -> Value:
         """Standard deviation, ``sqrt(var)``, without overflow for any finite data."""
-        axis, keepdims = _torch_args("std", axis, None, dim, keepdims, keepdim)
+        axis, keepdims = torch_axis_args("std", axis, None, dim, keepdims, keepdim)
         return Std.apply(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
                   keepdim: bool | None = None) -> Value:
         """``log(sum(exp(x)))``, computed without overflow."""
-        axis, keepdims = _torch_args("logsumexp", axis, None, dim, keepdims, keepdim)
+        axis, keepdims = torch_axis_args("logsumexp", axis, None, dim, keepdims, keepdim)
         return LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
     # ------------------------------------------------------------------------------------
@@ -584,7 +564,7 @@ class Value(ValueBase):
 
     def squeeze(self, axis: Any = None, *, dim: Any = None) -> Value:
         """Remove size-1 axes (all of them, or the given ones, which must have size 1)."""
-        axis, _ = _torch_args("squeeze", axis, None, dim)
+        axis, _ = torch_axis_args("squeeze", axis, None, dim)
         if axis is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
@@ -598,7 +578,7 @@ class Value(ValueBase):
 
     def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Value:
         """Insert a size-1 axis at ``axis`` (NumPy's ``expand_dims``)."""
-        axis, _ = _torch_args("unsqueeze", axis, None, dim)
+        axis, _ = torch_axis_args("unsqueeze", axis, None, dim)
         if axis is None:
             raise TypeError("unsqueeze: give the position of the new axis (axis= or dim=)")
         (axis,) = normalize_axes(axis, self.ndim + 1, "unsqueeze")
@@ -769,13 +749,13 @@ def matmul(a: Any, b: Any) -> Value:
 
 def concatenate(values: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Value:
     """Join Values along an existing axis (PyTorch's ``cat``; ``dim=`` is accepted)."""
-    axis, _ = _torch_args("concatenate", axis, 0, dim)
+    axis, _ = torch_axis_args("concatenate", axis, 0, dim)
     return Concatenate.apply(*values, axis=axis)
 
 
 def stack(values: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Value:
     """Join same-shaped Values along a new axis (so 0-d Values make a vector)."""
-    axis, _ = _torch_args("stack", axis, 0, dim)
+    axis, _ = torch_axis_args("stack", axis, 0, dim)
     return Stack.apply(*values, axis=axis)
 
 

@@ -1,5 +1,5 @@
-"""Neural-network functions built on the ops: activations, losses, dropout, batch norm,
-penalties.
+"""Neural-network functions built on the ops: activations, losses, convolution and
+pooling, dropout, batch norm, penalties.
 
 ``import tinygrad_edu.functional as F`` gives them PyTorch's ``F.name`` spelling.
 """
@@ -35,6 +35,15 @@ from .activation import (
     tanhshrink,
     threshold,
 )
+from .conv import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv2d,
+    dropout2d,
+    fractional_max_pool2d,
+    max_pool2d,
+    stochastic_depth,
+)
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -52,15 +61,20 @@ from .normalization import batch_norm
 from .regularization import alpha_dropout, dropout, l1_penalty, l2_penalty
 
 __all__ = [
+    "adaptive_avg_pool2d",
     "alpha_dropout",
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "celu",
+    "conv2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "elu",
     "erf",
+    "fractional_max_pool2d",
     "gelu",
     "glu",
     "hardshrink",
@@ -75,6 +89,7 @@ __all__ = [
     "leaky_relu",
     "log_softmax",
     "logsigmoid",
+    "max_pool2d",
     "maxout",
     "mish",
     "mse_loss",
@@ -93,6 +108,7 @@ __all__ = [
     "softplus",
     "softshrink",
     "softsign",
+    "stochastic_depth",
     "svm_loss",
     "tanh",
     "tanhshrink",

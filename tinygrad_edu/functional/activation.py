@@ -40,9 +40,9 @@ from ..ops.activation import (
     Tanhshrink,
     Threshold,
 )
-from ..ops.axes import normalize_axes
+from ..ops.axes import normalize_axes, torch_axis_args
 from ..rng import generator
-from ..value import Value, _torch_args
+from ..value import Value
 from ._checks import real_number
 
 # ----------------------------------------------------------------------------------------
@@ -247,7 +247,7 @@ def threshold(x: Value, threshold: float, value: float) -> Value:
 def glu(x: Value, axis: int = -1, *, dim: int | None = None) -> Value:
     """Gated linear unit: with a, b the first and second halves of x along ``axis``
     (or PyTorch's ``dim``), a σ(b). The axis must have even size."""
-    axis, _ = _torch_args("glu", axis, -1, dim)
+    axis, _ = torch_axis_args("glu", axis, -1, dim)
     (ax,) = normalize_axes(axis, x.ndim, "glu")
     n = x.shape[ax]
     if n % 2:
@@ -265,19 +265,19 @@ def glu(x: Value, axis: int = -1, *, dim: int | None = None) -> Value:
 def softmax(x: Value, axis: int = -1, *, dim: int | None = None) -> Value:
     """e**x_i / Σ_j e**x_j along ``axis``: positive, summing to 1; stable for any logits.
     Over an empty axis the result is empty."""
-    axis, _ = _torch_args("softmax", axis, -1, dim)
+    axis, _ = torch_axis_args("softmax", axis, -1, dim)
     return Softmax.apply(x, axis=axis)
 
 
 def log_softmax(x: Value, axis: int = -1, *, dim: int | None = None) -> Value:
     """x_i - log Σ_j e**x_j along ``axis``: the log of softmax, computed stably."""
-    axis, _ = _torch_args("log_softmax", axis, -1, dim)
+    axis, _ = torch_axis_args("log_softmax", axis, -1, dim)
     return LogSoftmax.apply(x, axis=axis)
 
 
 def softmin(x: Value, axis: int = -1, *, dim: int | None = None) -> Value:
     """softmax(-x) along ``axis``: most weight on the smallest entries."""
-    axis, _ = _torch_args("softmin", axis, -1, dim)
+    axis, _ = torch_axis_args("softmin", axis, -1, dim)
     return Softmax.apply(-x, axis=axis)
 
 

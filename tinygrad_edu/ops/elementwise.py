@@ -294,9 +294,3 @@ class Where(Function):
     def backward(ctx, grad):
         cond = ctx.cond
         return None, np.where(cond, grad, 0.0), np.where(cond, 0.0, grad)
-
-
-# NOTE: ReLU, Sigmoid and Tanh moved to ops/activation.py with the rest of their family;
-# this re-export keeps the old import path working only until value.py and viz/dot.py
-# import them from there.
-from .activation import ReLU, Sigmoid, Tanh  # noqa: E402, F401

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..autograd import Function, ValueBase, seed_gradient
 from ..nn.module import Module, Parameter
-from ..ops.elementwise import ReLU, Sigmoid, Tanh
+from ..ops.activation import ReLU, Sigmoid, Tanh
 from .modules import ModuleCall, module_calls
 from .steps import record_backward
 
