@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Value
+from tinygrad_edu.autograd import RemovableHandle
 from tinygrad_edu.nn import MLP, BatchNorm1d, Linear, Module, ModuleList, Parameter, Sequential
 
 
@@ -85,6 +86,14 @@ def test_forward_hook_sees_and_replaces_the_output():
     handle.remove()
     m(Value(np.ones((1, 2))))
     assert seen == [(3, 2)]
+
+
+def test_module_and_value_hooks_share_one_handle_class():
+    m = Linear(2, 2, seed=0)
+    v = Value(np.ones(2))
+    module_handle = m.register_forward_hook(lambda mod, inputs, out: None)
+    value_handle = v.register_hook(lambda grad: None)
+    assert type(module_handle) is type(value_handle) is RemovableHandle
 
 
 def test_repr_prints_the_tree():

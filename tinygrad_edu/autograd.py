@@ -573,6 +573,18 @@ def _anomaly_errstate() -> contextlib.AbstractContextManager:
     return np.errstate(all="ignore") if _modes.anomaly else contextlib.nullcontext()
 
 
+class RemovableHandle:
+    """Returned by ``Value.register_hook`` and ``Module.register_forward_hook`` (named as
+    PyTorch's): ``remove()`` takes the hook off its list again."""
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
 def _run_hooks(node: ValueBase, grad: Any) -> Any:
     """Each hook sees the complete gradient; one that returns something replaces it."""
     for hook in node._hooks:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
-from .autograd import ValueBase
+from .autograd import RemovableHandle, ValueBase
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .ops.axes import normalize_axes, torch_axis_args
 from .ops.elementwise import (
@@ -142,18 +142,6 @@ class ElementCount(int):
             return self.shape
         (axis,) = normalize_axes(dim, len(self.shape), "size")
         return self.shape[axis]
-
-
-class _HookHandle:
-    """Returned by ``register_hook``; ``remove()`` takes the hook off again."""
-
-    def __init__(self, hooks: list, fn: Callable) -> None:
-        self._hooks = hooks
-        self._fn = fn
-
-    def remove(self) -> None:
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
 
 
 class Value(ValueBase):
@@ -632,7 +620,7 @@ class Value(ValueBase):
         """Forget the accumulated gradient (``.grad`` becomes ``None``)."""
         self.grad = None
 
-    def register_hook(self, fn: Callable[[Any], Any]) -> _HookHandle:
+    def register_hook(self, fn: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``fn(grad)`` when this Value's gradient is complete during backward.
 
         If ``fn`` returns something other than ``None``, that replaces the gradient (for
@@ -645,7 +633,7 @@ class Value(ValueBase):
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(fn)
-        return _HookHandle(self._hooks, fn)
+        return RemovableHandle(self._hooks, fn)
 
     def detach(self) -> Value:
         """A new leaf sharing this data, cut from the graph (``requires_grad=False``)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import RemovableHandle
 from ..value import Value
 
 
@@ -63,17 +64,6 @@ class Parameter(Value):
 
     def __repr__(self) -> str:
         return "Parameter" + super().__repr__()[len("Value"):]
-
-
-class _Handle:
-    """Returned by ``register_forward_hook``; ``remove()`` takes the hook off again."""
-
-    def __init__(self, hooks: list, fn: Callable) -> None:
-        self._hooks, self._fn = hooks, fn
-
-    def remove(self) -> None:
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
 
 
 def _members(name: str, value: Any) -> Iterator[tuple[str, Any]]:
@@ -142,11 +132,11 @@ class Module:
                 out = replaced
         return out
 
-    def register_forward_hook(self, fn: Callable[[Module, tuple, Any], Any]) -> _Handle:
+    def register_forward_hook(self, fn: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
         """Call ``fn(module, inputs, output)`` after every forward; a non-None return
         replaces the output. Returns a handle whose ``remove()`` takes the hook off."""
         self._forward_hooks.append(fn)
-        return _Handle(self._forward_hooks, fn)
+        return RemovableHandle(self._forward_hooks, fn)
 
     # ------------------------------------------------------------------------------------
     # The tree
