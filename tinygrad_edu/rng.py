@@ -33,3 +33,11 @@ def generator(seed: int | np.random.Generator | None = None) -> np.random.Genera
         raise ValueError(f"seed must be None, an int >= 0 or a np.random.Generator; got "
                          f"{seed!r}")
     return np.random.default_rng(int(seed))
+
+
+def own_generator(seed: int | np.random.Generator | None) -> np.random.Generator | None:
+    """What a layer, loader or transform keeps from its ``seed=``: None stays None, so each
+    call draws from the default generator of that moment (``manual_seed`` applies); an int
+    becomes a generator of its own, so successive calls draw new numbers rather than
+    repeating the seed's first draw."""
+    return None if seed is None else generator(seed)

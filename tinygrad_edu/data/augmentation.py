@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..rng import generator
+from ..rng import generator, own_generator
 
 # The ITU-R 601-2 luma weights of R, G, B, as torchvision's rgb_to_grayscale.
 _LUMA = np.array([0.2989, 0.587, 0.114])
@@ -138,8 +138,7 @@ class _Transform:
     (N, C, H, W) float images."""
 
     def __init__(self, seed: int | np.random.Generator | None = None) -> None:
-        # None: draw from the default generator at call time, so manual_seed applies.
-        self._rng = None if seed is None else generator(seed)
+        self._rng = own_generator(seed)
 
     @property
     def _name(self) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..rng import generator
+from ..rng import generator, own_generator
 from ..value import Value
 
 
@@ -151,7 +151,7 @@ class DataLoader:
         self.transform = transform
         # NOTE: resolved once, so one stream of random orders runs through all epochs; None
         # stays None and picks up the default generator each epoch (see manual_seed).
-        self._rng = None if seed is None else generator(seed)
+        self._rng = own_generator(seed)
 
     def __len__(self) -> int:
         """The number of batches in an epoch."""

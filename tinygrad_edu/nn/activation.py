@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..functional import activation as F
-from ..rng import generator
+from ..rng import generator, own_generator
 from ..value import Value
 from .module import Identity, Module, Parameter, check_input_dtype, check_size
 
@@ -210,7 +210,7 @@ class RReLU(Module):
     def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3, seed: Any = None) -> None:
         super().__init__()
         self.lower, self.upper = lower, upper
-        self._rng = None if seed is None else generator(seed)
+        self._rng = own_generator(seed)
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, (list, tuple)):

@@ -15,7 +15,7 @@ import numpy as np
 from .. import init as initializers
 from ..functional import conv as FC
 from ..functional import regularization as R
-from ..rng import generator
+from ..rng import generator, own_generator
 from ..value import Value
 from .module import Module, Parameter, check_input_dtype, check_size
 
@@ -132,8 +132,7 @@ class Dropout2d(Module):
         super().__init__()
         R._check_p(p, type(self).__name__)
         self.p = p
-        # None: draw from the default generator at call time, so manual_seed applies.
-        self._rng = None if seed is None else generator(seed)
+        self._rng = own_generator(seed)
 
     def forward(self, x: Value) -> Value:
         return FC.dropout2d(x, self.p, self.training, seed=self._rng)
@@ -159,7 +158,7 @@ class FractionalMaxPool2d(Module):
         self.output_size = None if output_size is None else FC._pair(owner, "output_size",
                                                                      output_size, 1)
         self.output_ratio = output_ratio
-        self._rng = None if seed is None else generator(seed)
+        self._rng = own_generator(seed)
 
     def forward(self, x: Value) -> Value:
         return FC.fractional_max_pool2d(x, self.kernel_size, self.output_size,
@@ -181,7 +180,7 @@ class StochasticDepth(Module):
         super().__init__()
         FC.stochastic_depth(np.zeros(1), p, mode, training=False)  # checks p and mode
         self.p, self.mode = p, mode
-        self._rng = None if seed is None else generator(seed)
+        self._rng = own_generator(seed)
 
     def forward(self, x: Value) -> Value:
         return FC.stochastic_depth(x, self.p, self.mode, self.training, seed=self._rng)

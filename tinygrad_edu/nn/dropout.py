@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..functional import regularization as R
-from ..rng import generator
+from ..rng import own_generator
 from ..value import Value
 from .module import Module
 
@@ -17,8 +17,7 @@ class _Dropout(Module):
         super().__init__()
         R._check_p(p, type(self).__name__)
         self.p = p
-        # None: draw from the default generator at call time, so manual_seed applies.
-        self._rng = None if seed is None else generator(seed)
+        self._rng = own_generator(seed)
 
     def _check(self, x: Any) -> None:
         if isinstance(x, (list, tuple)):

@@ -17,7 +17,7 @@ import numpy as np
 from .. import init as initializers
 from ..functional import regularization as R
 from ..ops.linalg import Linear as LinearOp
-from ..rng import generator
+from ..rng import generator, own_generator
 from ..value import Value, stack
 from .activation import activation_module
 from .dropout import Dropout
@@ -98,7 +98,7 @@ class DropConnect(Linear):
         super().__init__(in_features, out_features, bias, init, seed, dtype)
         R._check_p(p, "DropConnect")
         self.p = p
-        self._rng = None if seed is None else generator(seed)
+        self._rng = own_generator(seed)
 
     def forward(self, x: Any) -> Any:
         if not self.training or self.p == 0.0:
