@@ -77,3 +77,9 @@ def test_wrong_input_shape_is_a_clear_error():
         BatchNorm2d(3)(Value(np.ones((2, 3))))
     with pytest.raises(TypeError, match="BatchNorm1d normalizes over a batch"):
         BatchNorm1d(3)([Value(1.0)])
+
+
+def test_a_non_float_dtype_is_refused_by_name():
+    with pytest.raises(TypeError, match="BatchNorm1d: dtype must be a floating type such as "
+                                        "float32 or float64; got int64"):
+        BatchNorm1d(3, dtype=np.int64)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import real_number
 from ..ops.activation import (
     CELU,
     ELU,
@@ -43,7 +44,6 @@ from ..ops.activation import (
 from ..ops.axes import normalize_axes, torch_axis_args
 from ..rng import generator
 from ..value import Value
-from ._checks import real_number
 
 # ----------------------------------------------------------------------------------------
 # Sigmoid, tanh and the ReLU family

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import real_number
 from ..ops.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from ..rng import generator
 from ..value import Value
-from ._checks import real_number
 from .regularization import _check_p
 
 Size = int | tuple[int, int]

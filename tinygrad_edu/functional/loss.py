@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._checks import real_number
 from ..autograd import ValueBase
 from ..ops.loss import SoftmaxCrossEntropy, label_index
 from ..value import Value, stack, where
-from ._checks import real_number
 
 ValueLike = Value | ArrayLike | Sequence[Value]
 

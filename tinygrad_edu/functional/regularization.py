@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import real_number
 from ..ops.activation import SELU_ALPHA, SELU_SCALE
 from ..rng import generator
 from ..value import Value
-from ._checks import real_number
 
 
 def _check_p(p: float, name: str) -> None:

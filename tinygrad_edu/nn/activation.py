@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import integer
 from ..functional import activation as F
 from ..rng import generator, own_generator
 from ..value import Value
-from .module import Identity, Module, Parameter, check_input_dtype, check_size
+from .module import Identity, Module, Parameter, check_input_dtype
 
 
 class _Activation(Module):
@@ -190,7 +191,7 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25,
                  dtype: Any = np.float64) -> None:
         super().__init__()
-        num_parameters = check_size("PReLU", "num_parameters", num_parameters)
+        num_parameters = integer("PReLU", "num_parameters", num_parameters)
         self.weight = Parameter(np.full(num_parameters, init), dtype=dtype)
 
     def forward(self, x: Any) -> Any:
@@ -229,9 +230,9 @@ class Maxout(Module):
     def __init__(self, in_features: int, out_features: int, pieces: int = 2,
                  seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        in_features = check_size("Maxout", "in_features", in_features)
-        out_features = check_size("Maxout", "out_features", out_features)
-        pieces = check_size("Maxout", "pieces", pieces)
+        in_features = integer("Maxout", "in_features", in_features)
+        out_features = integer("Maxout", "out_features", out_features)
+        pieces = integer("Maxout", "pieces", pieces)
         rng = generator(seed)
         bound = 1 / np.sqrt(in_features)  # each piece drawn like a Linear layer
         self.weight = Parameter(rng.uniform(-bound, bound, (pieces, out_features, in_features)),

@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 
 from .. import init as initializers
+from .._checks import integer
 from ..functional import conv as FC
 from ..functional import regularization as R
 from ..rng import generator, own_generator
 from ..value import Value
-from .module import Module, Parameter, check_input_dtype, check_size
+from .module import Module, Parameter, check_input_dtype
 
 Size = int | tuple[int, int]
 
@@ -38,9 +39,9 @@ class Conv2d(Module):
                  init: Any = None, seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.in_channels = check_size(owner, "in_channels", in_channels)
-        self.out_channels = check_size(owner, "out_channels", out_channels)
-        self.groups = check_size(owner, "groups", groups)
+        self.in_channels = integer(owner, "in_channels", in_channels)
+        self.out_channels = integer(owner, "out_channels", out_channels)
+        self.groups = integer(owner, "groups", groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{owner}: groups={groups} must divide both in_channels="
                              f"{in_channels} and out_channels={out_channels}")

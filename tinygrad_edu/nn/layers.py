@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 
 from .. import init as initializers
+from .._checks import integer
 from ..functional import regularization as R
 from ..ops.linalg import Linear as LinearOp
 from ..rng import generator, own_generator
 from ..value import Value, stack
 from .activation import activation_module
 from .dropout import Dropout
-from .module import Module, Parameter, check_input_dtype, check_size
+from .module import Module, Parameter, check_input_dtype
 from .normalization import BatchNorm1d
 
 Init = Any  # a name understood by ``tinygrad_edu.init.get`` or a callable(shape, seed, dtype)
@@ -58,8 +59,8 @@ class Linear(Module):
                  init: Init = None, seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
         owner = type(self).__name__
-        in_features = check_size(owner, "in_features", in_features)
-        out_features = check_size(owner, "out_features", out_features)
+        in_features = integer(owner, "in_features", in_features)
+        out_features = integer(owner, "out_features", out_features)
         self.in_features, self.out_features = in_features, out_features
         rng = generator(seed)
         shape = (out_features, in_features)
@@ -119,7 +120,7 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str | None = "relu", init: Init = None,
                  seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        nin = check_size("Neuron", "nin", nin)
+        nin = integer("Neuron", "nin", nin)
         row = _weights(init, activation, (1, nin), seed, dtype)[0]
         self.w = [Parameter(v, dtype=dtype) for v in row]
         self.b = Parameter(0.0, dtype=dtype)
@@ -149,7 +150,7 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, activation: str | None = "relu", init: Init = None,
                  seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        nin, nout = check_size("Layer", "nin", nin), check_size("Layer", "nout", nout)
+        nin, nout = integer("Layer", "nin", nin), integer("Layer", "nout", nout)
         rng = generator(seed)
         self.neurons = [Neuron(nin, activation, init, rng, dtype) for _ in range(nout)]
         weights = _weights(init, activation, (nout, nin), rng, dtype)  # fans of the layer
@@ -325,8 +326,8 @@ class MLP(Module):
         if not sizes:
             raise ValueError("MLP: sizes must hold at least one width, the output layer's "
                              "(MLP(2, [16, 3])); got [] (for no layer at all, use Identity)")
-        widths = [check_size("MLP", "nin", nin),
-                  *(check_size("MLP", f"sizes[{i}]", n) for i, n in enumerate(sizes))]
+        widths = [integer("MLP", "nin", nin),
+                  *(integer("MLP", f"sizes[{i}]", n) for i, n in enumerate(sizes))]
         rng = generator(seed)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(pairwise(widths)):

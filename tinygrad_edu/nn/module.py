@@ -18,17 +18,6 @@ from ..autograd import RemovableHandle
 from ..value import Value
 
 
-def check_size(owner: str, name: str, value: Any) -> int:
-    """``value`` as an int >= 1 (a layer's width, a count), or an error naming ``owner``,
-    the argument and the value."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be an int >= 1; got {value!r} (a "
-                        f"{type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be an int >= 1; got {value}")
-    return int(value)
-
-
 def check_input_dtype(owner: str, x: Any, expected: np.dtype) -> None:
     """Refuse a floating input of another dtype than the layer's parameters, as PyTorch
     does: NumPy would silently compute a float32 input with float64 weights in float64

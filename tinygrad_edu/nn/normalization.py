@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import float_dtype, integer
 from ..functional.normalization import batch_norm
 from ..value import Value
-from .module import Module, Parameter, check_input_dtype, check_size
+from .module import Module, Parameter, check_input_dtype
 
 
 class _BatchNorm(Module):
@@ -20,10 +21,10 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True,
                  dtype: Any = np.float64) -> None:
         super().__init__()
-        num_features = check_size(type(self).__name__, "num_features", num_features)
+        num_features = integer(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(type(self).__name__, dtype)
         self.weight = Parameter(np.ones(num_features), dtype=dtype) if affine else None
         self.bias = Parameter(np.zeros(num_features), dtype=dtype) if affine else None
         if track_running_stats:

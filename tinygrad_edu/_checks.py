@@ -1,0 +1,61 @@
+"""The argument checks every part of the package shares: a real number, an int with a
+lower bound, a floating dtype.
+
+It imports nothing from the package, so any layer (``value``, ``ops``, ``functional``,
+``nn``, ``optim``, ``data``) can use it without an import cycle. Each error names the
+operation, the argument, the value given and what was expected. A bool is never a number
+here: ``True`` as a slope or a layer width is a slip, even though Python counts it as 1.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+
+def is_real(value: Any) -> bool:
+    """True for an int or float (Python or NumPy), but not for a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_int(value: Any) -> bool:
+    """True for an int (Python or NumPy), but not for a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def real_number(op: str, arg: str, value: Any) -> Any:
+    """``value`` if it is a real number that is not NaN; else an error naming ``op``,
+    the argument and the value."""
+    if not is_real(value):
+        raise TypeError(f"{op}: {arg} must be a real number; got {value!r} "
+                        f"(a {type(value).__name__})")
+    if math.isnan(value):
+        raise ValueError(f"{op}: {arg} must be a real number; got nan")
+    return value
+
+
+def integer(op: str, arg: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum`` (a width, a count, a patience); a TypeError for
+    anything that is not an int, a ValueError for one below ``minimum``."""
+    if not is_int(value):
+        raise TypeError(f"{op}: {arg} must be an int >= {minimum}; got {value!r} "
+                        f"(a {type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{op}: {arg} must be an int >= {minimum}; got {value}")
+    return int(value)
+
+
+def float_dtype(op: str, dtype: Any) -> np.dtype:
+    """``dtype`` as a NumPy floating dtype (float16, float32, float64...), or a TypeError
+    naming ``op``: a Value holds floats, since gradients are fractions."""
+    need = "dtype must be a floating type such as float32 or float64"
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: {need}; got {dtype!r}") from None
+    if resolved.kind != "f":
+        raise TypeError(f"{op}: {need}; got {resolved}")
+    return resolved
