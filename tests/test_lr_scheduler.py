@@ -64,6 +64,15 @@ def test_step_lr():
     np.testing.assert_allclose(lrs[:, 1], 0.5 * 0.1 ** (np.arange(91) // 30), rtol=1e-12)
 
 
+def test_numpy_int_arguments_act_as_ints():
+    plain = lrs_by_epoch(StepLR(optimizer(0.1), step_size=3, gamma=0.5), 10)
+    numpy = lrs_by_epoch(StepLR(optimizer(0.1), step_size=np.int64(3), gamma=0.5), 10)
+    np.testing.assert_array_equal(numpy, plain)
+    milestones = lrs_by_epoch(MultiStepLR(optimizer(0.1), milestones=np.array([3, 6, 9]),
+                                          gamma=0.5), 10)
+    np.testing.assert_array_equal(milestones, plain)
+
+
 def test_multi_step_lr_sorts_milestones_and_counts_repeats():
     lrs = lrs_by_epoch(MultiStepLR(optimizer(1.0), milestones=[80, 30], gamma=0.1), 100)
     np.testing.assert_allclose(lrs[[0, 29, 30, 79, 80, 99], 0],

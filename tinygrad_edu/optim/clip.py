@@ -12,8 +12,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._checks import is_real
 from ..value import Value
-from .optimizer import grad_array, is_real, module_hint, require
+from .optimizer import grad_array, module_hint, require
 
 
 def _with_grads(parameters: Value | Iterable[Value], owner: str) -> list[Value]:

@@ -25,7 +25,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .optimizer import Optimizer, is_real, require
+from .._checks import is_int, is_real
+from .optimizer import Optimizer, require
 
 __all__ = [
     "CosineAnnealingLR",
@@ -36,10 +37,6 @@ __all__ = [
     "ReduceLROnPlateau",
     "StepLR",
 ]
-
-
-def _is_int(x: Any, low: int) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool) and x >= low
 
 
 class _Scheduler:
@@ -122,7 +119,8 @@ class StepLR(LRScheduler):
     """Decay by ``gamma`` every ``step_size`` epochs: ``lr_t = lr₀ γ^⌊t / step_size⌋``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        require(_is_int(step_size, 1), "StepLR", "step_size must be an int >= 1", step_size)
+        require(is_int(step_size) and step_size >= 1, "StepLR", "step_size must be an int >= 1",
+                step_size)
         require(is_real(gamma) and gamma > 0, "StepLR", "gamma must be a number > 0", gamma)
         self.step_size, self.gamma = step_size, float(gamma)
         super().__init__(optimizer)
@@ -139,7 +137,7 @@ class MultiStepLR(LRScheduler):
                  gamma: float = 0.1) -> None:
         milestones = list(milestones)
         for m in milestones:
-            require(_is_int(m, 0), "MultiStepLR", "each milestone must be an int >= 0",
+            require(is_int(m) and m >= 0, "MultiStepLR", "each milestone must be an int >= 0",
                     milestones)
         require(is_real(gamma) and gamma > 0, "MultiStepLR", "gamma must be a number > 0",
                 gamma)
@@ -173,7 +171,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0) -> None:
-        require(_is_int(T_max, 1), "CosineAnnealingLR", "T_max must be an int >= 1", T_max)
+        require(is_int(T_max) and T_max >= 1, "CosineAnnealingLR", "T_max must be an int >= 1",
+                T_max)
         require(is_real(eta_min) and eta_min >= 0, "CosineAnnealingLR",
                 "eta_min must be a number >= 0", eta_min)
         self.T_max, self.eta_min = T_max, float(eta_min)
@@ -197,8 +196,8 @@ class LinearLR(LRScheduler):
                 "start_factor must be a number in (0, 1]", start_factor)
         require(is_real(end_factor) and 0 <= end_factor <= 1, "LinearLR",
                 "end_factor must be a number in [0, 1]", end_factor)
-        require(_is_int(total_iters, 1), "LinearLR", "total_iters must be an int >= 1",
-                total_iters)
+        require(is_int(total_iters) and total_iters >= 1, "LinearLR",
+                "total_iters must be an int >= 1", total_iters)
         self.start_factor, self.end_factor = float(start_factor), float(end_factor)
         self.total_iters = total_iters
         super().__init__(optimizer)
@@ -231,10 +230,10 @@ class ReduceLROnPlateau(_Scheduler):
                 "'abs'", threshold_mode)
         require(is_real(factor) and 0 <= factor < 1, name, "factor must be a number in "
                 "[0, 1)", factor)
-        require(_is_int(patience, 0), name, "patience must be an int >= 0", patience)
+        require(is_int(patience) and patience >= 0, name, "patience must be an int >= 0", patience)
         require(is_real(threshold) and threshold >= 0, name, "threshold must be a number "
                 ">= 0", threshold)
-        require(_is_int(cooldown, 0), name, "cooldown must be an int >= 0", cooldown)
+        require(is_int(cooldown) and cooldown >= 0, name, "cooldown must be an int >= 0", cooldown)
         require(is_real(eps) and eps >= 0, name, "eps must be a number >= 0", eps)
         super().__init__(optimizer)
         n = len(optimizer.param_groups)

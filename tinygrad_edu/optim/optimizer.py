@@ -8,22 +8,17 @@ here, once.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from .._checks import is_real
 from ..nn.module import zero_grads
 from ..value import Value
 
 ParamsT = Iterable[Value] | Iterable[dict[str, Any]]
 """What an optimizer takes: Values (``model.parameters()``) or parameter-group dicts."""
-
-
-def is_real(x: Any) -> bool:
-    """True for an int or float (Python or NumPy), but not for a bool."""
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def require(ok: bool, owner: str, what: str, value: Any) -> None:
