@@ -111,8 +111,8 @@ def test_shapes_and_axes_gives_valid_axes(data):
 def test_gap_keeps_elements_apart_and_the_domain_margin(data):
     a = data.draw(ts.arrays((3, 3, 3), gap=0.1))
     assert np.all(np.diff(np.sort(a.ravel())) >= 0.1 - 1e-12)
-    a = data.draw(ts.arrays((3, 3), ts.away_from(0.0, margin=0.5), gap=0.25))
-    assert np.all(np.abs(a) >= 0.5) and np.all((a >= -3.0) & (a <= 3.0))
+    a = data.draw(ts.arrays((3, 3), ts.away_from(1.0, margin=0.5), gap=0.25))
+    assert np.all(np.abs(a - 1.0) >= 0.5) and np.all((a >= -3.0) & (a <= 3.0))
     assert np.all(np.isclose(a / 0.25, np.round(a / 0.25)))  # on the grid of multiples
 
 
