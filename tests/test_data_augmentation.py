@@ -142,6 +142,9 @@ def test_crop_to_a_smaller_size_and_identity_cases():
 def test_crop_arguments_are_checked():
     with pytest.raises(ValueError, match=r"RandomCrop: padding must be an int >= 0; got -1"):
         RandomCrop(4, padding=-1)
+    with pytest.raises(TypeError, match=r"RandomCrop: padding must be an int >= 0; got 1.5 "
+                                        r"\(a float\)"):
+        RandomCrop(4, padding=1.5)
     with pytest.raises(ValueError, match=r"RandomCrop: size \(an int or a pair \(h, w\)\) must "
                                          r"be an int >= 1; got 0"):
         RandomCrop(0)
@@ -373,3 +376,18 @@ def test_mixup_arguments_are_checked():
     with pytest.raises(ValueError, match=r"mixup: X must have shape \(N, ...\), one sample per "
                                          r"row; got a 0-d array"):
         mixup(np.array(1.0), y)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: RandomHorizontalFlip(p="0.5"), r"RandomHorizontalFlip: p \(the probability of a "
+                                            r"flip\) must be in \[0, 1\]; got 0.5"),
+    (lambda: RandomHorizontalFlip(p=True), r"RandomHorizontalFlip: p \(the probability of a "
+                                           r"flip\) must be in \[0, 1\]; got True"),
+    (lambda: ColorJitter(brightness="0.4"), r"ColorJitter: brightness must be >= 0 or a pair "
+                                            r"\(min, max\); got '0.4'"),
+    (lambda: mixup(np.zeros((2, 3)), np.array([0, 1]), alpha="1"),
+     "mixup: alpha must be > 0 \\(and finite\\); got 1"),
+])
+def test_a_number_given_as_a_string_or_bool_is_a_clear_error(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -187,9 +187,7 @@ def test_load_digits_without_scikit_learn_says_how_to_install_it(monkeypatch):
 
 @pytest.mark.parametrize("call, message", [
     (lambda: spiral(n_per_class=0), r"spiral: n_per_class must be an int >= 1; got 0"),
-    (lambda: spiral(n_classes=2.0), r"spiral: n_classes must be an int >= 1; got 2.0"),
     (lambda: spiral(noise=-0.1), r"spiral: noise must be a finite number >= 0; got -0.1"),
-    (lambda: moons(n=True), r"moons: n must be an int >= 1; got True"),
     (lambda: moons(noise=float("nan")), r"moons: noise must be a finite number >= 0; got nan"),
     (lambda: circles(factor=1.0), r"circles: factor \(the inner radius\) must be in "
                                   r"\[0, 1\); got 1.0"),
@@ -205,6 +203,16 @@ def test_load_digits_without_scikit_learn_says_how_to_install_it(monkeypatch):
 ])
 def test_bad_arguments_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: spiral(n_classes=2.0), r"spiral: n_classes must be an int >= 1; got 2.0 \(a float\)"),
+    (lambda: moons(n=True), r"moons: n must be an int >= 1; got True \(a bool\)"),
+    (lambda: blobs(n="10"), r"blobs: n must be an int >= 1; got '10' \(a str\)"),
+])
+def test_a_count_that_is_not_an_int_is_a_type_error(call, message):
+    with pytest.raises(TypeError, match=message):
         call()
 
 

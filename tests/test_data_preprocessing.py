@@ -271,6 +271,9 @@ def test_bad_arguments_are_clear_errors():
     for bad in (0, 2.5, True):
         with pytest.raises(ValueError, match="PCA: n_components must be an int >= 1 or None"):
             PCA(bad)
+    for bad in (0, -1e-5, "1e-5", True):
+        with pytest.raises(ValueError, match="ZCA: eps must be > 0"):
+            ZCA(eps=bad)
     with pytest.raises(ValueError, match=r"PCA: n_components=6 is more than the 5 features "
                                          r"of samples of shape \(5,\)"):
         PCA(6).fit(correlated())

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._checks import integer, is_real
 from ..rng import generator, own_generator
 
 # The ITU-R 601-2 luma weights of R, G, B, as torchvision's rgb_to_grayscale.
@@ -35,17 +36,11 @@ _ATTEMPTS = 10
 # ----------------------------------------------------------------------------------------
 
 
-def _positive_int(name: str, what: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: {what} must be an int >= 1; got {value!r}")
-    return int(value)
-
-
 def _size_pair(name: str, size: Any) -> tuple[int, int]:
     """An output size: an int s for (s, s), or a pair (h, w)."""
     if isinstance(size, (tuple, list)) and len(size) == 2:
-        return _positive_int(name, "size[0]", size[0]), _positive_int(name, "size[1]", size[1])
-    return (_positive_int(name, "size (an int or a pair (h, w))", size),) * 2
+        return integer(name, "size[0]", size[0]), integer(name, "size[1]", size[1])
+    return (integer(name, "size (an int or a pair (h, w))", size),) * 2
 
 
 def _interval(name: str, what: str, value: Any, upper: float = math.inf) -> tuple[float, float]:
@@ -69,7 +64,7 @@ def _factor_range(name: str, what: str, value: Any) -> tuple[float, float]:
             raise ValueError(f"{name}: {what} as a pair must be (min, max) with "
                              f"0 <= min <= max; got {value!r}")
         return float(value[0]), float(value[1])
-    if not value >= 0:
+    if not (is_real(value) and value >= 0):
         raise ValueError(f"{name}: {what} must be >= 0 or a pair (min, max); got {value!r}")
     return max(0.0, 1.0 - value), 1.0 + value
 
@@ -158,7 +153,7 @@ class RandomHorizontalFlip(_Transform):
     """Mirror each image left to right (``x[..., ::-1]``) with probability ``p``."""
 
     def __init__(self, p: float = 0.5, seed: int | np.random.Generator | None = None) -> None:
-        if not 0 <= p <= 1:
+        if not (is_real(p) and 0 <= p <= 1):
             raise ValueError(f"{self._name}: p (the probability of a flip) must be in [0, 1]; "
                              f"got {p}")
         super().__init__(seed)
@@ -182,11 +177,8 @@ class RandomCrop(_Transform):
     def __init__(self, size: int | tuple[int, int], padding: int = 0,
                  seed: int | np.random.Generator | None = None) -> None:
         self.size = _size_pair(self._name, size)
-        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) \
-                or padding < 0:
-            raise ValueError(f"{self._name}: padding must be an int >= 0; got {padding!r}")
+        self.padding = integer(self._name, "padding", padding, minimum=0)
         super().__init__(seed)
-        self.padding = int(padding)
 
     def _apply(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         (h, w), pad = self.size, self.padding
@@ -295,7 +287,7 @@ class Cutout(_Transform):
     """
 
     def __init__(self, size: int, seed: int | np.random.Generator | None = None) -> None:
-        self.size = _positive_int(self._name, "size", size)
+        self.size = integer(self._name, "size", size)
         super().__init__(seed)
 
     def _apply(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -339,7 +331,7 @@ def _soft_targets(y: ArrayLike, n: int, num_classes: int | None) -> np.ndarray:
                          f"class probabilities (shape ({n}, C)) per sample of X; got shape "
                          f"{y.shape}")
     if num_classes is not None:
-        _positive_int("mixup", "num_classes", num_classes)
+        integer("mixup", "num_classes", num_classes)
     if y.ndim == 2:
         if num_classes is not None and y.shape[1] != num_classes:
             raise ValueError(f"mixup: num_classes={num_classes}, but y holds probabilities "
@@ -378,7 +370,7 @@ def mixup(X: ArrayLike, y: ArrayLike, alpha: float = 0.2, num_classes: int | Non
     Returns ``(x', q)``: the mixed inputs (X's shape and dtype) and soft targets (N, C)
     whose rows sum to 1, ready for ``cross_entropy(logits, q)``.
     """
-    if not 0 < alpha < math.inf:
+    if not (is_real(alpha) and 0 < alpha < math.inf):
         raise ValueError(f"mixup: alpha must be > 0 (and finite); got {alpha}")
     X = np.asarray(X)
     if X.dtype.kind != "f":

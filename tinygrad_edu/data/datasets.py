@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._checks import integer, is_int, is_real
 from ..rng import generator
 
 # ---------------------------------------------------------------------------------------
@@ -21,17 +22,9 @@ from ..rng import generator
 # ---------------------------------------------------------------------------------------
 
 
-def _count(fn: str, name: str, value: Any) -> int:
-    """``value`` as an int >= 1, or a ValueError naming the function and argument."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{fn}: {name} must be an int >= 1; got {value!r}")
-    return int(value)
-
-
 def _scale(fn: str, name: str, value: Any) -> float:
     """``value`` as a finite float >= 0 (a noise level or a standard deviation)."""
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
-            or not 0 <= value < np.inf):
+    if not is_real(value) or not 0 <= value < np.inf:
         raise ValueError(f"{fn}: {name} must be a finite number >= 0; got {value!r}")
     return float(value)
 
@@ -68,8 +61,8 @@ def spiral(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
     Returns ``X`` of shape ``(n_classes * n_per_class, 2)`` and ``y`` with ``n_per_class``
     labels of each class ``0 .. n_classes-1``. A linear classifier cannot separate the arms.
     """
-    n_per_class = _count("spiral", "n_per_class", n_per_class)
-    n_classes = _count("spiral", "n_classes", n_classes)
+    n_per_class = integer("spiral", "n_per_class", n_per_class)
+    n_classes = integer("spiral", "n_classes", n_classes)
     noise = _scale("spiral", "noise", noise)
     rng = generator(seed)
     r = np.linspace(0.0, 1.0, n_per_class)
@@ -91,7 +84,7 @@ def moons(n: int = 200, noise: float = 0.1,
     Returns ``X`` of shape ``(n, 2)`` and ``y`` with ``ceil(n / 2)`` zeros, then
     ``floor(n / 2)`` ones.
     """
-    n = _count("moons", "n", n)
+    n = integer("moons", "n", n)
     noise = _scale("moons", "noise", noise)
     rng = generator(seed)
     counts = _even_counts(n, 2)
@@ -112,7 +105,7 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5,
     Returns ``X`` of shape ``(n, 2)`` and ``y`` with ``ceil(n / 2)`` zeros, then
     ``floor(n / 2)`` ones.
     """
-    n = _count("circles", "n", n)
+    n = integer("circles", "n", n)
     noise = _scale("circles", "noise", noise)
     factor = _scale("circles", "factor", factor)
     if factor >= 1:
@@ -137,11 +130,11 @@ def blobs(n: int = 200, centers: int | ArrayLike = 3, std: float = 1.0,
     ``n`` samples shared among the ``k`` classes as evenly as possible (the counts differ
     by at most one, the larger ones first).
     """
-    n = _count("blobs", "n", n)
+    n = integer("blobs", "n", n)
     std = _scale("blobs", "std", std)
     rng = generator(seed)
-    if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        centers = rng.uniform(-10.0, 10.0, size=(_count("blobs", "centers", centers), 2))
+    if is_int(centers):
+        centers = rng.uniform(-10.0, 10.0, size=(integer("blobs", "centers", centers), 2))
     else:
         centers = np.asarray(centers, dtype=np.float64)
         if centers.ndim != 2 or 0 in centers.shape:
@@ -164,7 +157,7 @@ def xor(n: int = 200, noise: float = 0.1,
     Returns ``X`` of shape ``(n, 2)`` and ``y`` with ``ceil(n / 2)`` zeros, then
     ``floor(n / 2)`` ones; each class is shared evenly between its two corners.
     """
-    n = _count("xor", "n", n)
+    n = integer("xor", "n", n)
     noise = _scale("xor", "noise", noise)
     rng = generator(seed)
     corners = np.array([[-1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]])

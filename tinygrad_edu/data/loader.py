@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._checks import integer, is_real
 from ..rng import generator, own_generator
 from ..value import Value
 
@@ -139,13 +140,10 @@ class DataLoader:
                  seed: int | np.random.Generator | None = None,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self.arrays = _arrays(X, y)
-        if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-                or batch_size < 1):
-            raise ValueError(f"DataLoader: batch_size must be an int >= 1; got {batch_size!r}")
         if transform is not None and not callable(transform):
             raise TypeError(f"DataLoader: transform must be a function of an X batch; got "
                             f"{transform!r}")
-        self.batch_size = int(batch_size)
+        self.batch_size = integer("DataLoader", "batch_size", batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.transform = transform
@@ -251,9 +249,7 @@ def _split(fn: str, X: ArrayLike, y: ArrayLike, val: float, test: float, shuffle
 
 def _part_size(fn: str, name: str, fraction: Any, n: int) -> int:
     """The number of samples ``fraction`` of ``n`` holds out, checked."""
-    if (isinstance(fraction, bool)
-            or not isinstance(fraction, (int, float, np.integer, np.floating))
-            or not 0 <= fraction < 1):
+    if not (is_real(fraction) and 0 <= fraction < 1):
         raise ValueError(f"{fn}: {name} must be a fraction in [0, 1); got {fraction!r}")
     size = round(float(fraction) * n)
     if fraction > 0 and size == 0:

@@ -24,6 +24,8 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._checks import is_int, is_real
+
 _MODES = ("feature", "all", "channel")
 
 P = TypeVar("P", bound="_Preprocessor")
@@ -209,7 +211,7 @@ def _principal_axes(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _check_eps(name: str, eps: float) -> None:
-    if not eps > 0:
+    if not (is_real(eps) and eps > 0):
         raise ValueError(f"{name}: eps must be > 0 (it keeps 1/sqrt(S + eps) finite where an "
                          f"eigenvalue S is 0); got {eps}")
 
@@ -241,8 +243,7 @@ class PCA(_Preprocessor):
 
     def __init__(self, n_components: int | None = None, whiten: bool = False,
                  eps: float = 1e-5) -> None:
-        if n_components is not None and (isinstance(n_components, bool) or not isinstance(
-                n_components, (int, np.integer)) or n_components < 1):
+        if n_components is not None and not (is_int(n_components) and n_components >= 1):
             raise ValueError(f"{self._name}: n_components must be an int >= 1 or None; got "
                              f"{n_components!r}")
         _check_eps(self._name, eps)
