@@ -467,6 +467,8 @@ ERRORS = [
      r"calculate_fan_in_and_fan_out: shape must be an int or a tuple of ints"),
     (lambda: init.uniform((2, 2), dtype=np.int64), TypeError,
      r"uniform: dtype must be a floating type such as float32 or float64; got int64"),
+    (lambda: init.zeros(3, dtype="floaty"), TypeError,
+     r"zeros: dtype must be a floating type such as float32 or float64; got 'floaty'"),
     (lambda: init.normal((2, 2), seed=-1), ValueError, r"seed must be None, an int >= 0"),
     # the in-place forms
     (lambda: init.normal_(np.zeros(3)), TypeError,

@@ -60,6 +60,8 @@ def test_bad_data_is_a_clear_error(data, message):
 def test_integer_dtype_argument_is_refused():
     with pytest.raises(TypeError, match=r"Value: dtype must be a floating type .* got int32"):
         Value(1.0, dtype=np.int32)
+    with pytest.raises(TypeError, match=r"Value: dtype must be a floating type .* got 'f32'"):
+        Value(1.0, dtype="f32")
 
 
 def test_repr_scalar_and_array():

@@ -36,13 +36,13 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
+from ._checks import float_dtype, is_int, is_real
 from .rng import generator
 from .value import Value
 
@@ -57,26 +57,17 @@ Initializer = Callable[..., np.ndarray]
 
 def _shape(fn: str, shape: Any) -> tuple[int, ...]:
     """``shape`` as a tuple of ints >= 0; an int ``n`` means ``(n,)``, as in NumPy."""
-    dims = (shape,) if isinstance(shape, (int, np.integer)) else shape
-    if not isinstance(dims, (tuple, list)) or not all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
+    dims = (shape,) if is_int(shape) else shape
+    if not isinstance(dims, (tuple, list)) or not all(is_int(d) for d in dims):
         raise TypeError(f"{fn}: shape must be an int or a tuple of ints; got {shape!r}")
     if any(d < 0 for d in dims):
         raise ValueError(f"{fn}: shape must not have negative sizes; got {shape!r}")
     return tuple(int(d) for d in dims)
 
 
-def _dtype(fn: str, dtype: DTypeLike) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{fn}: dtype must be a floating type such as float32 or float64; "
-                        f"got {dtype}")
-    return dtype
-
-
 def _number(fn: str, name: str, x: Any, *, finite: bool = True) -> float:
     """``x`` as a float; a real number, not NaN, and finite unless ``finite=False``."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    if not is_real(x):
         raise TypeError(f"{fn}: {name} must be a number; got {x!r}")
     x = float(x)
     if math.isnan(x) or (finite and math.isinf(x)):
@@ -225,7 +216,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def zeros(shape: Shape, *, seed: Seed = None, dtype: DTypeLike = np.float64) -> np.ndarray:
     """All 0 (biases; never all the weights: identical neurons stay identical).
     ``seed`` is unused."""
-    return np.zeros(_shape("zeros", shape), _dtype("zeros", dtype))
+    return np.zeros(_shape("zeros", shape), float_dtype("zeros", dtype))
 
 
 zeros_ = _in_place(zeros, draws=False)
@@ -233,7 +224,7 @@ zeros_ = _in_place(zeros, draws=False)
 
 def ones(shape: Shape, *, seed: Seed = None, dtype: DTypeLike = np.float64) -> np.ndarray:
     """All 1 (the scale of a normalization layer). ``seed`` is unused."""
-    return np.ones(_shape("ones", shape), _dtype("ones", dtype))
+    return np.ones(_shape("ones", shape), float_dtype("ones", dtype))
 
 
 ones_ = _in_place(ones, draws=False)
@@ -242,7 +233,7 @@ ones_ = _in_place(ones, draws=False)
 def constant(shape: Shape, val: float, *, seed: Seed = None,
              dtype: DTypeLike = np.float64) -> np.ndarray:
     """All ``val``. ``seed`` is unused."""
-    shape, dtype = _shape("constant", shape), _dtype("constant", dtype)
+    shape, dtype = _shape("constant", shape), float_dtype("constant", dtype)
     return np.full(shape, _number("constant", "val", val), dtype)
 
 
@@ -252,7 +243,7 @@ constant_ = _in_place(constant, draws=False)
 def eye(shape: Shape, *, seed: Seed = None, dtype: DTypeLike = np.float64) -> np.ndarray:
     """The identity matrix: 1 where row == column, else 0; ``shape`` must be 2-D
     ``(rows, cols)`` and may be non-square. ``seed`` is unused."""
-    shape, dtype = _shape("eye", shape), _dtype("eye", dtype)
+    shape, dtype = _shape("eye", shape), float_dtype("eye", dtype)
     if len(shape) != 2:
         raise ValueError(f"eye: needs a 2-D shape (rows, cols); got {shape}")
     return np.eye(*shape, dtype=dtype)
@@ -269,7 +260,7 @@ eye_ = _in_place(eye, draws=False)
 def uniform(shape: Shape, a: float = 0.0, b: float = 1.0, *, seed: Seed = None,
             dtype: DTypeLike = np.float64) -> np.ndarray:
     """W ~ U(a, b): every value in [a, b) equally likely; std = (b - a) / sqrt(12)."""
-    shape, dtype = _shape("uniform", shape), _dtype("uniform", dtype)
+    shape, dtype = _shape("uniform", shape), float_dtype("uniform", dtype)
     a, b = _number("uniform", "a", a), _number("uniform", "b", b)
     if a > b:
         raise ValueError(f"uniform: need a <= b; got a={a!r}, b={b!r}")
@@ -282,7 +273,7 @@ uniform_ = _in_place(uniform)
 def normal(shape: Shape, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
            dtype: DTypeLike = np.float64) -> np.ndarray:
     """W ~ N(mean, std**2)."""
-    shape, dtype = _shape("normal", shape), _dtype("normal", dtype)
+    shape, dtype = _shape("normal", shape), float_dtype("normal", dtype)
     mean, std = _number("normal", "mean", mean), _nonnegative("normal", "std", std)
     return generator(seed).normal(mean, std, size=shape).astype(dtype, copy=False)
 
@@ -297,7 +288,7 @@ def small_random(shape: Shape, std: float = 0.01, *, seed: Seed = None,
     Fine for a small network; in a deep one every layer multiplies the signal's std by
     about ``std * sqrt(fan_in)`` (0.22 for 500 inputs), so the activations vanish.
     """
-    shape, dtype = _shape("small_random", shape), _dtype("small_random", dtype)
+    shape, dtype = _shape("small_random", shape), float_dtype("small_random", dtype)
     std = _nonnegative("small_random", "std", std)
     return generator(seed).normal(0.0, std, size=shape).astype(dtype, copy=False)
 
@@ -330,7 +321,7 @@ def trunc_normal(shape: Shape, mean: float = 0.0, std: float = 1.0, a: float = -
     very long, so that is an error. Infinite bounds are allowed.
     """
     fn = "trunc_normal"
-    shape, dtype = _shape(fn, shape), _dtype(fn, dtype)
+    shape, dtype = _shape(fn, shape), float_dtype(fn, dtype)
     mean, std = _number(fn, "mean", mean), _number(fn, "std", std)
     a, b = _number(fn, "a", a, finite=False), _number(fn, "b", b, finite=False)
     if std <= 0:
@@ -368,7 +359,7 @@ def _variance_scaling(fn: str, shape: Any, gain: float, mode: str, distribution:
                       seed: Seed, dtype: DTypeLike) -> np.ndarray:
     """Var(W) = gain**2 / fan: N(0, std**2) or U(-sqrt(3) std, sqrt(3) std), where
     std = gain / sqrt(fan) and fan is fan_in, fan_out or (fan_in + fan_out) / 2."""
-    shape, dtype = _shape(fn, shape), _dtype(fn, dtype)
+    shape, dtype = _shape(fn, shape), float_dtype(fn, dtype)
     fan_in, fan_out = _fans(fn, shape)
     fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
     # NOTE: a fan is 0 only when an axis has length 0, so there is no weight to scale;
@@ -492,7 +483,7 @@ def orthogonal(shape: Shape, gain: float = 1.0, *, seed: Seed = None,
     that makes Q uniformly distributed over the orthogonal matrices.
     """
     fn = "orthogonal"
-    shape, dtype = _shape(fn, shape), _dtype(fn, dtype)
+    shape, dtype = _shape(fn, shape), float_dtype(fn, dtype)
     gain = _nonnegative(fn, "gain", gain)
     if len(shape) < 2:
         raise ValueError(f"{fn}: needs a shape with at least 2 dimensions (rows, cols, ...); "

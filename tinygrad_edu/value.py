@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
+from ._checks import float_dtype
 from .autograd import RemovableHandle, ValueBase
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .ops.axes import normalize_axes, torch_axis_args
@@ -50,10 +51,7 @@ _KIND_NAMES = {"c": "complex", "U": "string", "S": "bytes", "O": "object", "M": 
 def _to_array(data: Any, dtype: Any, op: str = "Value") -> np.ndarray:
     """Validate and copy user data into a float ndarray; errors name ``op``."""
     if dtype is not None:
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"{op}: dtype must be a floating type such as float32 or "
-                            f"float64; got {dtype}")
+        dtype = float_dtype(op, dtype)
     if isinstance(data, ValueBase):
         data = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(d, ValueBase) for d in data):
