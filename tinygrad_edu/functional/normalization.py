@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..ops.normalization import BatchNorm
 from ..value import Value
 
 
@@ -13,37 +16,27 @@ def batch_norm(x: Value, running_mean: np.ndarray | None, running_var: np.ndarra
     """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (axis 1).
 
     In training (or without running statistics) mean and var are the batch's, over every
-    axis but the channel one, with the biased variance; the running statistics, when
-    given, are updated in place with PyTorch's convention
+    axis but the channel one, with the biased variance: one ``BatchNorm`` node, whose
+    backward is written out and differentiates again under ``create_graph``. The running
+    statistics, when given, are then updated in place with PyTorch's convention
     ``running = (1 - momentum) * running + momentum * batch``, the variance with the
-    unbiased estimate. Otherwise the running statistics are used. Gradients flow through
-    the batch statistics, so batch norm is differentiated exactly, to any order.
+    unbiased estimate. Otherwise the running statistics are used: y = x * scale + shift
+    per channel, with scale = weight / sqrt(running_var + eps) and
+    shift = bias - running_mean * scale.
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C, ...); got shape {x.shape}")
     channels = x.shape[1]
-    axes = (0, *range(2, x.ndim))
-    per_channel = (1, channels) + (1,) * (x.ndim - 2)
-    count = x.size // channels
-    use_batch = training or running_mean is None
-    if use_batch:
-        if count < 2:
+    if training or running_mean is None:
+        if math.prod(x.shape[:1] + x.shape[2:]) < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel to "
                              f"estimate a variance; got input of shape {x.shape}")
-        mean = x.mean(axis=axes, keepdims=True)
-        var = x.var(axis=axes, keepdims=True)
-        if training and running_mean is not None and running_var is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean.data.reshape(channels)
-            running_var *= 1 - momentum
-            running_var += momentum * var.data.reshape(channels) * count / (count - 1)
-        y = (x - mean) / (var + eps).sqrt()
-    else:
-        mean_c = np.asarray(running_mean, dtype=x.dtype).reshape(per_channel)
-        std_c = np.sqrt(np.asarray(running_var, dtype=x.dtype) + eps).reshape(per_channel)
-        y = (x - mean_c) / std_c
-    if weight is not None:
-        y = y * weight.reshape(per_channel)
-    if bias is not None:
-        y = y + bias.reshape(per_channel)
-    return y
+        tracked = training and running_mean is not None and running_var is not None
+        running = (running_mean, running_var, momentum) if tracked else None
+        return BatchNorm.apply(x, weight, bias, eps=eps, running=running)
+    per_channel = (1, channels) + (1,) * (x.ndim - 2)
+    inv_std = (np.asarray(running_var, dtype=x.dtype) + eps) ** -0.5
+    mean = np.asarray(running_mean, dtype=x.dtype)
+    scale = inv_std if weight is None else weight * inv_std
+    shift = -mean * scale if bias is None else bias - mean * scale
+    return x * scale.reshape(per_channel) + shift.reshape(per_channel)

@@ -1,0 +1,177 @@
+"""The BatchNorm op: one node, its written-out backward proved to second order."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_edu import Value
+from tinygrad_edu.functional.normalization import batch_norm
+from tinygrad_edu.ops.normalization import BatchNorm
+from tinygrad_edu.testing import gradcheck, gradgradcheck
+from tinygrad_edu.testing import strategies as ts
+
+# N, C, then up to two spatial axes; size-1 axes included, but at least two values per
+# channel, which training-mode statistics need
+SHAPES = st.tuples(st.integers(1, 3), st.integers(1, 3),
+                   st.lists(st.integers(1, 2), max_size=2)).map(
+    lambda t: (t[0], t[1], *t[2])).filter(lambda s: math.prod(s[:1] + s[2:]) >= 2)
+# distinct elements, so every channel has a variance well above eps
+INPUTS = {"domain": ts.real(-4, 4), "gap": 0.2}
+
+
+def reference(x, weight, bias, eps=1e-5):
+    """The textbook formula in float64 NumPy."""
+    axes = (0, *range(2, x.ndim))
+    per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    x_hat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True)
+                                                            + eps)
+    return x_hat * weight.reshape(per_channel) + bias.reshape(per_channel)
+
+
+def parameters(data, channels, dtype=np.float64):
+    weight = Value(data.draw(ts.arrays((channels,), ts.positive(0.5, 2.0), dtype)))
+    bias = Value(data.draw(ts.arrays((channels,), dtype=dtype)))
+    return weight, bias
+
+
+@given(shape=SHAPES, data=st.data())
+def test_first_and_second_derivatives(shape, data):
+    x = Value(data.draw(ts.arrays(shape, **INPUTS)))
+    weight, bias = parameters(data, shape[1])
+
+    def fn(x, w, b):
+        return batch_norm(x, None, None, w, b, training=True)
+
+    def squared(x, w, b):  # a recorded upstream gradient, 2 y, for the second derivative
+        return (fn(x, w, b) ** 2).sum()
+
+    np.testing.assert_allclose(fn(x, weight, bias).data,
+                               reference(x.data, weight.data, bias.data), rtol=1e-10,
+                               atol=1e-12)
+    gradcheck(fn, x, weight, bias)
+    gradgradcheck(fn, x, weight, bias)
+    gradgradcheck(squared, x, weight, bias)
+
+
+@given(shape=SHAPES, data=st.data())
+def test_without_affine_parameters(shape, data):
+    x = Value(data.draw(ts.arrays(shape, **INPUTS)))
+
+    def fn(x):
+        return batch_norm(x, None, None, training=True)
+
+    ones, zeros = np.ones(shape[1]), np.zeros(shape[1])
+    np.testing.assert_allclose(fn(x).data, reference(x.data, ones, zeros), rtol=1e-10, atol=1e-12)
+    gradcheck(fn, x)
+    gradgradcheck(fn, x)
+    gradgradcheck(lambda x: (fn(x) ** 2).sum(), x)
+
+
+@given(shape=SHAPES, data=st.data())
+def test_eval_mode_derivatives(shape, data):
+    x = Value(data.draw(ts.arrays(shape, **INPUTS)))
+    weight, bias = parameters(data, shape[1])
+    running_mean = data.draw(ts.arrays((shape[1],)))
+    running_var = data.draw(ts.arrays((shape[1],), ts.positive(0.5, 2.0)))
+
+    def fn(x, w, b):
+        return batch_norm(x, running_mean, running_var, w, b)
+
+    gradcheck(fn, x, weight, bias)
+    gradgradcheck(lambda x, w, b: (fn(x, w, b) ** 2).sum(), x, weight, bias)
+
+
+@given(shape=SHAPES, data=st.data())
+def test_float32_matches_float64(shape, data):
+    x64 = data.draw(ts.arrays(shape, **INPUTS))
+    w64, b64 = (p.data for p in parameters(data, shape[1]))
+    upstream = data.draw(ts.arrays(shape))
+    results = {}
+    for dtype in (np.float32, np.float64):
+        x, w, b = (Value(a.astype(dtype)) for a in (x64, w64, b64))
+        running = np.zeros(shape[1], dtype), np.ones(shape[1], dtype)
+        y = batch_norm(x, *running, w, b, training=True)
+        y.backward(upstream.astype(dtype))
+        assert {y.dtype, x.grad.dtype, w.grad.dtype, b.grad.dtype} == {np.dtype(dtype)}
+        assert {running[0].dtype, running[1].dtype} == {np.dtype(dtype)}
+        results[dtype] = [y.data, x.grad, w.grad, b.grad, *running]
+    for single, double in zip(results[np.float32], results[np.float64]):
+        np.testing.assert_allclose(single, double, rtol=2e-4, atol=2e-4)
+
+
+def test_is_one_node_with_the_parameters_as_inputs():
+    x, w, b = Value(np.ones((2, 3)) * [[1], [2]]), Value(np.ones(3)), Value(np.zeros(3))
+    y = batch_norm(x, np.zeros(3), np.ones(3), w, b, training=True)
+    assert type(y.grad_fn) is BatchNorm
+    assert y.grad_fn.inputs == (x, w, b)
+
+
+def test_defaults_against_hand_computed_values():
+    """eps = 1e-5 and momentum = 0.1: channel 0 holds 1, 3 (mean 2, var 1), channel 1
+    holds 2, 6 (mean 4, var 4)."""
+    x = Value(np.array([[1.0, 2.0], [3.0, 6.0]]))
+    w, b = Value(np.ones(2)), Value(np.zeros(2))
+    running_mean, running_var = np.zeros(2), np.ones(2)
+    y = batch_norm(x, running_mean, running_var, w, b, training=True)
+    sigma = np.sqrt([1.00001, 4.00001])
+    np.testing.assert_allclose(y.data, [[-1, -2], [1, 2]] / sigma, rtol=1e-14)
+    # (1 - 0.1) * old + 0.1 * batch, the variance unbiased: 2 and 8
+    np.testing.assert_allclose(running_mean, [0.2, 0.4], rtol=1e-14)
+    np.testing.assert_allclose(running_var, [0.9 + 0.2, 0.9 + 0.8], rtol=1e-14)
+    # g = 1 on the first element only: mean(g) = 1/2, x̂ = ∓1/σ0, mean(g x̂) = -1/(2 σ0)
+    y.backward(np.array([[1.0, 0.0], [0.0, 0.0]]))
+    dx0 = 0.5 * (1 - 1 / 1.00001) / sigma[0]
+    np.testing.assert_allclose(x.grad, [[dx0, 0.0], [-dx0, 0.0]], rtol=1e-6, atol=1e-15)
+    np.testing.assert_allclose(w.grad, [-1 / sigma[0], 0.0], rtol=1e-14)
+    np.testing.assert_allclose(b.grad, [1.0, 0.0], rtol=1e-14)
+    # eval: the running statistics, eps = 1e-5 again
+    y_eval = batch_norm(x, running_mean, running_var, w, b)
+    expected = (x.data - [0.2, 0.4]) / np.sqrt([1.10001, 1.70001])
+    np.testing.assert_allclose(y_eval.data, expected, rtol=1e-14)
+
+
+def test_running_statistics_change_only_in_training():
+    x = Value(np.array([[1.0, 2.0], [3.0, 6.0]]))
+    running_mean, running_var = np.array([0.5, -0.5]), np.array([2.0, 3.0])
+    batch_norm(x, running_mean, running_var)
+    batch_norm(x, None, None, training=True)
+    np.testing.assert_array_equal(running_mean, [0.5, -0.5])
+    np.testing.assert_array_equal(running_var, [2.0, 3.0])
+    batch_norm(x, running_mean, running_var, training=True, momentum=1.0)
+    np.testing.assert_allclose(running_mean, [2.0, 4.0])
+    np.testing.assert_allclose(running_var, [2.0, 8.0])
+
+
+def test_without_running_statistics_eval_uses_the_batch():
+    x = Value(np.array([[1.0, 2.0], [3.0, 6.0]]))
+    np.testing.assert_allclose(batch_norm(x, None, None).data,
+                               batch_norm(x, None, None, training=True).data)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (1, 3), (1, 3, 1), (1, 2, 1, 1), (0, 2, 4, 4)])
+def test_fewer_than_two_values_per_channel_in_training_is_an_error(shape):
+    message = (rf"^batch_norm: training needs more than one value per channel to estimate a "
+               rf"variance; got input of shape {re_shape(shape)}$")
+    with pytest.raises(ValueError, match=message):
+        batch_norm(Value(np.ones(shape)), np.zeros(shape[1]), np.ones(shape[1]), training=True)
+    with pytest.raises(ValueError, match=message):
+        batch_norm(Value(np.ones(shape)), None, None)
+
+
+def test_an_empty_batch_in_eval_is_an_empty_output():
+    y = batch_norm(Value(np.ones((0, 3))), np.zeros(3), np.ones(3))
+    assert y.shape == (0, 3)
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_input_without_a_channel_axis_is_an_error(shape):
+    with pytest.raises(ValueError, match=rf"^batch_norm: input must be \(N, C, \.\.\.\); got "
+                                         rf"shape {re_shape(shape)}$"):
+        batch_norm(Value(np.ones(shape)), None, None, training=True)
+
+
+def re_shape(shape):
+    return str(shape).replace("(", r"\(").replace(")", r"\)")
