@@ -137,7 +137,8 @@ def test_astype_casts_forward_and_gradient_back():
     assert x.grad.dtype == np.float64
     np.testing.assert_allclose(x.grad, [3.0, -4.0])
     check_op(lambda x: x.astype(np.float64) * x)  # Cast is an op even to the same dtype
-    with pytest.raises(TypeError, match="astype: a Value holds floats; got dtype int64"):
+    with pytest.raises(TypeError, match="astype: dtype must be a floating type such as float32 "
+                                        "or float64; got int64"):
         x.astype(np.int64)
 
 

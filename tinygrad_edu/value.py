@@ -422,9 +422,7 @@ class Value(ValueBase):
 
         With ``copy=False`` and the same dtype, the Value itself is returned.
         """
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"astype: a Value holds floats; got dtype {dtype}")
+        dtype = float_dtype("astype", dtype)
         if not copy and dtype == self.dtype:
             return self
         return Cast.apply(self, dtype=dtype)
