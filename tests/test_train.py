@@ -180,14 +180,17 @@ def test_on_batch_end_returning_true_stops_training_after_that_epoch_is_recorded
     assert history.val_loss[-1] is not None
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"epochs": 0}, "fit: epochs must be >= 1; got 0"),
-    ({"early_stopping": 0}, "fit: early_stopping is a patience in epochs, an int >= 1; got 0"),
-    ({"early_stopping": 2.5}, "fit: early_stopping is a patience in epochs, an int >= 1; got 2.5"),
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"epochs": 0}, ValueError, "fit: epochs must be an int >= 1; got 0"),
+    ({"epochs": 2.5}, TypeError, r"fit: epochs must be an int >= 1; got 2.5 \(a float\)"),
+    ({"early_stopping": 0}, ValueError,
+     r"fit: early_stopping \(a patience in epochs\) must be an int >= 1; got 0"),
+    ({"early_stopping": 2.5}, TypeError,
+     r"fit: early_stopping \(a patience in epochs\) must be an int >= 1; got 2.5 \(a float\)"),
 ])
-def test_bad_arguments(kwargs, message):
+def test_bad_arguments(kwargs, error, message):
     model, opt = model_and_optimizer()
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         fit(model, nn.CrossEntropyLoss(), opt, (X, Y), progress=False, **kwargs)
 
 

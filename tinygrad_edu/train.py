@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import integer
 from .autograd import no_grad
 from .nn.module import Module
 from .optim.lr_scheduler import ReduceLROnPlateau
@@ -177,8 +178,7 @@ def fit(
     shows a tqdm bar on a terminal or in a notebook, and a line per epoch elsewhere (a
     log file, CI). The model is left in evaluation mode.
     """
-    if epochs < 1:
-        raise ValueError(f"fit: epochs must be >= 1; got {epochs}")
+    integer("fit", "epochs", epochs)
     for name, fn, signature in (("callback", callback, "(epoch, history)"),
                                 ("on_batch_end", on_batch_end, "(step, loss, lr)")):
         if fn is not None and not callable(fn):
@@ -225,10 +225,8 @@ class _EarlyStopping:
     weights of the best epoch."""
 
     def __init__(self, patience: int) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"fit: early_stopping is a patience in epochs, an int >= 1; got "
-                             f"{patience}")
-        self.patience, self.waited = patience, 0
+        self.patience = integer("fit", "early_stopping (a patience in epochs)", patience)
+        self.waited = 0
         self.best_loss, self.best_state = np.inf, None
 
     def update(self, epoch: int, model: Module, history: History) -> bool:
