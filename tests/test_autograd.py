@@ -115,6 +115,21 @@ def test_retain_graph_false_gives_the_same_gradients_and_releases_the_graph():
     np.testing.assert_allclose(x.grad, fan_out_grad(FAN_OUT_DATA))  # nothing added
 
 
+def test_retain_graph_false_frees_each_intermediate_array_during_the_pass():
+    # x waits for its turn (it has a hook), so its hook runs after every op node's backward:
+    # by then the intermediate arrays must be gone, not kept until the pass returns.
+    x = Value(FAN_OUT_DATA)
+    h = (x * 2.0).exp()
+    freed = [weakref.ref(h.data), weakref.ref(h.grad_fn.inputs[0].data)]
+    alive = []
+    x.register_hook(lambda grad: alive.extend(ref() is not None for ref in freed))
+    loss = h.sum()
+    del h
+    loss.backward(intermediate_grads=False, retain_graph=False)
+    assert alive == [False, False]
+    np.testing.assert_allclose(x.grad, 2.0 * np.exp(2.0 * FAN_OUT_DATA))
+
+
 def test_reused_gradient_arrays_change_no_gradient_anyone_holds():
     x = Value(FAN_OUT_DATA)
     h = (x * 3.0).relu()

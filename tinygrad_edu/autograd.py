@@ -458,8 +458,9 @@ def _backprop(roots: Sequence[ValueBase], consumers: dict[ValueBase, int],
     ready = [r for r in roots if consumers[r] == 0]
     while ready:
         node = ready.pop()
+        del consumers[node]  # the tables hold no node they are done with (see release)
+        ctx = node._ctx  # before _complete: no name here still holds the previous op
         grad = _complete(node, pending.pop(node, None), options)
-        ctx = node._ctx
         if ctx is None:  # a leaf: nothing further back
             if options.trace is not None:
                 options.trace(node, grad, [])
