@@ -83,3 +83,22 @@ def test_a_non_float_dtype_is_refused_by_name():
     with pytest.raises(TypeError, match="BatchNorm1d: dtype must be a floating type such as "
                                         "float32 or float64; got int64"):
         BatchNorm1d(3, dtype=np.int64)
+
+
+def test_default_eps_and_momentum_against_hand_computed_values():
+    """BatchNorm2d(2) with no options: eps = 1e-5, momentum = 0.1. Channel 0 holds 1, 3
+    (mean 2, biased var 1, unbiased 2), channel 1 holds 2, 6 (mean 4, var 4, unbiased 8)."""
+    bn = BatchNorm2d(2)
+    x = np.array([[1.0, 2.0], [3.0, 6.0]]).reshape(2, 2, 1, 1)
+    y = bn(Value(x))
+    sigma = np.sqrt([1.00001, 4.00001]).reshape(1, 2, 1, 1)
+    np.testing.assert_allclose(y.data, np.array([[-1, -2], [1, 2]]).reshape(2, 2, 1, 1) / sigma,
+                               rtol=1e-14)
+    np.testing.assert_allclose(bn.running_mean, [0.2, 0.4], rtol=1e-14)
+    np.testing.assert_allclose(bn.running_var, [1.1, 1.7], rtol=1e-14)
+    assert bn.num_batches_tracked == 1
+    bn.eval()
+    expected = (x - np.reshape([0.2, 0.4], (1, 2, 1, 1))) / np.sqrt(
+        np.reshape([1.10001, 1.70001], (1, 2, 1, 1)))
+    np.testing.assert_allclose(bn(Value(x)).data, expected, rtol=1e-14)
+    assert bn.num_batches_tracked == 1

@@ -7,7 +7,7 @@ sums, means, extrema, variance, logsumexp; ``shape``: reshape, transpose, indexi
 joining, padding; ``linalg``: matrix multiplication and the fully connected layer;
 ``conv``: convolution (``Conv2d`` and its two gradient ops ``ConvTranspose2d`` and
 ``Conv2dWeight``) and max, average and adaptive-average pooling (``WindowScatter`` is max
-pooling's gradient).
+pooling's gradient); ``normalization``: batch norm in training mode as one node.
 
 Two helper modules hold no op: ``axes`` checks axis arguments, and ``kernels`` holds the
 faster ways some ops compute their formula (each op's own code still reads as the math).
