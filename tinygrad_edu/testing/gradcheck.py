@@ -80,7 +80,7 @@ def _compare(analytic: np.ndarray, numeric: np.ndarray, k: int, atol: float, rto
     if np.all(excess <= 0):
         return
     worst = int(np.argmax(excess))  # a NaN counts as the largest, as np.argmax has it
-    j = np.unravel_index(worst, numeric.shape) if numeric.ndim else ()
+    j = np.unravel_index(worst, numeric.shape)  # () for a 0-d input
     raise GradcheckError(
         f"{label}: input {k} (shape {numeric.shape}), element {tuple(int(i) for i in j)}: "
         f"analytic {float(analytic[j]):.6g} vs numeric {float(numeric[j]):.6g} "
