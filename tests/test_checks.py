@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from tinygrad_edu._checks import float_dtype, integer, is_int, is_real, real_number
+from tinygrad_edu._checks import (
+    dropout_p,
+    float_dtype,
+    integer,
+    is_int,
+    is_real,
+    real_number,
+)
 
 
 @pytest.mark.parametrize("value", [0, -3, 2.5, np.int64(4), np.float32(0.5), float("inf")])
@@ -64,3 +71,16 @@ def test_float_dtype_errors_name_the_op_and_the_dtype(dtype, shown):
     with pytest.raises(TypeError, match=f"zeros: dtype must be a floating type such as float32 "
                                         f"or float64; got {shown}$"):
         float_dtype("zeros", dtype)
+
+
+@pytest.mark.parametrize(("p", "error", "message"), [
+    (1.0, ValueError, r"Dropout: p is the probability of dropping a unit and must be in "
+                      r"\[0, 1\); got 1.0"),
+    (-0.1, ValueError, r"must be in \[0, 1\); got -0.1"),
+    ("0.5", TypeError, r"Dropout: p must be a real number; got '0.5' \(a str\)"),
+    (float("nan"), ValueError, "Dropout: p must be a real number; got nan"),
+])
+def test_dropout_p_is_in_zero_one(p, error, message):
+    with pytest.raises(error, match=message):
+        dropout_p("Dropout", p)
+    assert dropout_p("Dropout", 0.0) is None

@@ -37,6 +37,14 @@ def real_number(op: str, arg: str, value: Any) -> Any:
     return value
 
 
+def dropout_p(op: str, p: Any) -> None:
+    """Refuse a dropout probability outside [0, 1): at p = 1 nothing would be kept and the
+    kept units' scale 1 / (1 - p) would divide by zero."""
+    if not 0.0 <= real_number(op, "p", p) < 1.0:
+        raise ValueError(f"{op}: p is the probability of dropping a unit and must be in "
+                         f"[0, 1); got {p}")
+
+
 def integer(op: str, arg: str, value: Any, minimum: int = 1) -> int:
     """``value`` as an int >= ``minimum`` (a width, a count, a patience); a TypeError for
     anything that is not an int, a ValueError for one below ``minimum``."""

@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import real_number
+from .._checks import dropout_p, real_number
 from ..ops.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from ..rng import generator
 from ..value import Value
-from .regularization import _check_p
 
 Size = int | tuple[int, int]
 
@@ -164,7 +163,7 @@ def dropout2d(x: Value, p: float = 0.5, training: bool = True, seed: Any = None)
     1 / (1 - p). Neighbouring pixels of a map are strongly correlated, so dropping single
     pixels barely regularizes a convolutional layer; dropping the map does. Identity when
     not ``training`` or when ``p == 0``; the mask comes from ``tinygrad_edu.rng``."""
-    _check_p(p, "dropout2d")
+    dropout_p("dropout2d", p)
     _image("dropout2d", x)
     if not training or p == 0.0:
         return x

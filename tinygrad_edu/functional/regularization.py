@@ -7,16 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import real_number
+from .._checks import dropout_p
 from ..ops.activation import SELU_ALPHA, SELU_SCALE
 from ..rng import generator
 from ..value import Value
-
-
-def _check_p(p: float, name: str) -> None:
-    if not 0.0 <= real_number(name, "p", p) < 1.0:
-        raise ValueError(f"{name}: p is the probability of dropping a unit and must be in "
-                         f"[0, 1); got {p}")
 
 
 def dropout(x: Value, p: float = 0.5, training: bool = True, seed: Any = None) -> Value:
@@ -26,7 +20,7 @@ def dropout(x: Value, p: float = 0.5, training: bool = True, seed: Any = None) -
     Identity when not ``training`` or when ``p == 0``. The mask comes from
     ``tinygrad_edu.rng.generator(seed)``.
     """
-    _check_p(p, "dropout")
+    dropout_p("dropout", p)
     if not training or p == 0.0:
         return x
     keep = generator(seed).random(np.shape(x)) >= p
@@ -37,7 +31,7 @@ def alpha_dropout(x: Value, p: float = 0.5, training: bool = True, seed: Any = N
     """Dropout that keeps SELU's self-normalization: dropped units take SELU's negative
     saturation value alpha' = -scale * alpha, then an affine map a x + b restores zero mean
     and unit variance: a = (q + alpha'^2 q p)^(-1/2), b = -a alpha' p, with q = 1 - p."""
-    _check_p(p, "alpha_dropout")
+    dropout_p("alpha_dropout", p)
     if not training or p == 0.0:
         return x
     alpha = -SELU_SCALE * SELU_ALPHA

@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from .. import init as initializers
-from .._checks import integer
+from .._checks import dropout_p, integer
 from ..functional import conv as FC
-from ..functional import regularization as R
 from ..rng import generator, own_generator
 from ..value import Value
 from .module import Module, Parameter, check_input_dtype
@@ -131,7 +130,7 @@ class Dropout2d(Module):
 
     def __init__(self, p: float = 0.5, seed: Any = None) -> None:
         super().__init__()
-        R._check_p(p, type(self).__name__)
+        dropout_p(type(self).__name__, p)
         self.p = p
         self._rng = own_generator(seed)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._checks import dropout_p
 from ..functional import regularization as R
 from ..rng import own_generator
 from ..value import Value
@@ -15,7 +16,7 @@ class _Dropout(Module):
 
     def __init__(self, p: float = 0.5, seed: Any = None) -> None:
         super().__init__()
-        R._check_p(p, type(self).__name__)
+        dropout_p(type(self).__name__, p)
         self.p = p
         self._rng = own_generator(seed)
 

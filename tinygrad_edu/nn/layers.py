@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import init as initializers
-from .._checks import integer
+from .._checks import dropout_p, integer
 from ..functional import regularization as R
 from ..ops.linalg import Linear as LinearOp
 from ..rng import generator, own_generator
@@ -97,7 +97,7 @@ class DropConnect(Linear):
     def __init__(self, in_features: int, out_features: int, p: float = 0.5, bias: bool = True,
                  init: Init = None, seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__(in_features, out_features, bias, init, seed, dtype)
-        R._check_p(p, "DropConnect")
+        dropout_p("DropConnect", p)
         self.p = p
         self._rng = own_generator(seed)
 
