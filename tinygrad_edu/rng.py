@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import is_int
+
 _default = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the default generator (as ``torch.manual_seed``); returns it."""
     global _default
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not (is_int(seed) and seed >= 0):
         raise ValueError(f"manual_seed: seed must be an int >= 0; got {seed!r}")
     _default = np.random.default_rng(int(seed))
     return _default
@@ -29,7 +31,7 @@ def generator(seed: int | np.random.Generator | None = None) -> np.random.Genera
         return _default
     if isinstance(seed, np.random.Generator):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not (is_int(seed) and seed >= 0):
         raise ValueError(f"seed must be None, an int >= 0 or a np.random.Generator; got "
                          f"{seed!r}")
     return np.random.default_rng(int(seed))

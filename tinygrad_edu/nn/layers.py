@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import init as initializers
-from .._checks import dropout_p, integer
+from .._checks import dropout_p, integer, is_int
 from ..functional import regularization as R
 from ..ops.linalg import Linear as LinearOp
 from ..rng import generator, own_generator
@@ -194,7 +194,7 @@ class _Container(Module):
     def _position(self, index: Any) -> int:
         """``index`` (an int, negative from the end) as a position, or IndexError."""
         n = len(self)
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        if not is_int(index):
             raise TypeError(f"{type(self).__name__}: indices are ints or slices; got "
                             f"{index!r}")
         if not -n <= index < n:
