@@ -37,12 +37,11 @@ from .conv import (
     AdaptiveAvgPool2d,
     AvgPool2d,
     Conv2d,
-    Dropout2d,
     FractionalMaxPool2d,
     MaxPool2d,
     StochasticDepth,
 )
-from .dropout import AlphaDropout, Dropout
+from .dropout import AlphaDropout, Dropout, Dropout2d
 from .layers import MLP, DropConnect, Flatten, Layer, Linear, ModuleList, Neuron, Sequential
 from .loss import (
     BCELoss,

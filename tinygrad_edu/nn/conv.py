@@ -1,6 +1,5 @@
-"""Convolutional layers: ``Conv2d``, pooling, channel dropout and stochastic depth as
-modules, with PyTorch's names, arguments and weight layout (out_channels,
-in_channels / groups, kH, kW).
+"""Convolutional layers: ``Conv2d``, pooling and stochastic depth as modules, with
+PyTorch's names, arguments and weight layout (out_channels, in_channels / groups, kH, kW).
 
 Each checks its options when it is built and calls one function of
 ``tinygrad_edu.functional.conv``; inputs are (N, C, H, W).
@@ -12,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import init as initializers
-from .._checks import dropout_p, integer
+from .._checks import integer
 from ..functional import conv as FC
 from ..rng import generator, own_generator
 from ..value import Value
-from .module import Module, Parameter, check_input_dtype
+from .layers import affine_parameters
+from .module import Module, check_input_dtype
 
 Size = int | tuple[int, int]
 
@@ -48,16 +47,8 @@ class Conv2d(Module):
         self.stride = FC._pair(owner, "stride", stride, 1)
         self.padding = FC._pair(owner, "padding", padding, 0)
         self.dilation = FC._pair(owner, "dilation", dilation, 1)
-        rng = generator(seed)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
-        if init is None:
-            bound = 1 / np.sqrt(initializers.calculate_fan_in_and_fan_out(shape)[0])
-            self.weight = Parameter(rng.uniform(-bound, bound, shape), dtype=dtype)
-            b = rng.uniform(-bound, bound, out_channels)
-        else:
-            self.weight = Parameter(initializers.get(init)(shape, seed=rng, dtype=dtype))
-            b = np.zeros(out_channels)
-        self.bias = Parameter(b, dtype=dtype) if bias else None
+        self.weight, self.bias = affine_parameters(shape, bias, init, generator(seed), dtype)
 
     def forward(self, x: Value) -> Value:
         if getattr(x, "dtype", None) != self.weight.dtype:
@@ -121,24 +112,6 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
-
-
-class Dropout2d(Module):
-    """Channel dropout: in training, zero each (n, c) feature map with probability ``p``
-    and scale the rest by 1 / (1 - p); in evaluation, the identity (see
-    ``functional.dropout2d``)."""
-
-    def __init__(self, p: float = 0.5, seed: Any = None) -> None:
-        super().__init__()
-        dropout_p(type(self).__name__, p)
-        self.p = p
-        self._rng = own_generator(seed)
-
-    def forward(self, x: Value) -> Value:
-        return FC.dropout2d(x, self.p, self.training, seed=self._rng)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
 
 
 class FractionalMaxPool2d(Module):

@@ -6,13 +6,15 @@ from typing import Any
 
 from .._checks import dropout_p
 from ..functional import regularization as R
+from ..functional.conv import dropout2d
 from ..rng import own_generator
 from ..value import Value
 from .module import Module
 
 
 class _Dropout(Module):
-    """Shared by Dropout and AlphaDropout: ``p`` and the generator the masks come from."""
+    """Shared by Dropout, AlphaDropout and Dropout2d: ``p`` and the generator the masks
+    come from."""
 
     def __init__(self, p: float = 0.5, seed: Any = None) -> None:
         super().__init__()
@@ -44,3 +46,12 @@ class AlphaDropout(_Dropout):
     def forward(self, x: Value) -> Value:
         self._check(x)
         return R.alpha_dropout(x, self.p, self.training, seed=self._rng)
+
+
+class Dropout2d(_Dropout):
+    """Channel dropout: in training, zero each (n, c) feature map with probability ``p``
+    and scale the rest by 1 / (1 - p); in evaluation, the identity (see
+    ``functional.dropout2d``)."""
+
+    def forward(self, x: Value) -> Value:
+        return dropout2d(x, self.p, self.training, seed=self._rng)

@@ -38,6 +38,23 @@ def _weights(init: Init, activation: str | None, shape: tuple[int, int], seed: A
     return make(shape, seed=seed, dtype=dtype)
 
 
+def affine_parameters(shape: tuple[int, ...], bias: bool, init: Init, rng: np.random.Generator,
+                      dtype: Any) -> tuple[Parameter, Parameter | None]:
+    """The weight of ``shape`` (out, in, *kernel) and, with ``bias``, the bias (out,) of a
+    Linear or Conv2d layer. Without ``init``, PyTorch's default: both drawn from
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)); with ``init``, the weight from that initializer and
+    a zero bias."""
+    out = shape[0]
+    if init is None:
+        bound = 1 / np.sqrt(initializers.calculate_fan_in_and_fan_out(shape)[0])
+        weight = rng.uniform(-bound, bound, shape)
+        b = rng.uniform(-bound, bound, out)
+    else:
+        weight = initializers.get(init)(shape, seed=rng, dtype=dtype)
+        b = np.zeros(out)
+    return Parameter(weight, dtype=dtype), Parameter(b, dtype=dtype) if bias else None
+
+
 def _affine(x: Any, weight: Value, bias: Value | None) -> Value:
     """x W^T + b as one graph node; without a bias the node has no bias input."""
     return LinearOp.apply(x, weight) if bias is None else LinearOp.apply(x, weight, bias)
@@ -62,16 +79,8 @@ class Linear(Module):
         in_features = integer(owner, "in_features", in_features)
         out_features = integer(owner, "out_features", out_features)
         self.in_features, self.out_features = in_features, out_features
-        rng = generator(seed)
-        shape = (out_features, in_features)
-        if init is None:
-            bound = 1 / np.sqrt(in_features)
-            self.weight = Parameter(rng.uniform(-bound, bound, shape), dtype=dtype)
-            b = rng.uniform(-bound, bound, out_features)
-        else:
-            self.weight = Parameter(initializers.get(init)(shape, seed=rng, dtype=dtype))
-            b = np.zeros(out_features)
-        self.bias = Parameter(b, dtype=dtype) if bias else None
+        self.weight, self.bias = affine_parameters((out_features, in_features), bias, init,
+                                                   generator(seed), dtype)
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, _SCALAR_LIST):
