@@ -9,7 +9,12 @@ The network is the lectures' pattern, twice: convolution, batch norm per channel
 
 Training images are shifted by up to one pixel at random (``RandomCrop`` with padding
 1), the augmentation that fits digits; a horizontal flip would not: a mirrored 2 or 7 is
-not a digit. Everything runs in float32, as a GPU framework would.
+not a digit. Everything runs in float32, as a GPU framework would. The network is
+``tinygrad_edu.models.digits_cnn``, which example 11 reuses for transfer learning.
+
+At the end, test-time augmentation: each test image's prediction is the mean of the
+softmax over its nine copies shifted by up to one pixel (``models.predict_tta``), the
+shifts the network saw in training.
 
 Needs the digits extra: pip install 'tinygrad_edu[digits]'.
 Run: python examples/10_cnn_digits.py           (about 30 s on 2 cores)
@@ -24,6 +29,7 @@ import numpy as np
 import tinygrad_edu as tg
 from tinygrad_edu import Value, nn
 from tinygrad_edu.data import DataLoader, RandomCrop, load_digits, train_val_test_split
+from tinygrad_edu.models import digits_cnn, predict_tta
 from tinygrad_edu.optim import Adam
 from tinygrad_edu.optim.lr_scheduler import CosineAnnealingLR
 from tinygrad_edu.train import fit
@@ -32,23 +38,13 @@ FAST = "--fast" in sys.argv[1:]
 F32 = np.float32
 
 
-def cnn(seed: int = 0) -> nn.Sequential:
-    """conv-BN-ReLU-pool twice, then a linear layer: 8x8 digits to 10 scores."""
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1, seed=seed, dtype=F32), nn.BatchNorm2d(16, dtype=F32),
-        nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1, seed=seed + 1, dtype=F32),
-        nn.BatchNorm2d(32, dtype=F32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 2 * 2, 10, seed=seed + 2, dtype=F32))
-
-
 tg.manual_seed(0)
 X, y = load_digits()
 X = X.reshape(-1, 1, 8, 8).astype(F32)  # (N, C, H, W): one channel, pixels in [0, 1]
 X_train, y_train, X_val, y_val, X_test, y_test = train_val_test_split(
     X, y, val=0.15, test=0.15, stratify=True, seed=0)
 
-model = cnn()
+model = digits_cnn(num_classes=10, seed=0)
 print(model)
 print(f"{sum(p.size for p in model.parameters())} parameters")
 optimizer = Adam(model.parameters(), lr=3e-3, weight_decay=1e-4)
@@ -69,3 +65,7 @@ print(f"test accuracy: {test_accuracy:.1%} ({int((predictions != y_test).sum())}
       f"{len(y_test)} wrong)")
 if not FAST:
     assert test_accuracy >= 0.98, test_accuracy
+
+tta_accuracy = float((predict_tta(model, X_test, shift=1).argmax(axis=1) == y_test).mean())
+print(f"with test-time augmentation (9 shifted copies): {tta_accuracy:.1%} "
+      f"({tta_accuracy - test_accuracy:+.1%})")

@@ -1,5 +1,6 @@
 """examples/10_cnn_digits.py runs (in its fast mode) and prints what it promises: the
-network, its size and the accuracies. Its full run (above 98%) is part of
+network (models.digits_cnn), its size and the accuracies, without and with test-time
+augmentation. Its full run (above 98%) is part of
 test_examples' run of every example."""
 
 import re
@@ -22,5 +23,9 @@ def test_cnn_digits_example_trains_the_network_it_describes(tmp_path):
     assert "6186 parameters" in out
     assert "1257 training, 270 validation, 270 test images" in out
     accuracy = re.search(r"3 epochs in [\d.]+ s; validation accuracy [\d.]+%\n"
-                         r"test accuracy: ([\d.]+)% \(\d+ of 270 wrong\)", out)
+                         r"test accuracy: ([\d.]+)% \(\d+ of 270 wrong\)\n"
+                         r"with test-time augmentation \(9 shifted copies\): ([\d.]+)% "
+                         r"\(([-+][\d.]+)%\)\n", out)
     assert accuracy and float(accuracy.group(1)) > 80  # three epochs already learn
+    plain, tta, change = (float(g) for g in accuracy.groups())
+    assert abs(tta - plain - change) < 0.11 and tta > 80
