@@ -175,3 +175,13 @@ def test_input_without_a_channel_axis_is_an_error(shape):
 
 def re_shape(shape):
     return str(shape).replace("(", r"\(").replace(")", r"\)")
+
+
+@pytest.mark.parametrize("shape", [(2, 0), (3, 0, 2, 2)])
+def test_zero_channels_give_empty_outputs_and_gradients(shape):
+    x, w, b = Value(np.ones(shape)), Value(np.ones(0)), Value(np.zeros(0))
+    running_mean, running_var = np.zeros(0), np.ones(0)
+    for training in (True, False):
+        y = batch_norm(x, running_mean, running_var, w, b, training=training)
+        y.backward(np.ones(shape))
+        assert y.shape == x.grad.shape == shape and w.grad.shape == b.grad.shape == (0,)

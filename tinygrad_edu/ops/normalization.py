@@ -1,10 +1,10 @@
 """Batch normalization in training mode as one op, its backward written out.
 
 Per channel (axis 1), over the batch and every spatial axis, it standardizes x with the
-batch's own mean and variance and applies the learned scale and shift. As a chain of
-elementwise ops and reductions it records about a dozen nodes and walks the full-size
-input a dozen times each way; as one node its backward is three full-size passes of a
-closed formula.
+batch's own mean and variance and applies the learned scale and shift. Composed of
+elementwise ops and reductions it would record about a dozen nodes, each allocating and
+walking a full-size array forward and back; as one node its backward is the closed-form
+gradient, a few passes over the input.
 """
 
 from __future__ import annotations
@@ -16,9 +16,23 @@ import numpy as np
 from ..autograd import Function
 
 
-def _standardize(x, axes, eps):
-    """(mean, var, x̂, 1/σ) over ``axes`` (kept as size-1 axes): var is the biased batch
-    variance, σ = sqrt(var + eps), x̂ = (x - mean) / σ.
+def channel_dot(a, b, axes):
+    """Σ a b over ``axes``, every axis but the channel axis 1, kept as size-1 axes.
+
+    For arrays, one ``einsum`` over (N, C, rest) views: it accumulates the products as it
+    goes instead of first writing the full-size array a b. Values (under
+    ``create_graph``) get the recorded ``(a * b).sum(...)``.
+    """
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return (a * b).sum(axis=axes, keepdims=True)
+    n, channels, rest = a.shape[0], a.shape[1], math.prod(a.shape[2:])
+    dot = np.einsum("ncs,ncs->c", a.reshape(n, channels, rest), b.reshape(n, channels, rest))
+    return dot.reshape((1, channels) + (1,) * (a.ndim - 2))
+
+
+def _standardize(x, axes, count, eps):
+    """(mean, var, x̂, 1/σ) over ``axes`` (kept as size-1 axes), which hold ``count`` values
+    per channel: var is the biased batch variance, σ = sqrt(var + eps), x̂ = (x - mean) / σ.
 
     Written with operators and methods that arrays and Values share: forward calls it on
     arrays, and backward under ``create_graph`` calls it on the Value x so that x̂ and σ
@@ -26,7 +40,7 @@ def _standardize(x, axes, eps):
     """
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
-    var = (centered * centered).mean(axis=axes, keepdims=True)
+    var = channel_dot(centered, centered, axes) / count
     inv_std = (var + eps) ** -0.5
     return mean, var, centered * inv_std, inv_std
 
@@ -52,7 +66,7 @@ class BatchNorm(Function):
         ctx.per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         ctx.count = math.prod(x.shape[:1] + x.shape[2:])  # values per channel
         ctx.eps = eps
-        mean, var, x_hat, inv_std = _standardize(x, ctx.axes, eps)
+        mean, var, x_hat, inv_std = _standardize(x, ctx.axes, ctx.count, eps)
         if running is not None:
             _update_running(running, mean, var, ctx.count)
         ctx.x_hat, ctx.inv_std = x_hat, inv_std
@@ -66,9 +80,9 @@ class BatchNorm(Function):
         if type(x) is np.ndarray:  # plain arrays: forward's x̂ and 1/σ are the same numbers
             x_hat, inv_std = ctx.x_hat, ctx.inv_std
         else:  # create_graph: x̂ and 1/σ as recorded functions of the Value x
-            _, _, x_hat, inv_std = _standardize(x, ctx.axes, ctx.eps)
+            _, _, x_hat, inv_std = _standardize(x, ctx.axes, ctx.count, ctx.eps)
         d_beta = grad.sum(axis=ctx.axes, keepdims=True)
-        d_gamma = (grad * x_hat).sum(axis=ctx.axes, keepdims=True)
+        d_gamma = channel_dot(grad, x_hat, ctx.axes)
         dx = None
         if ctx.needs_input_grad[0]:
             scale = inv_std if weight is None else weight.reshape(ctx.per_channel) * inv_std
