@@ -17,9 +17,10 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 NOTEBOOKS = sorted((ROOT / "docs" / "notebooks").glob("[0-9][0-9]_*.py"))
-PACKAGES = ("nbclient", "nbformat", "ipykernel", "jupytext", "jupyter_client")
+# ipywidgets: tqdm's notebook bar (Optuna imports tqdm.auto, which warns without it).
+PACKAGES = ("nbclient", "nbformat", "ipykernel", "jupytext", "jupyter_client", "ipywidgets")
 INSTALL = ("the notebook tests need {}: pip install -e '.[dev]' (or pip install nbclient "
-           "nbformat ipykernel jupytext)")
+           "nbformat ipykernel jupytext ipywidgets)")
 KERNEL = "tinygrad-edu-test"
 # A cell may run this long: the slowest one trains a small network for a few epochs.
 CELL_TIMEOUT = 120
@@ -76,7 +77,8 @@ def stderr(notebook) -> list[str]:
 
 def test_the_notebooks_are_found():
     assert [p.name for p in NOTEBOOKS] == [
-        "01_step_through_backprop.py", "02_train_and_babysit.py", "03_custom_op.py"]
+        "01_step_through_backprop.py", "02_train_and_babysit.py", "03_custom_op.py",
+        "04_lessons.py"]
 
 
 def test_no_notebook_is_stored_with_outputs():
@@ -155,3 +157,21 @@ def test_custom_op_notebook_proves_the_op_and_catches_both_mistakes(executed):
     # by gradgradcheck.
     assert printed.count("gradcheck: input 1 (shape ())") == 2
     assert re.search(r"^gradgradcheck: input \d \(shape \(2,\)\)", printed, re.M)
+
+
+def test_lessons_notebook_runs_every_lesson_and_shows_its_figures(executed):
+    from tinygrad_edu.lessons import LESSONS
+
+    notebook, cwd = executed("04_lessons.py")
+    cells = {int(m.group(1)): cell for cell in code_cells(notebook)
+             if (m := re.fullmatch(r"result = lesson\((\d+)\)(\n.*)?", cell.source, re.S))}
+    assert sorted(cells) == sorted(LESSONS)
+    for number, cell in cells.items():
+        printed = "".join(o.get("text", "") for o in cell.get("outputs", ()))
+        if f"lesson {number} cannot run here" in printed:
+            continue  # a lesson that needs a part of the library this checkout lacks
+        assert re.search(f"^lesson {number}: .*^  -> ", printed, re.M | re.S), printed
+        # Every figure the lesson wrote is shown below its cell.
+        shown = sum("image/png" in data for data in outputs(cell))
+        assert shown == printed.count("\n  figure: ") >= 1, printed
+    assert len(list((cwd / "lessons").glob("*.png"))) >= len(LESSONS)
