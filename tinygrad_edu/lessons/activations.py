@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
 
-from .. import nn, viz
+from .. import init, nn, viz
 from ..diagnostics import Monitor
 from ..optim import SGD
 from ..plots import plot_activation_histograms, plot_curves
@@ -47,13 +48,16 @@ def sigmoid_gradients(fast: bool = False, out: str | os.PathLike = "lessons",
 
 def zero_init(fast: bool = False, out: str | os.PathLike = "lessons",
               seed: int = 0) -> LessonResult:
-    """Lesson 3: with every weight zero, the units of a layer compute the same thing, get
-    the same gradient, and stay identical however long they train."""
+    """Lesson 3: when every weight starts with the same value, the units of a layer
+    compute the same thing, get the same gradient, and stay identical however long they
+    train. Zero is the lectures' case; a constant 0.1 shows the same while it learns (with
+    zeros and balanced classes the first gradient is exactly zero, so nothing moves)."""
     X, y, _, _ = spiral_split(seed, n_per_class=30 if fast else 100)
     epochs = 20 if fast else 200
     spread, moved = {}, {}
-    for name, init in (("zero init", "zeros"), ("random init", "xavier")):
-        model = nn.MLP(2, [16, 3], activation="sigmoid", init=init, seed=seed)
+    for name, how in (("zero init", "zeros"), ("constant 0.1 init",
+                      functools.partial(init.constant, val=0.1)), ("random init", "xavier")):
+        model = nn.MLP(2, [16, 3], activation="sigmoid", init=how, seed=seed)
         hidden = weight(model, "layers.0.weight")
         start = hidden.data.copy()
         spread[name] = []
@@ -69,10 +73,9 @@ def zero_init(fast: bool = False, out: str | os.PathLike = "lessons",
                        ylabel="max |unit's weights - mean unit's|")
     return finish(LessonResult(
         3, "zero initialization: every unit in a layer stays identical through training",
-        {"hidden units' spread, zero init": spread["zero init"][-1],
-         "hidden units' spread, random init": spread["random init"][-1],
-         "largest weight change, zero init": moved["zero init"]},
-        "the zero-initialized weights moved, but all 16 hidden units moved together",
+        {"hidden units' spread": {k: v[-1] for k, v in spread.items()},
+         "largest hidden weight change": moved},
+        "the constant-initialized weights moved, but all 16 hidden units moved together",
         [path]))
 
 
@@ -85,20 +88,20 @@ def init_statistics(fast: bool = False, out: str | os.PathLike = "lessons",
     X, y = rng.standard_normal((n, width)), rng.integers(0, 3, n)
     stds, saturated, figures = {}, {}, []
     for activation in ("tanh", "relu"):
-        for init in ("small", "normal", "xavier", "he"):
-            model = nn.MLP(width, [width] * 10 + [3], activation=activation, init=init,
+        for scheme in ("small", "normal", "xavier", "he"):
+            model = nn.MLP(width, [width] * 10 + [3], activation=activation, init=scheme,
                            seed=seed)
             with Monitor(model) as monitor:
                 # lr=0: one forward/backward pass to record the statistics at initialization
                 fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.0), (X, y),
                     epochs=1, on_batch_end=monitor, progress=False)
             records = [series[-1] for series in monitor.layers.values()]
-            key = f"{activation}/{init}"
+            key = f"{activation}/{scheme}"
             stds[key] = [r.std for r in records]
             saturated[key] = records[-1].saturated
             figures.append(plot_activation_histograms(
-                monitor, figure_path(out, f"lesson_04_{activation}_{init}.png"),
-                title=f"10 {activation} layers, {init} init"))
+                monitor, figure_path(out, f"lesson_04_{activation}_{scheme}.png"),
+                title=f"10 {activation} layers, {scheme} init"))
     figures.append(plot_curves(stds, figure_path(out, "lesson_04_stds.png"), xlabel="layer",
                                ylabel="activation std", log=True))
     return finish(LessonResult(
@@ -140,18 +143,19 @@ def dead_relus(fast: bool = False, out: str | os.PathLike = "lessons",
     they are zero for every input, and there they stay: no gradient reaches them."""
     X, y, _, _ = spiral_split(seed, n_per_class=50 if fast else 100)
     epochs = 30 if fast else 200
-    dead, figures = {}, []
+    dead, accuracy, figures = {}, {}, []
     for name, lr in (("good lr 0.1", 0.1), ("too high lr 10", 10.0)):
         model = nn.MLP(2, [64, 64, 3], activation="relu", seed=seed)
         with Monitor(model) as monitor:
-            fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=lr), (X, y),
-                epochs=epochs, on_batch_end=monitor, progress=False)
+            history = fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=lr), (X, y),
+                          epochs=epochs, on_batch_end=monitor, progress=False)
+        accuracy[name] = history.train_acc[-1]
         last = [series[-1] for series in monitor.layers.values()]
         dead[name] = sum(r.dead for r in last) / sum(r.units for r in last)
         figures.append(plot_activation_histograms(
             monitor, figure_path(out, f"lesson_06_lr_{lr:g}.png"), title=f"ReLU net, {name}"))
     return finish(LessonResult(
         6, "dead ReLUs: a too-high learning rate kills units for good",
-        {"dead share after training": dead},
+        {"dead share after training": dead, "training accuracy": accuracy},
         "the too-high learning rate left many more units dead on every training example",
         figures))

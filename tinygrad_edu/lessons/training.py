@@ -71,9 +71,11 @@ def batchnorm_grid(fast: bool = False, out: str | os.PathLike = "lessons",
             for j, lr in enumerate(lrs):
                 model = nn.MLP(2, [width, width, 3], activation="relu", batchnorm=batchnorm,
                                init=functools.partial(init.normal, std=scale), seed=seed)
+                batches = DataLoader(X, y, batch_size=16 if fast else 32, shuffle=True,
+                                     drop_last=True, seed=seed)
                 history = fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=lr,
-                              momentum=0.9), DataLoader(X, y, batch_size=32, shuffle=True,
-                              seed=seed), (X_val, y_val), epochs=epochs, progress=False)
+                              momentum=0.9), batches, (X_val, y_val), epochs=epochs,
+                              progress=False)
                 grid[i, j] = history.val_acc[-1] if len(history.val_acc) == epochs else 0.0
         accuracy["with BN" if batchnorm else "without BN"] = grid
     figure, axes = _figure(ncols=2)
