@@ -23,7 +23,7 @@ def test_examples_are_found():
     assert [p.name for p in EXAMPLES] == [
         "01_scalar_backprop.py", "02_custom_op.py", "03_mlp_from_neurons.py",
         "04_train_spiral.py", "05_digits.py", "06_optimizers.py", "07_see_backprop.py",
-        "08_babysitting.py", "09_search.py", "10_cnn_digits.py"]
+        "08_babysitting.py", "09_search.py", "10_cnn_digits.py", "11_transfer.py"]
 
 
 def test_training_examples_write_their_plots(tmp_path):
