@@ -125,14 +125,21 @@ def test_backprop_notebook_shows_the_step_viewer_and_the_drawings(executed):
     assert "layers.0: Linear" in drawings[-1]
 
 
+def shown(notebook) -> dict[str, str]:
+    """The text/plain output of each cell whose last line is a bare name, by that name."""
+    last = {id(cell): re.fullmatch(r"(\w+)(  # noqa: B018)?", cell.source.splitlines()[-1])
+            for cell in code_cells(notebook)}
+    return {last[id(cell)].group(1): data["text/plain"] for cell in code_cells(notebook)
+            for data in outputs(cell) if last[id(cell)] and "text/plain" in data}
+
+
 def test_printed_objects_look_right_inline(executed):
-    notebook, _ = executed("01_step_through_backprop.py")
-    shown = {cell.source.splitlines()[-1].split()[0]: data["text/plain"]
-             for cell in code_cells(notebook) for data in outputs(cell)
-             if "text/plain" in data and "print(" not in cell.source}
-    assert re.fullmatch(r"Value\(0\.707\d*, name='o'\)", shown["o"])
-    assert "(layers.0): Linear(in_features=2, out_features=4, bias=True)" in shown["model"]
-    assert "(layers.1): Tanh()" in shown["model"]
+    values = shown(executed("01_step_through_backprop.py")[0])
+    assert values["o"].startswith("Value(0.7071") and "name='o'" in values["o"]
+    assert "(layers.0): Linear(in_features=2, out_features=4, bias=True)" in values["model"]
+    assert "(layers.1): Tanh()" in values["model"]
+    z = shown(executed("03_custom_op.py")[0])["z"]
+    assert "data=[0.0000e+00, 6.9315e-01, 8.0000e+02]" in z and "grad=[1., 1., 1.]" in z
 
 
 def test_babysitting_notebook_shows_every_plot_inline(executed):
