@@ -45,6 +45,7 @@ from .expression import (
     shorten,
     variables,
 )
+from .lessons import add_lesson_parser
 from .value import Value
 from .viz.dot import fmt
 
@@ -250,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the main demo: backprop through one neuron, a tiny network "
         "learning XOR, and an MLP learning the spiral dataset (plots go to ./out/).")
     demo.set_defaults(run=_demo)
+    add_lesson_parser(commands)
     return parser
 
 
