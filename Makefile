@@ -85,4 +85,4 @@ bench: $(VENV)/.installed
 	done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .ruff_cache out
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .ruff_cache out mutants

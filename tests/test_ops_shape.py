@@ -82,7 +82,8 @@ INDICES = [
 ]
 
 
-@pytest.mark.parametrize("index", INDICES, ids=repr)
+# NOTE: ids on one line (repr of a 2-D array spans two), so pytest can select each by id.
+@pytest.mark.parametrize("index", INDICES, ids=lambda i: " ".join(repr(i).split()))
 def test_getitem_values_and_gradients(index):
     a = np.arange(12.0).reshape(3, 4) / 7
     x = Value(a)
