@@ -1,6 +1,7 @@
 """Each lesson, run in fast mode, measures its claim in the claimed direction, with a
 margin; the command lists and runs lessons."""
 
+import argparse
 import subprocess
 import sys
 
@@ -143,3 +144,12 @@ def test_command_rejects_an_unknown_lesson():
     done = cli("15")
     assert done.returncode == 2
     assert "expected a lesson number 1 to 14 or 'list'; got '15'" in done.stderr
+
+
+def test_14_says_what_it_needs_without_the_pretrained_model(out, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tinygrad_edu.models", None)  # import fails
+    with pytest.raises(lessons.LessonUnavailable, match=r"lesson 14 needs the pretrained CNN, "
+                       r"tinygrad_edu\.models\.digits_cnn\(pretrained=True\)"):
+        lessons.transfer_learning(fast=True, out=out)
+    args = argparse.Namespace(which="14", fast=True, out=str(out), seed=0)
+    assert lessons.run(args) == 1

@@ -22,8 +22,7 @@ def transfer_learning(fast: bool = False, out: str | os.PathLike = "lessons",
     """Lesson 14: on a small dataset (the digits 5-9, a few images each), features
     pretrained on the digits 0-4 beat training from scratch, frozen or fine-tuned."""
     try:
-        from ..models import digits_cnn
-        from ..models.digits import digits_subset
+        from ..models import digits_cnn, digits_subset
     except ImportError as e:
         raise LessonUnavailable(NEEDS) from e
     X, y = digits_subset((5, 6, 7, 8, 9))
