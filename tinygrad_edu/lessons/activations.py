@@ -31,9 +31,10 @@ def sigmoid_gradients(fast: bool = False, out: str | os.PathLike = "lessons",
         per_layer[f"{depth} layers"] = [float(np.linalg.norm(p.grad)) for name, p in
                                         model.named_parameters() if name.endswith("weight")]
         if depth == 9:
-            # NOTE: vanishing=1e-2 marks the nodes whose gradient is 100x below the largest
-            graph = viz.draw(loss, mode="backward", collapse=nn.Linear, vanishing=1e-2)
-            marked = graph.source.count("vanishing gradient")
+            # NOTE: vanishing=1e-4 marks the nodes whose mean |grad| is 1e4 times below the
+            # largest (the loss's 1); a mark's note reads "vanishing gradient: <ratio>"
+            graph = viz.draw(loss, mode="backward", collapse=nn.Linear, vanishing=1e-4)
+            marked = graph.source.count("vanishing gradient: ")
             views.append(str(viz.render(graph, figure_path(out, "lesson_01_backward.png"))))
     ratio = norms[2] / norms[9]
     curves = plot_curves(per_layer, figure_path(out, "lesson_01_grad_norms.png"),
