@@ -50,11 +50,12 @@ def positive_inputs(fast: bool = False, out: str | os.PathLike = "lessons",
     ax.set_ylabel("w2")
     ax.legend()
     ax.grid(alpha=0.3)
+    path = _save(figure, figure_path(out, "lesson_02_zigzag.png"))
     return finish(LessonResult(
         2, "all-positive inputs force a neuron's weight gradients to share a sign",
         {"steps whose two weight gradients share a sign": same_sign},
-        "with positive inputs every step moves both weights the same way; centred inputs "
-        "let them move apart", [_save(figure, figure_path(out, "lesson_02_zigzag.png"))]))
+        f"{same_sign['positive inputs']:.0%} of the steps moved both weights the same way "
+        f"with positive inputs, {same_sign['zero-centred']:.0%} with centred ones", [path]))
 
 
 def batchnorm_grid(fast: bool = False, out: str | os.PathLike = "lessons",
@@ -121,7 +122,8 @@ def dropout_gap(fast: bool = False, out: str | os.PathLike = "lessons",
     return finish(LessonResult(
         8, "dropout narrows the train/validation gap on a small training set",
         {"train - validation accuracy": gaps, "verdict": verdicts},
-        "dropout trades a little training accuracy for a smaller gap", figures))
+        f"the gap is {gaps['dropout 0.0']:.3f} without dropout, {gaps['dropout 0.5']:.3f} "
+        f"with p=0.5", figures))
 
 
 
@@ -169,7 +171,8 @@ def preprocessing(fast: bool = False, out: str | os.PathLike = "lessons",
         "and whitening makes the covariance the identity",
         {f"loss after {steps} epochs at the best lr": final,
          "covariance of the two features": covariance},
-        "each preprocessing step lowers the loss reached in the same number of steps",
+        f"standardized inputs reach a {final['raw'] / final['standardized']:.1f}x lower loss "
+        f"than raw ones, centred ones {final['raw'] / final['centred']:.1f}x",
         [loss_path, _save(figure, figure_path(out, "lesson_09_pca_whitening.png"))]))
 
 
