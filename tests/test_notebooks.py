@@ -10,6 +10,7 @@ the user's Jupyter folders).
 import importlib.util
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,13 +37,15 @@ def kernel_manager_factory(tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    from ipykernel.kernelspec import install
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
+    # NOTE: installed by a child process: importing ipykernel here would make this process
+    # look like a Jupyter kernel to code that checks sys.modules (plots' inline display).
     prefix = tmp_path_factory.mktemp("jupyter")
-    spec_dir = Path(install(kernel_name=KERNEL, prefix=str(prefix)))
-    specs = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--prefix", str(prefix),
+                    "--name", KERNEL], check=True, capture_output=True)
+    specs = KernelSpecManager(kernel_dirs=[str(prefix / "share" / "jupyter" / "kernels")])
     assert specs.get_kernel_spec(KERNEL).argv[0] == sys.executable
     return lambda: KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
 
