@@ -147,4 +147,5 @@ for init in ("small", "xavier"):
 # - Multiply the suggested learning rate by 10, then by 0.1, and read the update/weight
 #   ratios and the warnings (the lectures' rule of thumb: about 1e-3).
 # - `batchnorm=False` in `make_model`, and the deep tanh net with `init="he"`.
-# - Train on 40 examples only (`X_train[:40]`) and watch the verdict turn to overfitting.
+# - Train on 40 examples only (`X_train[:40]`, `y_train[:40]`): what do the curves and
+#   the verdict say now?

@@ -202,7 +202,9 @@ except GradcheckError as error:
 # %% [markdown]
 # ## Try next
 #
-# - Give `LogAddExp` a `keepdims`-free cousin, `logsumexp` over an axis, and test it with
-#   `ts.shapes_and_axes()`.
-# - Make `check_op` fail with `max` instead: ties break central differences, and `gap=`
-#   is the cure (see `docs/custom_ops.md`).
+# - Write `logsumexp(x, axis)` as a `Function` (its gradient is the same weights,
+#   `e**(x - z)`: a softmax along the axis), draw `(shape, axis)` pairs with
+#   `ts.shapes_and_axes()`, and compare it with the built-in `x.logsumexp(axis=axis)`.
+# - Run `check_op(lambda x: x.max())` and read about ties in `docs/custom_ops.md`: two
+#   elements closer than `eps` look tied to a central difference, and `gap=` keeps them
+#   apart.
