@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test bench lint mutation graphviz chromium clean
+.PHONY: demo test bench lint mutation notebook graphviz chromium clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,21 @@ demo: $(VENV)/.installed graphviz
 
 test: $(VENV)/.installed-dev graphviz chromium
 	$(PY) -m pytest
+
+# The notebooks are kept as Jupytext percent-format sources in docs/notebooks/; `make
+# notebook` converts them to .ipynb under out/notebooks/ and opens JupyterLab there.
+$(VENV)/.installed-notebook: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[notebook]'
+	touch $@
+
+NOTEBOOKS := $(patsubst docs/notebooks/%.py,out/notebooks/%.ipynb,$(wildcard docs/notebooks/[0-9]*.py))
+
+out/notebooks/%.ipynb: docs/notebooks/%.py | $(VENV)/.installed-notebook
+	@mkdir -p $(@D)
+	$(VENV)/bin/jupytext --quiet --to ipynb -o $@ $<
+
+notebook: $(NOTEBOOKS) graphviz
+	$(VENV)/bin/jupyter lab out/notebooks
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check tinygrad_edu tests examples benchmarks docs
