@@ -139,6 +139,7 @@ def shown(notebook) -> dict[str, str]:
 def test_printed_objects_look_right_inline(executed):
     values = shown(executed("01_step_through_backprop.py")[0])
     assert values["o"].startswith("Value(0.7071") and "name='o'" in values["o"]
+    assert "grad_fn=<Tanh>" in values["o"]
     assert "(layers.0): Linear(in_features=2, out_features=4, bias=True)" in values["model"]
     assert "(layers.1): Tanh()" in values["model"]
     z = shown(executed("03_custom_op.py")[0])["z"]

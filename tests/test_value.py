@@ -77,6 +77,19 @@ def test_repr_scalar_and_array():
     assert "\n" not in text and len(text) < 200
 
 
+def test_repr_names_the_op_that_made_a_non_leaf():
+    x = Value(0.8813735870195432)
+    o = x.tanh()
+    o.name = "o"
+    o.backward(retain_graph=True)
+    assert repr(o) == "Value(0.7071067811865476, grad=1.0, grad_fn=<Tanh>, name='o')"
+    assert repr(x) == "Value(0.8813735870195432, grad=0.4999999999999999)"
+    y = (Value([1.0, 2.0]) * 2.0).sum()
+    y.backward()  # releases the graph: the node keeps the op's name
+    assert repr(y) == "Value(6.0, grad=1.0, grad_fn=<Sum>)"
+    assert "grad_fn=<Mul>" in repr(Value([1.0]) * 2.0)
+
+
 def test_item_float_and_bool():
     assert Value(2.5).item() == 2.5 and float(Value([3.0])) == 3.0
     assert bool(Value(1.0)) and not bool(Value(0.0))

@@ -248,6 +248,11 @@ class Value(ValueBase):
             parts = [f"shape={self.shape}", f"dtype={self.dtype}", f"data={_preview(self._data)}"]
             if self.grad is not None:
                 parts.append(f"grad={_preview(_raw(self.grad))}")
+        if self._ctx is not None:
+            # After backward(retain_graph=False) the node is a stub that keeps the op's name.
+            released = isinstance(self._ctx, autograd._Released)
+            op = self._ctx.op if released else type(self._ctx).__name__
+            parts.append(f"grad_fn=<{op}>")
         if not self.requires_grad:
             parts.append("requires_grad=False")
         if self.name is not None:
