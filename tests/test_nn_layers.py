@@ -237,3 +237,33 @@ def test_sequential_from_an_ordered_dict_names_its_children():
     with pytest.raises(ValueError, match=r"Sequential: a child's name must be a non-empty "
                                          r"string without '\.'; got 'a\.b'"):
         Sequential({"a.b": nn.ReLU()})
+
+
+def test_sequential_setitem_replaces_a_child_in_place():
+    model = Sequential(Linear(2, 3, seed=0), nn.Tanh(), Linear(3, 1, seed=1))
+    new = Linear(3, 4, seed=2)
+    model[-1] = new
+    assert model[2] is new and len(model) == 3
+    assert [p.name for p in model.parameters()][-2:] == ["2.weight", "2.bias"]
+    assert model.parameters()[-1] is new.bias
+    np.testing.assert_array_equal(model.state_dict()["2.weight"], new.weight.data)
+    assert model(Value(np.ones((5, 2)))).shape == (5, 4)
+    named = Sequential(OrderedDict(fc=Linear(2, 3, seed=0), act=nn.ReLU()))
+    named[1] = nn.Sigmoid()
+    assert [name for name, _ in named.named_children()] == ["fc", "act"]
+    assert isinstance(named.act, nn.Sigmoid)
+
+
+@pytest.mark.parametrize(("index", "module", "error", "message"), [
+    (0, 3, TypeError, r"^Sequential: item 0 is a int, not a Module"),
+    (2, nn.ReLU(), IndexError, r"^Sequential: index 2 is out of range for 2 modules"),
+    (-3, nn.ReLU(), IndexError, r"^Sequential: index -3 is out of range for 2 modules"),
+    ("a", nn.ReLU(), TypeError, r"^Sequential: indices are ints or slices; got 'a'"),
+    (slice(0, 1), nn.ReLU(), TypeError,
+     r"^Sequential: assign one module at an int index; got a slice"),
+])
+def test_sequential_setitem_errors(index, module, error, message):
+    model = Sequential(Linear(2, 2, seed=0), nn.ReLU())
+    with pytest.raises(error, match=message):
+        model[index] = module
+    assert isinstance(model[0], Linear) and isinstance(model[1], nn.ReLU)

@@ -217,6 +217,15 @@ class _Container(Module):
             return self._from(named[index])
         return named[self._position(index)][1]
 
+    def __setitem__(self, index: int, module: Module) -> None:
+        """Replace the child at position ``index`` (negative from the end), keeping its
+        name and place: ``parameters()`` and ``state_dict()`` then see the new one."""
+        if isinstance(index, slice):
+            raise TypeError(f"{type(self).__name__}: assign one module at an int index; "
+                            f"got a slice")
+        name = self._named()[self._position(index)][0]
+        self._add(name, module)
+
     def __len__(self) -> int:
         return len(self._named())
 
@@ -287,9 +296,6 @@ class ModuleList(_Container):
         modules = list(self)
         modules.insert(index, module)
         self._renumber(modules)
-
-    def __setitem__(self, index: int, module: Module) -> None:
-        self._add(str(self._position(index)), module)
 
     def __delitem__(self, index: int | slice) -> None:
         modules = list(self)
