@@ -4,11 +4,15 @@
 
     tinygrad-edu graph "tanh(x*w + b)" --set x=2 w=-3 b=6.88 --out graph.svg
     tinygrad-edu demo
+    tinygrad-edu search worker train.py:objective --space train.py:space \
+        --storage sqlite:///search.db --study spiral --trials 50
     tinygrad-edu --version
 
 ``graph`` builds the expression out of scalar Values, runs ``backward()``, prints the
 value and each variable's gradient, and can write the drawing (``viz.render``), the
-step-through page (``viz.save_html``) or the DOT text (``viz.to_dot``).
+step-through page (``viz.save_html``) or the DOT text (``viz.to_dot``). ``search
+worker`` joins a hyperparameter search kept in a shared database
+(``tinygrad_edu.search.command``).
 
 The expression is never run as Python: ``tinygrad_edu.expression`` parses and checks it
 (only numbers, the names given with ``--set``, ``+ - * / **``, unary ``-`` and ``+`` and
@@ -46,6 +50,7 @@ from .expression import (
     variables,
 )
 from .lessons import add_lesson_parser
+from .search.command import add_search_command
 from .value import Value
 from .viz.dot import fmt
 
@@ -252,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "learning XOR, and an MLP learning the spiral dataset (plots go to ./out/).")
     demo.set_defaults(run=_demo)
     add_lesson_parser(commands)
+    add_search_command(commands)
     return parser
 
 
