@@ -20,14 +20,13 @@ import numpy as np
 import optuna
 import pytest
 
-from tinygrad_edu import fit, nn, search
+from tinygrad_edu import cli, fit, nn, search
 from tinygrad_edu.data import DataLoader
 from tinygrad_edu.optim import SGD
 from tinygrad_edu.search import plots as search_plots
 from tinygrad_edu.search import run as run_module
 from tinygrad_edu.search import storage as storage_module
 from tinygrad_edu.search import trial as trial_module
-from tinygrad_edu.search.command import main as command_main
 from tinygrad_edu.search.space import IntUniform, edge_warning, refine_dimension
 
 ROOT = Path(__file__).parent.parent
@@ -504,9 +503,9 @@ def test_worker_commands_in_two_processes_share_one_study(tmp_path):
             return params["x"]
     """))
     url = f"sqlite:///{tmp_path / 's.db'}"
-    command = [sys.executable, "-c", "import sys; from tinygrad_edu.search.command import "
-               "main; sys.exit(main())", "worker", f"{script}:objective", "--space",
-               f"{script}:space", "--storage", url, "--study", "shared", "--trials", "6"]
+    command = [sys.executable, "-m", "tinygrad_edu.cli", "search", "worker",
+               f"{script}:objective", "--space", f"{script}:space", "--storage", url,
+               "--study", "shared", "--trials", "6"]
     workers = [subprocess.Popen([*command, "--seed", str(seed)], env=ENV,
                                 stdout=subprocess.PIPE, text=True) for seed in (1, 2)]
     outputs = [w.communicate(timeout=120)[0] for w in workers]
@@ -520,19 +519,19 @@ def test_worker_commands_in_two_processes_share_one_study(tmp_path):
 
 
 def test_worker_command_errors_exit_2(tmp_path, capsys):
-    args = ["worker", f"{tmp_path / 'missing.py'}:objective", "--space", "x.py:space",
-            "--storage", "sqlite:///s.db", "--study", "s", "--trials", "3"]
-    assert command_main(args) == 2
+    args = ["search", "worker", f"{tmp_path / 'missing.py'}:objective", "--space",
+            "x.py:space", "--storage", "sqlite:///s.db", "--study", "s", "--trials", "3"]
+    assert cli.main(args) == 2
     assert "OBJECTIVE: cannot read" in capsys.readouterr().err
-    assert command_main([*args[:-1], "0"]) == 2
+    assert cli.main([*args[:-1], "0"]) == 2
     assert "expected a whole number of at least 1, got '0'" in capsys.readouterr().err
-    assert command_main([*args, "--timeout", "-1"]) == 2
+    assert cli.main([*args, "--timeout", "-1"]) == 2
     assert "expected a number of seconds > 0, got '-1'" in capsys.readouterr().err
     script = tmp_path / "train.py"
     script.write_text("space = {}\n")
-    assert command_main(["worker", f"{script}:objective", *args[2:]]) == 2
+    assert cli.main(["search", "worker", f"{script}:objective", *args[3:]]) == 2
     assert f"OBJECTIVE: '{script}' defines no 'objective'" in capsys.readouterr().err
-    assert command_main(["worker", "objective", *args[2:]]) == 2
+    assert cli.main(["search", "worker", "objective", *args[3:]]) == 2
     assert "OBJECTIVE must be SCRIPT.py:NAME; got 'objective'" in capsys.readouterr().err
 
 

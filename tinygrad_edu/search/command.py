@@ -17,7 +17,6 @@ import argparse
 import runpy
 import sys
 import textwrap
-from collections.abc import Sequence
 from typing import Any
 
 from .run import DIRECTIONS, random_search
@@ -113,14 +112,3 @@ def run_search_command(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``tinygrad-edu search ...`` on its own: ``argv`` starts after ``search``."""
-    parser = argparse.ArgumentParser(prog="tinygrad-edu")
-    add_search_command(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(["search", *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else 2
-    return args.run(args)
