@@ -9,6 +9,7 @@ from tinygrad_edu._checks import (
     integer,
     is_int,
     is_real,
+    pair,
     real_number,
 )
 
@@ -84,3 +85,25 @@ def test_dropout_p_is_in_zero_one(p, error, message):
     with pytest.raises(error, match=message):
         dropout_p("Dropout", p)
     assert dropout_p("Dropout", 0.0) is None
+
+
+def test_pair_takes_an_int_or_two_and_returns_python_ints():
+    assert pair("conv2d", "stride", 2, 1) == (2, 2)
+    hw = pair("conv2d", "padding", (np.int64(0), 3), 0)
+    assert hw == (0, 3) and all(type(v) is int for v in hw)
+    assert pair("adaptive_avg_pool2d", "output_size", (None, 4), 1, none_ok=True) == (None, 4)
+
+
+@pytest.mark.parametrize(("value", "none_ok", "error", "message"), [
+    (0, False, ValueError, r"^conv2d: stride must be >= 1; got 0"),
+    ((1, -2), False, ValueError, r"^conv2d: stride must be >= 1; got \(1, -2\)"),
+    ((1, 2, 3), False, TypeError,
+     r"^conv2d: stride must be an int or a pair of ints \(H, W\); got \(1, 2, 3\)"),
+    (True, False, TypeError,
+     r"^conv2d: stride must be an int or a pair of ints \(H, W\); got True"),
+    ((None, 1.5), True, TypeError,
+     r"^conv2d: stride must be an int, None or a pair of those \(H, W\); got \(None, 1.5\)"),
+])
+def test_pair_errors_name_op_argument_and_value(value, none_ok, error, message):
+    with pytest.raises(error, match=message):
+        pair("conv2d", "stride", value, 1, none_ok=none_ok)

@@ -1,5 +1,5 @@
 """The argument checks every part of the package shares: a real number, an int with a
-lower bound, a floating dtype.
+lower bound, an (H, W) pair of ints, a floating dtype.
 
 It imports nothing from the package, so any layer (``value``, ``ops``, ``functional``,
 ``nn``, ``optim``, ``data``) can use it without an import cycle. Each error names the
@@ -54,6 +54,20 @@ def integer(op: str, arg: str, value: Any, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{op}: {arg} must be an int >= {minimum}; got {value}")
     return int(value)
+
+
+def pair(op: str, arg: str, value: Any, minimum: int, none_ok: bool = False) -> tuple:
+    """``value`` as an (H, W) pair of ints >= ``minimum`` (a kernel size, a stride, a
+    padding): an int stands for both. With ``none_ok``, None may stand for either (it is
+    kept)."""
+    both = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
+    ints = [v for v in both if not (none_ok and v is None)]
+    if len(both) != 2 or not all(is_int(v) for v in ints):
+        kind = "an int, None or a pair of those" if none_ok else "an int or a pair of ints"
+        raise TypeError(f"{op}: {arg} must be {kind} (H, W); got {value!r}")
+    if any(v < minimum for v in ints):
+        raise ValueError(f"{op}: {arg} must be >= {minimum}; got {value!r}")
+    return tuple(None if v is None else int(v) for v in both)
 
 
 def float_dtype(op: str, dtype: Any) -> np.dtype:

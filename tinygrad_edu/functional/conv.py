@@ -10,31 +10,16 @@ is (out_channels, in_channels / groups, kH, kW), as in PyTorch.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-from .._checks import dropout_p, real_number
+from .._checks import dropout_p, is_int, is_real, pair, real_number
 from ..ops.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from ..rng import generator
 from ..value import Value
 
 Size = int | tuple[int, int]
-
-
-def _pair(op: str, arg: str, value: Any, minimum: int, none_ok: bool = False) -> tuple:
-    """``value`` as an (H, W) pair of ints >= ``minimum``: an int stands for both. With
-    ``none_ok``, None may stand for either (it is kept)."""
-    pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
-    ints = [v for v in pair if not (none_ok and v is None)]
-    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                                 for v in ints):
-        kind = "an int, None or a pair of those" if none_ok else "an int or a pair of ints"
-        raise TypeError(f"{op}: {arg} must be {kind} (H, W); got {value!r}")
-    if any(v < minimum for v in ints):
-        raise ValueError(f"{op}: {arg} must be >= {minimum}; got {value!r}")
-    return tuple(None if v is None else int(v) for v in pair)
 
 
 def _image(op: str, x: Any) -> None:
@@ -66,7 +51,7 @@ def _check_conv(x: Any, weight: Any, bias: Any, groups: Any) -> int:
     if np.ndim(weight) != 4:
         raise ValueError(f"{op}: weight must be 4-D (out_channels, in_channels / groups, kH, "
                          f"kW); got shape {np.shape(weight)}")
-    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+    if not is_int(groups) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int; got {groups!r}")
     channels, (out, per_group) = np.shape(x)[1], np.shape(weight)[:2]
     if channels % groups or out % groups:
@@ -95,9 +80,9 @@ def conv2d(x: Value, weight: Value, bias: Value | None = None, stride: Size = 1,
     ``padding`` adds zeros on both sides. Each size option is an int or an (H, W) pair.
     """
     groups = _check_conv(x, weight, bias, groups)
-    stride = _pair("conv2d", "stride", stride, 1)
-    padding = _pair("conv2d", "padding", padding, 0)
-    dilation = _pair("conv2d", "dilation", dilation, 1)
+    stride = pair("conv2d", "stride", stride, 1)
+    padding = pair("conv2d", "padding", padding, 0)
+    dilation = pair("conv2d", "dilation", dilation, 1)
     _fits("conv2d", x, np.shape(weight)[2:], padding, dilation)
     args = (x, weight) if bias is None else (x, weight, bias)
     return Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation,
@@ -113,9 +98,9 @@ def _pool_options(op: str, x: Any, kernel_size: Size, stride: Size | None,
                   padding: Size) -> dict[str, tuple[int, int]]:
     """Checked pooling options; ``stride`` defaults to ``kernel_size`` (as PyTorch)."""
     _image(op, x)
-    kernel = _pair(op, "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None else _pair(op, "stride", stride, 1)
-    padding = _pair(op, "padding", padding, 0)
+    kernel = pair(op, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else pair(op, "stride", stride, 1)
+    padding = pair(op, "padding", padding, 0)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{op}: padding={padding} must be at most half of kernel_size="
                          f"{kernel}, so that every window holds part of the input")
@@ -146,8 +131,8 @@ def adaptive_avg_pool2d(x: Value, output_size: int | tuple[int | None, int | Non
     ``output_size=1`` is global average pooling."""
     op = "adaptive_avg_pool2d"
     _image(op, x)
-    pair = _pair(op, "output_size", output_size, 1, none_ok=True)
-    sizes = tuple(np.shape(x)[2 + i] if v is None else v for i, v in enumerate(pair))
+    hw = pair(op, "output_size", output_size, 1, none_ok=True)
+    sizes = tuple(np.shape(x)[2 + i] if v is None else v for i, v in enumerate(hw))
     return AdaptiveAvgPool2d.apply(x, output_size=sizes)
 
 
@@ -206,18 +191,18 @@ def fractional_max_pool2d(x: Value, kernel_size: Size, output_size: Size | None 
     two ops."""
     op = "fractional_max_pool2d"
     _image(op, x)
-    kernel = _pair(op, "kernel_size", kernel_size, 1)
+    kernel = pair(op, "kernel_size", kernel_size, 1)
     n, c, h, w = np.shape(x)
     if (output_size is None) == (output_ratio is None):
         raise ValueError(f"{op}: give exactly one of output_size and output_ratio; got "
                          f"output_size={output_size!r}, output_ratio={output_ratio!r}")
     if output_size is None:
         ratio = output_ratio if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * 2
-        if len(ratio) != 2 or not all(isinstance(r, numbers.Real) and 0 < r < 1 for r in ratio):
+        if len(ratio) != 2 or not all(is_real(r) and 0 < r < 1 for r in ratio):
             raise ValueError(f"{op}: output_ratio must be a number in (0, 1) or a pair of "
                              f"them; got {output_ratio!r}")
         output_size = (int(h * ratio[0]), int(w * ratio[1]))
-    out = _pair(op, "output_size", output_size, 1)
+    out = pair(op, "output_size", output_size, 1)
     if out[0] + kernel[0] - 1 > h or out[1] + kernel[1] - 1 > w:
         raise ValueError(f"{op}: {out[0]}x{out[1]} windows of {kernel[0]}x{kernel[1]} do not "
                          f"fit in a {h}x{w} input (output + kernel - 1 must be <= input)")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import integer
+from .._checks import integer, pair
 from ..functional import conv as FC
 from ..rng import generator, own_generator
 from ..value import Value
@@ -43,10 +43,10 @@ class Conv2d(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{owner}: groups={groups} must divide both in_channels="
                              f"{in_channels} and out_channels={out_channels}")
-        self.kernel_size = FC._pair(owner, "kernel_size", kernel_size, 1)
-        self.stride = FC._pair(owner, "stride", stride, 1)
-        self.padding = FC._pair(owner, "padding", padding, 0)
-        self.dilation = FC._pair(owner, "dilation", dilation, 1)
+        self.kernel_size = pair(owner, "kernel_size", kernel_size, 1)
+        self.stride = pair(owner, "stride", stride, 1)
+        self.padding = pair(owner, "padding", padding, 0)
+        self.dilation = pair(owner, "dilation", dilation, 1)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight, self.bias = affine_parameters(shape, bias, init, generator(seed), dtype)
 
@@ -74,10 +74,9 @@ class _Pool2d(Module):
     def __init__(self, kernel_size: Size, stride: Size | None = None, padding: Size = 0) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.kernel_size = FC._pair(owner, "kernel_size", kernel_size, 1)
-        self.stride = self.kernel_size if stride is None else FC._pair(owner, "stride",
-                                                                        stride, 1)
-        self.padding = FC._pair(owner, "padding", padding, 0)
+        self.kernel_size = pair(owner, "kernel_size", kernel_size, 1)
+        self.stride = self.kernel_size if stride is None else pair(owner, "stride", stride, 1)
+        self.padding = pair(owner, "padding", padding, 0)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -104,7 +103,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
         super().__init__()
-        FC._pair(type(self).__name__, "output_size", output_size, 1, none_ok=True)
+        pair(type(self).__name__, "output_size", output_size, 1, none_ok=True)
         self.output_size = output_size
 
     def forward(self, x: Value) -> Value:
@@ -125,11 +124,11 @@ class FractionalMaxPool2d(Module):
                  seed: Any = None) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.kernel_size = FC._pair(owner, "kernel_size", kernel_size, 1)
+        self.kernel_size = pair(owner, "kernel_size", kernel_size, 1)
         if (output_size is None) == (output_ratio is None):
             raise ValueError(f"{owner}: give exactly one of output_size and output_ratio")
-        self.output_size = None if output_size is None else FC._pair(owner, "output_size",
-                                                                     output_size, 1)
+        self.output_size = None if output_size is None else pair(owner, "output_size",
+                                                                 output_size, 1)
         self.output_ratio = output_ratio
         self._rng = own_generator(seed)
 
