@@ -65,6 +65,33 @@ def test_initial_loss_of_the_svm_loss_is_c_minus_1_and_regularization_raises_it(
     assert "with weight decay 0.001 it rises to" in reg.message
 
 
+def test_numeric_options_take_numpy_numbers():
+    small = nn.MLP(20, [50, 10], init="small", seed=0)
+    reg = check_initial_loss(small, X10, Y10, weight_decay=np.float32(1e-3))
+    assert reg.passed and reg.details["regularized"] > reg.measured
+    result = lr_find(nn.MLP(2, [4, 3], seed=0), nn.CrossEntropyLoss(), (X, Y),
+                     lr_min=np.float32(1e-3), lr_max=np.float64(1e-1), steps=np.int64(5),
+                     beta=np.float32(0.5), progress=False)
+    assert result.lrs == pytest.approx([1e-3, 10 ** -2.5, 1e-2, 10 ** -1.5, 1e-1], rel=1e-6)
+    overfit = check_overfit(nn.MLP(2, [8, 3], seed=0), X, Y, n=np.int64(3),
+                            epochs=np.int64(2))
+    assert "3 examples" in str(overfit)
+    assert Monitor(nn.Linear(2, 3), every=np.int64(2)).every == 2
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: Monitor(nn.Linear(2, 3), keep=2.0),
+     r"^Monitor: keep must be an int >= 1; got 2.0 \(a float\)"),
+    (lambda: lr_find(nn.Linear(2, 3), nn.CrossEntropyLoss(), (X, Y), steps=True),
+     r"^lr_find: steps must be an int >= 2; got True \(a bool\)"),
+    (lambda: check_overfit(nn.Linear(2, 3), X, Y, epochs=1.5),
+     r"^check_overfit: epochs must be an int >= 1; got 1.5 \(a float\)"),
+])
+def test_counts_that_are_not_ints_are_type_errors(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
 def test_initial_loss_errors_name_the_argument():
     model = nn.MLP(20, [50, 10], seed=0)
     with pytest.raises(TypeError, match="check_initial_loss: no chance-level loss is known "

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import nn
+from .._checks import integer, is_int, is_real
 from ..autograd import no_grad
 from ..functional import loss as L
 from ..functional.regularization import l2_penalty
@@ -78,7 +79,7 @@ def check_initial_loss(model: Module, X: Any, y: Any, loss_fn: Any = None, *,
     left in the mode it was in.
     """
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
-    if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
+    if not (is_real(weight_decay) and weight_decay >= 0):
         raise ValueError(f"check_initial_loss: weight_decay must be a number >= 0; got "
                          f"{weight_decay!r}")
     was_training = model.training
@@ -167,17 +168,16 @@ def check_overfit(model: Module, X: Any, y: Any, n: int = 20, epochs: int = 200,
     weights whose units are all alike), or the loss fell but not far enough (capacity).
     """
     n_examples = len(X)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= n_examples:
+    if not (is_int(n) and 1 <= n <= n_examples):
         raise ValueError(f"check_overfit: n must be an int in [1, {n_examples}] (the number "
                          f"of examples); got {n!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"check_overfit: epochs must be an int >= 1; got {epochs!r}")
+    epochs = integer("check_overfit", "epochs", epochs)
     rows = np.sort(generator(seed).choice(n_examples, size=int(n), replace=False))
     X_few, y_few = np.asarray(X)[rows], np.asarray(y)[rows]
     trained, opt = _copy_for_training(model, optimizer)
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     with np.errstate(all="ignore"):  # a diverging run is a finding here, reported below
-        history = fit(trained, loss_fn, opt, (X_few, y_few), epochs=int(epochs),
+        history = fit(trained, loss_fn, opt, (X_few, y_few), epochs=epochs,
                       callback=lambda epoch, h: h.train_acc[-1] == 1.0, progress=False)
         with no_grad():
             scores = trained(Value(X_few, requires_grad=False)).data

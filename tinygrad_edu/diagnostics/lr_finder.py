@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import integer, is_real
 from ..nn.module import Module
 from ..optim import SGD
 from ..train import Batches, fit, progress_bar
@@ -51,15 +52,13 @@ class LRFinderResult:
 
 def _check_range(lr_min: Any, lr_max: Any, steps: Any, beta: Any) -> None:
     for name, value in (("lr_min", lr_min), ("lr_max", lr_max)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                math.isfinite(value) and value > 0):
+        if not (is_real(value) and math.isfinite(value) and value > 0):
             raise ValueError(f"lr_find: {name} must be a finite number > 0; got {value!r}")
     if not lr_min < lr_max:
         raise ValueError(f"lr_find: lr_min must be below lr_max; got lr_min={lr_min!r}, "
                          f"lr_max={lr_max!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-        raise ValueError(f"lr_find: steps must be an int >= 2; got {steps!r}")
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0 <= beta < 1:
+    integer("lr_find", "steps", steps, minimum=2)
+    if not (is_real(beta) and 0 <= beta < 1):
         raise ValueError(f"lr_find: beta (the smoothing) must be in [0, 1); got {beta!r}")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import nn
+from .._checks import integer
 from ..autograd import is_grad_enabled
 from ..nn.module import Module
 from ..value import Value
@@ -149,10 +150,10 @@ class Monitor:
     def __init__(self, model: Module, every: int = 1, keep: int = 1000, bins: int = 30) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"Monitor: model must be a Module; got {type(model).__name__}")
-        for name, value in (("every", every), ("keep", keep), ("bins", bins)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Monitor: {name} must be an int >= 1; got {value!r}")
-        self.model, self.every, self.keep, self.bins = model, int(every), int(keep), int(bins)
+        self.model = model
+        self.every = integer("Monitor", "every", every)
+        self.keep = integer("Monitor", "keep", keep)
+        self.bins = integer("Monitor", "bins", bins)
         self.layers: dict[str, deque[LayerRecord]] = {}
         self.params: dict[str, deque[ParamRecord]] = {}
         self.latest: dict[str, np.ndarray] = {}  # each layer's last recorded output
