@@ -520,6 +520,10 @@ def test_class_weight_shape():
 def test_margin_power():
     with pytest.raises(ValueError, match=r"^multi_margin_loss: p must be 1 or 2; got 3"):
         multi_margin_loss(X, LABELS, p=3)
+    with pytest.raises(ValueError, match=r"^multi_margin_loss: p must be 1 or 2; got 2\.0"):
+        multi_margin_loss(X, LABELS, p=2.0)
+    assert multi_margin_loss(X, LABELS, p=np.int64(2)).item() == pytest.approx(
+        multi_margin_loss(X, LABELS, p=2).item())
 
 
 def test_mean_with_nothing_to_divide_by():

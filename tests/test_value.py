@@ -173,3 +173,13 @@ def test_assigning_bad_data_is_a_clear_error(data, error, message):
     with pytest.raises(error, match=message):
         p.data = data
     assert p.data.tolist() == [1.0, 2.0]
+
+
+def test_axes_take_numpy_ints_as_numpy_does():
+    x = Value(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(x.sum(axis=np.int64(1)).data, [3.0, 12.0])
+    np.testing.assert_array_equal(x.mean(axis=(np.int32(0), -1)).data, 2.5)
+    np.testing.assert_array_equal(x.max(axis=np.int64(-2)).data, [3.0, 4.0, 5.0])
+    with pytest.raises(TypeError, match=r"^sum: axis must be None, an int or a tuple of ints; "
+                                        r"got True"):
+        x.sum(axis=True)

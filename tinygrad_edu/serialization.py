@@ -27,6 +27,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from ._checks import is_int
 from .autograd import ValueBase
 
 STRUCTURE = "__tinygrad_edu_structure__"
@@ -128,8 +129,7 @@ def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Any:
     compressed file cannot expand to fill the memory. Pass a larger ``max_bytes`` for a
     file you trust.
     """
-    if max_bytes is not None and (isinstance(max_bytes, bool) or
-                                  not isinstance(max_bytes, numbers.Integral)):
+    if max_bytes is not None and not is_int(max_bytes):
         raise TypeError(f"load: max_bytes must be an integer or None; got {max_bytes!r}")
     if max_bytes is not None and max_bytes < 0:
         raise ValueError(f"load: max_bytes must be at least 0; got {max_bytes}")

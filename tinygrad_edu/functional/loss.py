@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._checks import real_number
+from .._checks import is_int, real_number
 from ..autograd import ValueBase
 from ..ops.loss import SoftmaxCrossEntropy, label_index
 from ..value import Value, stack, where
@@ -279,7 +279,7 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
 def _margin_sums(name: str, input: Any, target: Any, p: int, margin: float, weight: Any,
                  reduction: str) -> tuple[Value, int]:
     """Per-sample ``w[y] * sum_{i != y} max(0, margin - x_y + x_i)**p``, and C."""
-    if isinstance(p, bool) or p not in (1, 2):
+    if not is_int(p) or p not in (1, 2):
         raise ValueError(f"{name}: p must be 1 or 2; got {p!r}")
     real_number(name, "margin", margin)
     x, axis, labels, w = _class_problem(name, input, target, weight, reduction, max_ndim=2)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._checks import is_int
+
 
 def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple of ints, negatives allowed) as sorted axes >= 0."""
@@ -12,13 +14,13 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     axes = axis if isinstance(axis, tuple) else (axis,)
     out = []
     for a in axes:
-        if isinstance(a, bool) or not isinstance(a, int):
+        if not is_int(a):
             raise TypeError(f"{op}: axis must be None, an int or a tuple of ints; got {axis!r}")
         if not -ndim <= a < ndim:
             raise ValueError(
                 f"{op}: axis {a} is out of range for a Value with {ndim} dimension(s)"
             )
-        out.append(a % ndim)
+        out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: axis {axis!r} repeats an axis")
     return tuple(sorted(out))
