@@ -77,3 +77,16 @@ def test_babysitting_example_prints_each_verdict_and_writes_the_figures(tmp_path
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "08_activations.png", "08_grad_norms.png", "08_history.png", "08_lr_find.png",
         "08_tanh_he.png", "08_tanh_small.png", "08_tanh_xavier.png", "08_update_ratios.png"]
+
+
+def test_search_example_compares_random_with_grid_and_refines(tmp_path):
+    script = next(p for p in EXAMPLES if p.name == "09_search.py")
+    result = run(script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert ("random search tried 9 distinct values of the important parameter x, "
+            "the 3x3 grid 3") in out
+    assert "fine stage: lr log_uniform(" in out
+    assert "\nbest: " in out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "09_search_history.png", "09_search_scatter.png"]

@@ -58,3 +58,14 @@ def test_softmax_minus_onehot_is_the_same_on_arrays_and_on_values(shape, axis):
     recorded = kernels.softmax_minus_onehot(Value(x), axis, flat, None, None)
     assert isinstance(recorded, Value)
     np.testing.assert_allclose(recorded.data, softmax - onehot, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 5), (2, 3, 4, 5), (1, 1, 1, 1)])
+def test_channel_dot_is_the_sum_of_products_over_every_axis_but_the_channels(shape):
+    a, b = RNG.standard_normal(shape), RNG.standard_normal(shape)
+    axes = (0,) + tuple(range(2, len(shape)))
+    expected = (a * b).sum(axis=axes, keepdims=True)
+    np.testing.assert_allclose(kernels.channel_dot(a, b, axes), expected, rtol=1e-12)
+    recorded = kernels.channel_dot(Value(a), Value(b), axes)
+    assert isinstance(recorded, Value)
+    np.testing.assert_allclose(recorded.data, expected, rtol=1e-12)

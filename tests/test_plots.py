@@ -89,3 +89,11 @@ def test_figures_show_below_the_cell_in_a_jupyter_kernel(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     path = plot_lr([0.1, 0.01], tmp_path / "lr.png")
     assert shown == [("image", path)]
+
+
+def test_the_search_pictures_are_offered_by_plots_too():
+    from tinygrad_edu import plots
+    from tinygrad_edu.search import plots as search_plots
+
+    assert plots.search_scatter is search_plots.search_scatter
+    assert plots.search_history is search_plots.search_history

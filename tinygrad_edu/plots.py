@@ -1,6 +1,7 @@
 """Training plots written to files: loss and accuracy curves, decision boundaries, the
 learning rate, and the babysitting figures (activation histograms per layer, gradient
-norms, update/weight ratios, the LR finder's curve). They need matplotlib (``pip install
+norms, update/weight ratios, the LR finder's curve) and the search's (score against each
+parameter, best score so far). They need matplotlib (``pip install
 'tinygrad_edu[plot]'``) and no display: figures are drawn with matplotlib's Agg canvas,
 never through pyplot's global state. In Jupyter each written figure is also shown below
 the cell.
@@ -16,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .autograd import no_grad
+
+# The search pictures live with the search (tinygrad_edu.search); plots offers them too.
+from .search.plots import search_history as search_history
+from .search.plots import search_scatter as search_scatter
 from .train import History
 from .value import Value
 

@@ -10,6 +10,7 @@ formula in its docstring changes no result.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -81,3 +82,22 @@ def softmax_minus_onehot(x, axis, flat, e, total):
     onehot = np.zeros(x.shape, dtype=x.dtype)
     onehot.reshape(-1)[flat] = 1
     return (x - x.logsumexp(axis=axis, keepdims=True)).exp() - onehot
+
+
+# ----------------------------------------------------------------------------------------
+# Batch norm: sums of products per channel
+# ----------------------------------------------------------------------------------------
+
+
+def channel_dot(a, b, axes):
+    """Σ a b over ``axes``, every axis but the channel axis 1, kept as size-1 axes.
+
+    For arrays, one ``einsum`` over (N, C, rest) views: it accumulates the products as it
+    goes instead of first writing the full-size array a b. Values (under
+    ``create_graph``) get the recorded ``(a * b).sum(...)``.
+    """
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return (a * b).sum(axis=axes, keepdims=True)
+    n, channels, rest = a.shape[0], a.shape[1], math.prod(a.shape[2:])
+    dot = np.einsum("ncs,ncs->c", a.reshape(n, channels, rest), b.reshape(n, channels, rest))
+    return dot.reshape((1, channels) + (1,) * (a.ndim - 2))

@@ -14,20 +14,7 @@ import math
 import numpy as np
 
 from ..autograd import Function
-
-
-def channel_dot(a, b, axes):
-    """Σ a b over ``axes``, every axis but the channel axis 1, kept as size-1 axes.
-
-    For arrays, one ``einsum`` over (N, C, rest) views: it accumulates the products as it
-    goes instead of first writing the full-size array a b. Values (under
-    ``create_graph``) get the recorded ``(a * b).sum(...)``.
-    """
-    if type(a) is not np.ndarray or type(b) is not np.ndarray:
-        return (a * b).sum(axis=axes, keepdims=True)
-    n, channels, rest = a.shape[0], a.shape[1], math.prod(a.shape[2:])
-    dot = np.einsum("ncs,ncs->c", a.reshape(n, channels, rest), b.reshape(n, channels, rest))
-    return dot.reshape((1, channels) + (1,) * (a.ndim - 2))
+from . import kernels
 
 
 def _standardize(x, axes, count, eps):
@@ -40,7 +27,7 @@ def _standardize(x, axes, count, eps):
     """
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
-    var = channel_dot(centered, centered, axes) / count
+    var = kernels.channel_dot(centered, centered, axes) / count
     inv_std = (var + eps) ** -0.5
     return mean, var, centered * inv_std, inv_std
 
@@ -82,7 +69,7 @@ class BatchNorm(Function):
         else:  # create_graph: x̂ and 1/σ as recorded functions of the Value x
             _, _, x_hat, inv_std = _standardize(x, ctx.axes, ctx.count, ctx.eps)
         d_beta = grad.sum(axis=ctx.axes, keepdims=True)
-        d_gamma = channel_dot(grad, x_hat, ctx.axes)
+        d_gamma = kernels.channel_dot(grad, x_hat, ctx.axes)
         dx = None
         if ctx.needs_input_grad[0]:
             scale = inv_std if weight is None else weight.reshape(ctx.per_channel) * inv_std
