@@ -17,39 +17,10 @@ Needs Optuna: pip install 'tinygrad_edu[search]'
 Run: python examples/09_search.py
 """
 
-import numpy as np
 
 from tinygrad_edu import fit, nn, search
 from tinygrad_edu.data import DataLoader, spiral, train_test_split
 from tinygrad_edu.optim import SGD
-
-# ----------------------------------------------------------------------------------------
-# Random against grid, on a toy score
-# ----------------------------------------------------------------------------------------
-
-TOY_SPACE = {"x": search.uniform(0, 1), "y": search.uniform(0, 1)}
-
-
-def random_vs_grid(repetitions=200):
-    """Random search against a 3x3 grid, 9 trials each, on ``repetitions`` toy problems
-    (repetition r: the peak drawn with seed r, random search seeded with r). Returns the
-    number of distinct x values each tried in the first repetition and the fraction of
-    repetitions in which random search found the higher best score."""
-    wins, distinct = 0, None
-    for r in range(repetitions):
-        peak = np.random.default_rng(r).uniform(0, 1)
-
-        def toy(params, trial, peak=peak):
-            # a narrow peak in the important x; y changes the score by at most 1%
-            return float(np.exp(-((params["x"] - peak) / 0.1) ** 2) + 0.01 * params["y"])
-
-        random = search.random_search(toy, TOY_SPACE, trials=9, seed=r, progress=False)
-        grid = search.grid_search(toy, TOY_SPACE, points=3, seed=r, progress=False)
-        wins += random.best.score > grid.best.score
-        if distinct is None:
-            distinct = [len({t.params["x"] for t in result.trials}) for result in (random, grid)]
-    return distinct, wins / repetitions
-
 
 # ----------------------------------------------------------------------------------------
 # Coarse, then fine, on the spiral
@@ -76,10 +47,11 @@ def objective(params, trial):
 space = {"lr": search.log_uniform(1e-4, 1e1), "weight_decay": search.log_uniform(1e-5, 1e0)}
 
 if __name__ == "__main__":
-    (random_xs, grid_xs), fraction = random_vs_grid()
-    print(f"with 9 trials, random search tried {random_xs} distinct values of the important "
-          f"parameter x, the 3x3 grid {grid_xs}; over 200 toy problems, random search's best "
-          f"beat the grid's best in {fraction:.0%} of them\n")
+    compared = search.random_vs_grid(repetitions=200)
+    print(f"with 9 trials, random search tried {compared.distinct(compared.random)} distinct "
+          f"values of the important parameter x, the 3x3 grid "
+          f"{compared.distinct(compared.grid)}; over {compared.repetitions} toy problems, "
+          f"random search's best beat the grid's best in {compared.fraction:.0%} of them\n")
 
     coarse = search.random_search(objective, space, trials=30, seed=0)
     print("coarse stage: lr in [1e-4, 10], weight_decay in [1e-5, 1]")

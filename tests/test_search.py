@@ -541,7 +541,6 @@ def test_worker_command_errors_exit_2(tmp_path, capsys):
 
 
 def test_random_search_tries_more_values_of_the_important_parameter_than_a_grid():
-    example = runpy.run_path(str(ROOT / "examples" / "09_search.py"))
-    (random_xs, grid_xs), fraction = example["random_vs_grid"](200)
-    assert (random_xs, grid_xs) == (9, 3)
-    assert fraction > 0.5
+    compared = search.random_vs_grid(200)
+    assert (compared.distinct(compared.random), compared.distinct(compared.grid)) == (9, 3)
+    assert compared.repetitions == 200 and compared.fraction > 0.5

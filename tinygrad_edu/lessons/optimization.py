@@ -79,23 +79,11 @@ def random_vs_grid(fast: bool = False, out: str | os.PathLike = "lessons",
     """Lesson 12: with the same budget of 9 trials and one hyperparameter that matters
     much more than the other, random search beats a 3x3 grid: it tries 9 values of the
     important one, the grid 3."""
-    space = {"x": search.uniform(0, 1), "y": search.uniform(0, 1)}
     repetitions = 20 if fast else 200
-    wins, first = 0, None
-    for r in range(repetitions):
-        peak = np.random.default_rng(seed + r).uniform(0, 1)
-
-        def toy(params, trial, peak=peak):
-            # a narrow peak in the important x; y changes the score by at most 1%
-            return float(np.exp(-((params["x"] - peak) / 0.1) ** 2) + 0.01 * params["y"])
-
-        random = search.random_search(toy, space, trials=9, seed=seed + r, progress=False)
-        grid = search.grid_search(toy, space, points=3, seed=seed + r, progress=False)
-        wins += random.best.score > grid.best.score
-        if first is None:
-            first = (random, grid)
-    distinct = {name: len({t.params["x"] for t in result.trials})
-                for name, result in zip(("random", "grid"), first)}
+    compared = search.random_vs_grid(repetitions, seed=seed)
+    first = (compared.random, compared.grid)
+    wins = compared.wins
+    distinct = {name: compared.distinct(result) for name, result in zip(("random", "grid"), first)}
     figures = [search.search_scatter(result, figure_path(out, f"lesson_12_{name}.png"))
                for name, result in zip(("random", "grid"), first)]
     return finish(LessonResult(

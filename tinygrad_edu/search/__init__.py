@@ -20,6 +20,7 @@ that processes and machines share); this package adds the workflow and its pictu
 Optuna itself is imported only when a search runs.
 """
 
+from .compare import RandomVsGrid, random_vs_grid
 from .plots import search_history, search_scatter
 from .result import SearchResult, TrialRecord
 from .run import grid_search, random_search
@@ -27,6 +28,7 @@ from .space import choice, int_uniform, log_uniform, uniform
 from .trial import Trial
 
 __all__ = [
+    "RandomVsGrid",
     "SearchResult",
     "Trial",
     "TrialRecord",
@@ -35,6 +37,7 @@ __all__ = [
     "int_uniform",
     "log_uniform",
     "random_search",
+    "random_vs_grid",
     "search_history",
     "search_scatter",
     "uniform",
