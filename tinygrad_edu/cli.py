@@ -50,7 +50,7 @@ from .expression import (
     variables,
 )
 from .lessons import add_lesson_parser
-from .search.command import add_search_command
+from .search.command import add_search_command, positive
 from .value import Value
 from .viz.dot import fmt
 
@@ -189,18 +189,6 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got "
-                                         f"{shorten(text)!r}")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``tinygrad-edu`` and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -246,7 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--no-graph", action="store_true",
                        help="with --html: leave the graph's picture out of the page and step "
                        "through the numbers alone (no node limit, no Graphviz needed)")
-    graph.add_argument("--max-nodes", type=_positive_int, default=MAX_NODES, metavar="N",
+    graph.add_argument("--max-nodes", type=positive(int, "a whole number of at least 1"),
+                       default=MAX_NODES, metavar="N",
                        help="refuse to draw a graph of more than N nodes (values, ops and "
                        f"constants), since its picture could not be read (default {MAX_NODES})")
     graph.set_defaults(run=_graph)

@@ -19,20 +19,22 @@ import sys
 import textwrap
 from typing import Any
 
+from ..expression import shorten
 from .run import DIRECTIONS, random_search
 
 PROG = "tinygrad-edu search worker"
 
 
-def _positive(kind: type, what: str) -> Any:
-    """An argparse type: ``kind(text)``, which must be > 0 (``what`` names it)."""
+def positive(kind: type, what: str) -> Any:
+    """An argparse type: ``kind(text)``, which must be > 0 (``what`` names it); the
+    ``tinygrad-edu`` parser's other options use it too."""
     def parse(text: str) -> Any:
         try:
             number = kind(text)
         except ValueError:
             number = 0
         if not number > 0:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {shorten(text)!r}")
         return number
     return parse
 
@@ -66,7 +68,7 @@ def add_search_command(commands: Any) -> None:
                         "postgresql://..., mysql://... (or an SQLite file's path)")
     worker.add_argument("--study", required=True, metavar="NAME", help="the study's name")
     worker.add_argument("--trials", required=True, metavar="N",
-                        type=_positive(int, "a whole number of at least 1"),
+                        type=positive(int, "a whole number of at least 1"),
                         help="the number of trials of the stage, over all workers")
     worker.add_argument("--stage", default="coarse", help="the stage (default: coarse)")
     worker.add_argument("--seed", type=int, default=None,
@@ -75,7 +77,7 @@ def add_search_command(commands: Any) -> None:
     worker.add_argument("--direction", choices=DIRECTIONS, default="maximize",
                         help="whether a higher or a lower score is better (default: maximize)")
     worker.add_argument("--timeout", metavar="SECONDS",
-                        type=_positive(float, "a number of seconds > 0"),
+                        type=positive(float, "a number of seconds > 0"),
                         help="start no trial after this many seconds")
     worker.set_defaults(run=run_search_command)
 
