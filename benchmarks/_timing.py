@@ -123,18 +123,11 @@ def measure_each(
             for s, f in zip(seconds, faults, strict=True)]
 
 
-def per_call_each(
-    stmts: Sequence[str | Callable[[], object]],
-    namespace: dict[str, Any] | None = None,
-    *,
-    number: int,
-    repeat: int,
-    gc_enabled: bool = True,
-) -> list[float]:
+def per_call_each(stmts: Sequence[str | Callable[[], object]], *args: Any,
+                  **kwargs: Any) -> list[float]:
     """Seconds per execution of each statement: the best of ``repeat`` interleaved runs
-    of ``number`` (``measure_each``)."""
-    return [m.best for m in measure_each(stmts, namespace, number=number, repeat=repeat,
-                                         gc_enabled=gc_enabled)]
+    of ``number``; the arguments are ``measure_each``'s."""
+    return [m.best for m in measure_each(stmts, *args, **kwargs)]
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float]:
