@@ -13,10 +13,11 @@ EXAMPLES = sorted((ROOT / "examples").glob("[0-9][0-9]_*.py"))
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
-def run(script: Path, cwd: Path) -> subprocess.CompletedProcess:
-    """Run an example from ``cwd``, where it writes its out/ folder."""
-    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=300, check=False, env=ENV, cwd=cwd)
+def run(script: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run an example (with ``args``, e.g. ``--fast``) from ``cwd``, where it writes its
+    out/ folder."""
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True,
+                          text=True, timeout=300, check=False, env=ENV, cwd=cwd)
 
 
 def test_examples_are_found():

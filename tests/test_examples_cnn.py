@@ -4,18 +4,15 @@ augmentation. Its full run (above 98%) is part of
 test_examples' run of every example."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from test_examples import ENV
+from test_examples import run
 
 SCRIPT = Path(__file__).parent.parent / "examples" / "10_cnn_digits.py"
 
 
 def test_cnn_digits_example_trains_the_network_it_describes(tmp_path):
-    result = subprocess.run([sys.executable, str(SCRIPT), "--fast"], capture_output=True,
-                            text=True, timeout=300, check=False, env=ENV, cwd=tmp_path)
+    result = run(SCRIPT, tmp_path, "--fast")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "(0): Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))" in out

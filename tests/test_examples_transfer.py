@@ -3,11 +3,9 @@ accuracies, the differences to scratch and the lectures' recommendation; the cla
 makes hold with a margin (no figure is pinned: they depend on the draws)."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from test_examples import ENV
+from test_examples import run
 
 SCRIPT = Path(__file__).parent.parent / "examples" / "11_transfer.py"
 ROWS = {"frozen": "(a) frozen features + new classifier",
@@ -16,8 +14,7 @@ ROWS = {"frozen": "(a) frozen features + new classifier",
 
 
 def test_transfer_example_compares_frozen_finetuned_and_scratch(tmp_path):
-    result = subprocess.run([sys.executable, str(SCRIPT), "--fast"], capture_output=True,
-                            text=True, timeout=300, check=False, env=ENV, cwd=tmp_path)
+    result = run(SCRIPT, tmp_path, "--fast")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "digits 5-9: 448 images to draw the labelled ones from, 448 held out" in out

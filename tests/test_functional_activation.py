@@ -554,9 +554,8 @@ NUMERIC_OPTIONS = {
 }
 
 
-@pytest.mark.parametrize(("name", "arg"), sorted(NUMERIC_OPTIONS))
-def test_numeric_options_must_be_real_numbers(name, arg):
-    call = NUMERIC_OPTIONS[name, arg]
+def assert_rejects_non_real(call, name, arg):
+    """``call(value)`` refuses a string, a bool and NaN, naming ``name`` and ``arg``."""
     with pytest.raises(TypeError, match=rf"^{name}: {arg} must be a real number; got 'a' "
                                         r"\(a str\)"):
         call("a")
@@ -564,3 +563,8 @@ def test_numeric_options_must_be_real_numbers(name, arg):
         call(True)
     with pytest.raises(ValueError, match=rf"^{name}: {arg} must be a real number; got nan"):
         call(math.nan)
+
+
+@pytest.mark.parametrize(("name", "arg"), sorted(NUMERIC_OPTIONS))
+def test_numeric_options_must_be_real_numbers(name, arg):
+    assert_rejects_non_real(NUMERIC_OPTIONS[name, arg], name, arg)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from test_examples import ENV
 
 from tinygrad_edu import cli, fit, nn, search
 from tinygrad_edu.data import DataLoader
@@ -28,9 +29,6 @@ from tinygrad_edu.search import run as run_module
 from tinygrad_edu.search import storage as storage_module
 from tinygrad_edu.search import trial as trial_module
 from tinygrad_edu.search.space import IntUniform, edge_warning, refine_dimension
-
-ROOT = Path(__file__).parent.parent
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
 def peak_at_1e_2(params, trial):

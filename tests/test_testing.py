@@ -48,19 +48,26 @@ class DoubleFivePercentOff(Function):
         return grad * 2.1
 
 
-class SquareFivePercentOffSecond(Function):
-    """z = x**2 with a right first derivative, 2x, built from DoubleFivePercentOff: the
-    second derivative comes out 5% too large."""
+def square_whose_derivative_is(double: type[Function]) -> type[Function]:
+    """z = x**2 with a right first derivative, 2x, computed by the op ``double``: the
+    second derivative is whatever ``double``'s backward says it is."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
 
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * DoubleFivePercentOff.apply(x)
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * double.apply(x)
+
+    return Square
+
+
+# the second derivative comes out 5% too large
+SquareFivePercentOffSecond = square_whose_derivative_is(DoubleFivePercentOff)
 
 
 def test_gradcheck_fails_a_gradient_five_percent_wrong_at_the_default_tolerances():
@@ -238,18 +245,7 @@ class DoubleWrongOffCentre(Function):
         return grad * 2 + (grad - np.mean(grad))
 
 
-class SquareOffCentreSecond(Function):
-    """z = x**2 with a right first derivative whose own derivative is DoubleWrongOffCentre's."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * DoubleWrongOffCentre.apply(x)
+SquareOffCentreSecond = square_whose_derivative_is(DoubleWrongOffCentre)
 
 
 def test_gradgradcheck_probes_along_random_directions():
