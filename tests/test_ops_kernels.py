@@ -69,3 +69,21 @@ def test_channel_dot_is_the_sum_of_products_over_every_axis_but_the_channels(sha
     recorded = kernels.channel_dot(Value(a), Value(b), axes)
     assert isinstance(recorded, Value)
     np.testing.assert_allclose(recorded.data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("shape", [(5, 3), (4, 1), (2, 3, 4)])
+def test_max_along_is_the_max_with_keepdims(shape, axis):
+    x = RNG.standard_normal(shape)
+    x.reshape(-1)[1] = np.inf
+    z = kernels.max_along(x, axis)
+    np.testing.assert_array_equal(z, x.max(axis=axis, keepdims=True))
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_sum_along_a_2d_array_or_a_value_is_the_sum(axis):
+    x = RNG.standard_normal((6, 4))
+    np.testing.assert_allclose(kernels.sum_along(x, axis), x.sum(axis=axis), rtol=1e-12)
+    recorded = kernels.sum_along(Value(x), axis)
+    assert isinstance(recorded, Value)
+    np.testing.assert_allclose(recorded.data, x.sum(axis=axis), rtol=1e-12)

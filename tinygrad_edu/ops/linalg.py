@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from . import kernels
 
 
 def _mT(x):
@@ -94,4 +95,4 @@ class Linear(Function):
         gw = grad.T @ x if needs[1] else None
         if len(needs) == 2:
             return gx, gw
-        return gx, gw, grad.sum(axis=0) if needs[2] else None
+        return gx, gw, kernels.sum_along(grad, 0) if needs[2] else None

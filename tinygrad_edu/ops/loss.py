@@ -32,7 +32,7 @@ class SoftmaxCrossEntropy(Function):
         ctx.expanded = labels.shape[:axis] + (1,) + labels.shape[axis:]
         # each sample's labelled entry, as a position in x.reshape(-1)
         ctx.flat = np.ravel_multi_index(label_index(labels, axis), x.shape)
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted = x - kernels.max_along(x, axis)
         e = np.exp(shifted)
         total = kernels.sum_along(e, axis)
         ctx.save_for_backward(x)
