@@ -25,6 +25,14 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+def missing_in_ci_fails(message: str) -> None:
+    """Something a test needs is missing: a failure in CI (CI=true), where nothing may be
+    skipped, and a skip naming what to install elsewhere."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 # ----------------------------------------------------------------------------------------
 # A real browser
 # ----------------------------------------------------------------------------------------
@@ -56,10 +64,8 @@ def browser(tmp_path_factory):
                                         ("selenium", importlib.util.find_spec("selenium")))
                if found is None]
     if missing:
-        message = f"the browser tests need {', '.join(missing)}, not found. {INSTALL_BROWSER}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing_in_ci_fails(f"the browser tests need {', '.join(missing)}, not found. "
+                            f"{INSTALL_BROWSER}")
 
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

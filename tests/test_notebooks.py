@@ -8,13 +8,13 @@ the user's Jupyter folders).
 """
 
 import importlib.util
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import missing_in_ci_fails
 
 ROOT = Path(__file__).parent.parent
 NOTEBOOKS = sorted((ROOT / "docs" / "notebooks").glob("[0-9][0-9]_*.py"))
@@ -33,10 +33,7 @@ def kernel_manager_factory(tmp_path_factory):
     notebooks see the package and extras of the interpreter running the tests."""
     missing = [name for name in PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
-        message = INSTALL.format(", ".join(missing))
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing_in_ci_fails(INSTALL.format(", ".join(missing)))
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
