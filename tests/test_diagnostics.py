@@ -16,6 +16,7 @@ from tinygrad_edu.diagnostics import (
     lr_find,
     verdict,
 )
+from tinygrad_edu.diagnostics.monitor import dead_units, is_saturated, saturated_units
 from tinygrad_edu.optim import SGD, Adam
 from tinygrad_edu.optim.lr_scheduler import CosineAnnealingLR
 from tinygrad_edu.train import History, fit
@@ -403,6 +404,28 @@ def test_sigmoid_saturation_is_outside_0_01_to_0_99():
     out = big.latest["layers.1"]
     assert big.layers["layers.1"][-1].saturated == pytest.approx(
         np.mean((out < 0.01) | (out > 0.99)))
+
+
+def test_dead_and_saturated_units_count_features_or_channels_over_the_batch():
+    x = np.array([[-1.0, 0.0, 2.0], [-3.0, 1.0, -1.0]])  # unit 0 is <= 0 for both examples
+    assert dead_units(x) == 1 and dead_units(-np.abs(x)) == 3 and dead_units(x + 9) == 0
+    images = np.ones((2, 4, 3, 3))
+    images[:, 1] = -1.0  # channel 1 dead everywhere
+    images[:, 2] = -1.0
+    images[1, 2, 2, 0] = 0.5  # channel 2 alive at one position of one example
+    assert dead_units(images) == 1
+    t = np.array([[0.995, -0.999, 0.5], [-0.999, 0.2, 0.9999]])
+    assert is_saturated(t, "tanh").tolist() == [[True, True, False], [True, False, True]]
+    assert saturated_units(t, "tanh") == 1  # only unit 0 is saturated for every example
+    s = np.array([[0.005, 0.995, 0.01], [0.999, 0.001, 0.99]])
+    assert saturated_units(s, "sigmoid") == 2  # 0.01 and 0.99 themselves are not
+    with pytest.raises(ValueError, match=r"is_saturated: kind must be 'tanh' or 'sigmoid'; "
+                                         r"got 'relu'"):
+        is_saturated(t, "relu")
+    with pytest.raises(ValueError, match=r"dead_units: .* axis \(ndim >= 2\); got shape \(3,\)"):
+        dead_units(np.zeros(3))
+    with pytest.raises(ValueError, match=r"saturated_units: .*got shape \(\)"):
+        saturated_units(np.zeros(()), "tanh")
 
 
 def test_vanishing_activations_in_a_10_layer_tanh_net_with_small_init():

@@ -36,6 +36,49 @@ SCALE_LIMIT = 10.0  # activation std from one layer to the next, either way
 ZERO_NORM = 1e-12  # a weight norm below this gives no meaningful update/weight ratio
 
 
+# ----------------------------------------------------------------------------------------
+# Dead and saturated units: the one definition (the graph views count them with it too)
+# ----------------------------------------------------------------------------------------
+
+TANH_SATURATION = 0.99  # |tanh| above this is saturated
+SIGMOID_RANGE = (0.01, 0.99)  # a sigmoid output outside it is saturated
+
+
+def _units_only(a: np.ndarray, op: str) -> tuple[int, ...]:
+    """The axes of ``a`` other than its units' (axis 1): the examples and, for an image,
+    the positions of each channel."""
+    if a.ndim < 2:
+        raise ValueError(f"{op}: the activation must have an examples axis and a units "
+                         f"axis (ndim >= 2); got shape {a.shape}")
+    return (0, *range(2, a.ndim))
+
+
+def dead_units(x: np.ndarray) -> int:
+    """How many units of a ReLU-family layer are dead, from the layer's input ``x``:
+    a unit (axis 1: a feature of ``(N, F)``, a channel of ``(N, C, H, W)``) is dead when
+    its input is <= 0 for every example (and every position), so no gradient flows
+    through it."""
+    return int(np.count_nonzero((x <= 0).all(axis=_units_only(x, "dead_units"))))
+
+
+def is_saturated(a: np.ndarray, kind: str) -> np.ndarray:
+    """Where a tanh (``kind="tanh"``: |a| > 0.99) or sigmoid (``"sigmoid"``: a outside
+    [0.01, 0.99]) output ``a`` is saturated: its local gradient is nearly 0 there."""
+    if kind == "tanh":
+        return np.abs(a) > TANH_SATURATION
+    if kind == "sigmoid":
+        low, high = SIGMOID_RANGE
+        return (a < low) | (a > high)
+    raise ValueError(f"is_saturated: kind must be 'tanh' or 'sigmoid'; got {kind!r}")
+
+
+def saturated_units(a: np.ndarray, kind: str) -> int:
+    """How many units (axis 1, as in ``dead_units``) of a tanh or sigmoid layer's output
+    ``a`` are saturated for every example (and every position)."""
+    return int(np.count_nonzero(is_saturated(a, kind).all(axis=_units_only(
+        a, "saturated_units"))))
+
+
 @dataclass
 class LayerRecord:
     """One monitored step of one activation layer. ``dead`` is the number of units whose
@@ -224,11 +267,9 @@ class Monitor:
         dead = saturated = None
         if kind == "relu":
             x = inputs[0].data if isinstance(inputs[0], Value) else np.asarray(inputs[0])
-            dead = int(np.count_nonzero((_rows(x) <= 0).all(axis=0)))
-        elif kind == "tanh":
-            saturated = float(np.count_nonzero(np.abs(flat) > 0.99)) / n
-        elif kind == "sigmoid":
-            saturated = float(np.count_nonzero((flat < 0.01) | (flat > 0.99))) / n
+            dead = dead_units(_rows(x))
+        elif kind in ("tanh", "sigmoid"):
+            saturated = float(np.count_nonzero(is_saturated(flat, kind))) / n
         self.latest[name] = _copy_into(self.latest.get(name), rows)
         self._pending.append((name, LayerRecord(self._count, mean, std, rows.shape[1], dead,
                                                 saturated, None)))
