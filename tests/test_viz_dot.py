@@ -8,6 +8,7 @@ import pytest
 
 import tinygrad_edu
 from tinygrad_edu import Value, nn
+from tinygrad_edu.models import digits_cnn
 from tinygrad_edu.viz.dot import GRAD_SCALE, MARK_COLOURS, ROLE_COLOURS, draw, to_dot
 from tinygrad_edu.viz.modules import module_calls, trace
 from tinygrad_edu.viz.render import GraphvizNotFoundError, render
@@ -229,6 +230,60 @@ def test_dead_relu_and_saturated_units_are_marked():
     assert "saturated: 2/2" in dot and "<Sigmoid<br/>" in dot and dot.count("saturated") == 2
 
 
+def op_line(dot: str, op: str) -> str:
+    (line,) = [line for line in nodes(dot).values() if line.startswith(f"<{op}")]
+    return line
+
+
+def test_relu_dead_units_are_counted_per_unit_over_the_batch():
+    rng = np.random.default_rng(0)
+    x = np.abs(rng.standard_normal((5, 8))) + 0.1
+    x[:, [1, 4, 6]] *= -1  # exactly 3 of 8 units are <= 0 for every example
+    x[:, 7] = -1.0
+    x[3, 7] = 0.5  # unit 7 is alive on one example only: not dead
+    dot = to_dot(Value(x).relu().sum(), legend=False)
+    relu = op_line(dot, "ReLU")
+    assert "3/8 dead" in relu and "dead ReLU" not in relu
+    assert MARK_COLOURS["dead ReLU"] not in relu  # not all dead: no mark
+    x[3, 7] = -0.5
+    assert "4/8 dead" in op_line(to_dot(Value(x).relu().sum(), legend=False), "ReLU")
+    dead = op_line(to_dot(Value(-np.abs(x)).relu().sum(), legend=False), "ReLU")
+    assert "8/8 dead" in dead and f'color="{MARK_COLOURS["dead ReLU"]}"' in dead
+    alive = to_dot(Value(np.abs(x) + 1).relu().sum(), legend=False)
+    assert "dead" not in alive
+
+
+def test_tanh_and_sigmoid_saturation_is_counted_per_unit():
+    z = np.full((4, 6), 0.1)
+    z[:, 0], z[:, 1] = 5.0, -5.0  # saturated for every example
+    z[:3, 2] = 5.0  # saturated on 3 of 4 examples: not a saturated unit
+    tanh = op_line(to_dot(Value(z).tanh().sum(), legend=False), "Tanh")
+    assert "2/6 saturated" in tanh and MARK_COLOURS["saturated"] not in tanh  # 11/24 outputs
+    z[:, 3] = 9.0
+    tanh = op_line(to_dot(Value(z).tanh().sum(), legend=False), "Tanh")
+    assert "3/6 saturated" in tanh and "saturated: 62% of outputs" in tanh
+    assert f'color="{MARK_COLOURS["saturated"]}"' in tanh  # 15/24: mostly saturated
+    sigmoid = op_line(to_dot((Value(z) * 2.0).sigmoid().sum(), legend=False), "Sigmoid")
+    assert "3/6 saturated" in sigmoid  # sigmoid(10) > 0.99; sigmoid(-10) < 0.01
+    assert "saturated" not in to_dot(Value(np.zeros((4, 6))).tanh().sum(), legend=False)
+
+
+def test_cnn_units_are_channels_on_the_op_and_on_a_collapsed_call():
+    x = np.ones((2, 4, 3, 3))
+    x[:, 1] = -1.0  # channel 1 is dead at every position of every example
+    x[:, 2] = -1.0
+    x[1, 2, 2, 0] = 0.5  # channel 2 is alive at one position of one example
+    images = Value(x, name="images")
+    dot = to_dot(images.relu().sum(), legend=False)
+    assert "1/4 dead" in op_line(dot, "ReLU")
+    relu = nn.ReLU()
+    with trace(relu):
+        loss = relu(images).sum()
+    dot = to_dot(loss, legend=False, collapse=nn.ReLU)
+    assert not any(line.startswith("<ReLU") for line in nodes(dot).values())
+    assert "1/4 dead" in nodes(dot)[key_of(dot, "<b>ReLU()</b>")]
+
+
 def test_legend_lists_roles_scale_and_marks():
     a = Value(2.0)
     b = a * a
@@ -341,7 +396,9 @@ def test_collapse_draws_each_call_as_one_node():
     dot = to_dot(loss, mode="backward", collapse=(nn.Linear,))
     found = nodes(dot)
     assert not any(line.startswith("<Linear") for line in found.values())
-    assert "layers.0: Linear (9 parameters)" in dot and "layers.2: Linear (4 parameters)" in dot
+    assert ("<b>layers.0: Linear(in_features=2, out_features=3, bias=True)</b><br/>9 parameters"
+            in dot)
+    assert "<b>layers.2: Linear(in_features=3, out_features=1, bias=True)</b><br/>4 param" in dot
     assert "layers.0.weight" not in dot
     assert len(found) == 7  # loss, Mean, layers.2, ReLU out, ReLU, layers.0, x
     assert set(clusters(dot)) == {"MLP", "layers.1: ReLU"}
@@ -358,6 +415,85 @@ def test_collapsed_call_passes_back_the_gradient_of_its_inputs():
     kh = key_of(dot, "<b>h</b>")
     (attrs,) = [a for _, head, a in edges(dot) if head == kh]
     assert f"mean {np.mean(h.grad):#.4g}" in attrs
+
+
+def traced_cnn(model):
+    images = Value(np.random.default_rng(0).random((64, 1, 8, 8), dtype=np.float32),
+                   requires_grad=False, name="images")
+    with trace(model):
+        loss = tinygrad_edu.functional.cross_entropy(model(images), np.arange(64) % 5)
+    loss.backward()
+    return loss
+
+
+def headers(dot: str) -> list[str]:
+    return re.findall(r"<b>([^<]*)</b>", dot)
+
+
+def test_a_cnn_collapses_to_a_box_per_conv_and_batch_norm_with_shapes_on_edges():
+    loss = traced_cnn(digits_cnn())
+    dot = to_dot(loss, mode="both", collapse=(nn.Conv2d, nn.BatchNorm2d), max_nodes=40)
+    found = headers(dot)
+    assert [h for h in found if "Conv2d(" in h or "BatchNorm2d(" in h] == [
+        "5: BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)",
+        "4: Conv2d(16, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))",
+        "1: BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)",
+        "0: Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))"]
+    assert not any(re.match(r"[0145]\.", h) for h in found)  # no parameters of those
+    assert "9.weight" in found  # the Linear layer is not collapsed
+    conv0 = key_of(dot, "<b>0: Conv2d(")
+    bn1 = key_of(dot, "<b>1: BatchNorm2d(")
+    (into_bn,) = [a for t, h, a in edges(dot) if (t, h) == (conv0, bn1)]
+    assert "label=<64x16x8x8<br/>mean " in into_bn
+    (into_conv,) = [a for t, h, a in edges(dot) if h == conv0]
+    assert into_conv == "label=<64x1x8x8>"  # the images get no gradient
+    shapes = re.findall(r"label=<(?:\d: )?(\d+(?:x\d+)+)", dot)
+    assert {"64x1x8x8", "64x16x8x8", "64x16x4x4", "64x32x4x4", "64x32x2x2", "64x128",
+            "64x5"} <= set(shapes)
+    checked = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True,
+                             check=True)
+    assert "64x16x8x8" in checked.stdout and "0: Conv2d(1, 16" in checked.stdout
+
+
+def test_collapse_of_every_module_draws_a_box_per_layer():
+    loss = traced_cnn(digits_cnn())
+    dot = to_dot(loss, collapse=nn.Module, legend=False)
+    assert len(nodes(dot)) == 13  # loss, its op, the 10 layers and the images
+    assert [h.split(":")[0] for h in headers(dot) if h[0].isdigit()] == [
+        "9", "8", "7", "6", "5", "4", "3", "2", "1", "0"]
+    assert set(clusters(dot)) == {"Sequential"}  # the traced model is a box around them
+
+
+def conv_block(n_in, n_out, seed):
+    return nn.Sequential(nn.Conv2d(n_in, n_out, 3, padding=1, seed=seed, dtype=np.float32),
+                         nn.BatchNorm2d(n_out, dtype=np.float32), nn.ReLU(), nn.MaxPool2d(2))
+
+
+def test_a_cnn_built_of_blocks_collapses_a_box_per_block_and_marks_dead_channels():
+    model = nn.Sequential(conv_block(1, 4, 0), conv_block(4, 8, 1), nn.Flatten(),
+                          nn.Linear(32, 5, seed=2, dtype=np.float32))
+    model[0][1].bias.data[:3] = -10.0  # 3 of the 4 channels of the first block's ReLU die
+    model[1][1].bias.data[:] = -10.0  # and every channel of the second's
+    loss = traced_cnn(model)
+    dot = to_dot(loss, collapse=nn.Sequential)
+    blocks = {h: key_of(dot, f"<b>{h}</b>") for h in headers(dot) if "Sequential" in h}
+    assert list(blocks) == ["1: Sequential", "0: Sequential"]
+    assert "Conv2d" not in dot and "BatchNorm2d" not in dot and "<ReLU" not in dot
+    first, second = nodes(dot)[blocks["0: Sequential"]], nodes(dot)[blocks["1: Sequential"]]
+    marked = f'border="3" color="{MARK_COLOURS["dead ReLU"]}"'
+    assert "8/8 dead" in second and marked in second
+    # Behind a dead block no gradient arrives: the first block's live channel is dead too.
+    assert "3/4 dead" in first and "dead ReLU: grad 0" in first and marked in first
+    assert "64x8x2x2" in dot and "64x4x4x4" in dot
+
+
+def test_mlp_edges_carry_shapes_and_scalar_graphs_none():
+    _, loss = traced_mlp()
+    dot = to_dot(loss, mode="both", legend=False)
+    kx = key_of(dot, "<b>x</b>")
+    assert [a for t, _, a in edges(dot) if t == kx] == ["label=<0: 4x2>"]
+    a = Value(2.0, name="a")
+    assert "x" not in "".join(a for *_, a in edges(to_dot(a * a + 1.0, legend=False)))
 
 
 # ----------------------------------------------------------------------------------------

@@ -15,6 +15,10 @@ Three views:
               seeded with the root's ``.grad`` (that pass leaves ``.grad`` alone). Needs
               ``root.backward()`` first.
 ``both``      the forward layout with the backward view's gradients, colours and marks.
+
+In every view an edge out of an array carries its shape (``64x16x8x8``), and activations
+are checked per unit: ``37/64 dead`` on a ReLU, ``12/64 saturated`` on a tanh or sigmoid
+(``diagnostics.dead_units`` and ``saturated_units``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import graphviz
 import numpy as np
 
 from ..autograd import Function, ValueBase, seed_gradient
+from ..diagnostics.monitor import dead_units, is_saturated, saturated_units
 from ..nn.module import Module, Parameter
 from ..ops.activation import ReLU, Sigmoid, Tanh
 from .modules import ModuleCall, module_calls
@@ -43,7 +48,6 @@ GRAD_SCALE = ((1e-1, "#ef6548"), (1e-2, "#fc8d59"), (1e-3, "#fdbb84"), (1e-4, "#
               (0.0, "#fff7ec"))
 MARK_COLOURS = {"vanishing gradient": "#3d85c6", "exploding gradient": "#cc0000",
                 "dead ReLU": "#000000", "saturated": "#e69138"}
-SATURATION = 0.99  # tanh |z| above this, sigmoid z outside [1 - this, this]
 FONT = "Helvetica"
 
 
@@ -98,7 +102,7 @@ class _Node:
     kind: str  # "value", "op", "const" or "call"
     obj: Any
     call: ModuleCall | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (mark kind, text)
     mark: str | None = None
 
 
@@ -117,9 +121,22 @@ def _too_many(max_nodes: int) -> ValueError:
         f"draw: the graph has more than max_nodes={max_nodes} nodes, too many to read. "
         f"Draw module calls as single nodes: record them with "
         f"`with viz.trace(model): loss = lossfn(model(x), y)`, then "
-        f"`draw(loss, collapse=(nn.Linear,))`; or draw a smaller part of the graph; or "
+        f"`draw(loss, collapse=(nn.Linear,))` (a CNN: `collapse=(nn.Conv2d, "
+        f"nn.BatchNorm2d)`); or draw a smaller part of the graph; or "
         f"pass a larger max_nodes= if you really want every node"
     )
+
+
+def _collapsed(calls: tuple[ModuleCall, ...], collapse: tuple[type, ...]) -> ModuleCall | None:
+    """Of the ``calls`` that returned a Value (innermost first), the outermost one of a
+    ``collapse`` class. The traced model itself only when none of its submodules is of
+    one: in a Sequential of Sequential blocks, ``collapse=nn.Sequential`` means the
+    blocks."""
+    for call in reversed(calls):
+        if isinstance(call.module, collapse) and (call.path or not any(
+                isinstance(m, collapse) for m in call.module.modules() if m is not call.module)):
+            return call
+    return None
 
 
 class _Walk:
@@ -141,9 +158,9 @@ class _Walk:
             node = self.by_key[self.keys[id(value)]]
             calls = module_calls(value)
             self.traced = self.traced or bool(calls)
-            folded = [c for c in calls if collapse and isinstance(c.module, collapse)]
-            if folded:  # the outermost collapsed call that returned this Value
-                node.kind, node.call = "call", folded[-1]
+            folded = _collapsed(calls, collapse) if collapse else None
+            if folded:
+                node.kind, node.call = "call", folded
                 consumer, sources = node, list(enumerate(node.call.inputs))
             elif value._ctx is not None:
                 consumer = self._add("op", value._ctx)
@@ -267,9 +284,14 @@ class _Shown:
 
 
 def _shown_gradients(walk: _Walk, grads: Mapping[ValueBase, Any] | None) -> dict[int, Any]:
-    """``id(value) -> gradient`` to show: the given ``grads``, else each Value's ``.grad``."""
+    """``id(value) -> gradient`` to show: the given ``grads``, else each Value's ``.grad``
+    (of the drawn Values, and of those inside collapsed calls, whose activations are
+    checked for dead units)."""
     if grads is None:
-        return {id(n.obj): n.obj.grad for n in walk.nodes if n.kind in ("value", "call")}
+        values = [n.obj for n in walk.nodes if n.kind in ("value", "call")]
+        values += [v for n in walk.nodes if n.kind == "call"
+                   for v in _made_by(n.obj, n.call.inputs)]
+        return {id(v): v.grad for v in values}
     return {id(v): g for v, g in grads.items()}
 
 
@@ -367,13 +389,16 @@ def _rows(lines: list[str]) -> str:
     return "<br/>".join(_html(line) for line in lines)
 
 
-def _header(node: _Node, role: str, shown: _Shown) -> str:
-    """A Value node's header: a module call with its parameter count, else the name."""
+def _header(node: _Node, role: str, shown: _Shown) -> list[str]:
+    """A Value node's header lines: a module call's layer and its parameter count, else
+    the name (none for an unnamed intermediate result)."""
     if node.kind == "call":
         count = sum(p.size for p in node.call.module.parameters())
-        return f"{node.call.label} ({count} parameters)" if count else node.call.label
+        return [node.call.description, f"{count} parameters"] if count else [
+            node.call.description]
     name = shown.names.get(id(node.obj), node.obj.name)
-    return name or ("" if role == "intermediate" else role)
+    name = name or ("" if role == "intermediate" else role)
+    return [name] if name else []
 
 
 def _grad_fill(node: _Node, shown: _Shown) -> str:
@@ -389,16 +414,17 @@ def _value_label(node: _Node, shown: _Shown) -> str:
     header = _header(node, role, shown)
     rows = []
     if header:
-        rows.append(f'<tr><td bgcolor="{ROLE_COLOURS[role]}"><b>{_html(header)}</b></td></tr>')
+        rows.append(f'<tr><td bgcolor="{ROLE_COLOURS[role]}"><b>{_html(header[0])}</b>'
+                    f'{"".join("<br/>" + _html(line) for line in header[1:])}</td></tr>')
     data = summary(node.obj)
     rows.append(f"<tr><td>{_rows(['data ' + data[0], *data[1:]])}</td></tr>")
     grad = shown.grads.get(id(node.obj))
     if shown.with_grads or grad is not None:
         lines = _grad_lines(node.obj, grad, shown.parts.get(node.key, []))
         rows.append(f"<tr><td{_grad_fill(node, shown)}>{_rows(lines)}</td></tr>")
-    for note in node.notes:
-        colour = MARK_COLOURS.get(note.split(":")[0], "#000000")
-        rows.append(f'<tr><td><font color="{colour}">{_html(note)}</font></td></tr>')
+    for kind, note in node.notes:
+        rows.append(f'<tr><td><font color="{MARK_COLOURS[kind]}">{_html(note)}</font>'
+                    f'</td></tr>')
     border = f'border="3" color="{MARK_COLOURS[node.mark]}"' if node.mark else 'border="1"'
     return (f'<<table {border} cellborder="0" cellspacing="0" cellpadding="3">'
             f'{"".join(rows)}</table>>')
@@ -418,55 +444,90 @@ def _grad_lines(value: ValueBase, grad: Any, parts: list[tuple[np.ndarray, str]]
     return lines
 
 
-def _activation_note(ctx: Function, out: ValueBase, grad: Any) -> str | None:
-    """A dead ReLU or a saturated tanh/sigmoid, from the op's data and its output's
-    gradient ``grad``."""
+def _activation_notes(ctx: Function, out: ValueBase,
+                      grad: Any) -> tuple[list[tuple[str, str]], str | None]:
+    """Dead units of a ReLU, saturated units of a tanh or sigmoid, from the op's data and
+    its output's gradient ``grad``: the notes, each ``(mark, text)``, and the mark to draw
+    (None: none). An array of 2 or more axes is counted per unit, as
+    ``diagnostics.dead_units`` and ``saturated_units`` define it."""
     if isinstance(ctx, ReLU):
-        x = ctx.inputs[0]
-        no_input = np.all(_array(x) <= 0)
-        no_grad_out = grad is not None and not np.any(_array(grad))
-        if no_input or no_grad_out:
-            return "dead ReLU: input <= 0 everywhere" if no_input else "dead ReLU: grad 0"
-        return None
-    z = _array(out)
-    if isinstance(ctx, Tanh):
-        saturated = np.abs(z) > SATURATION
-    elif isinstance(ctx, Sigmoid):
-        saturated = (z < 1 - SATURATION) | (z > SATURATION)
+        return _relu_notes(_array(ctx.inputs[0]), grad)
+    if isinstance(ctx, (Tanh, Sigmoid)):
+        return _saturation_notes(_array(out), "tanh" if isinstance(ctx, Tanh) else "sigmoid")
+    return [], None
+
+
+def _relu_notes(x: np.ndarray, grad: Any) -> tuple[list[tuple[str, str]], str | None]:
+    """``37/64 dead`` (units whose input is <= 0 for every example); marked when the input
+    is <= 0 everywhere or the output's gradient is 0 everywhere."""
+    notes = []
+    if x.ndim >= 2:
+        dead = dead_units(x)
+        if dead:
+            notes.append(("dead ReLU", f"{dead}/{x.shape[1]} dead"))
+        everywhere = dead == x.shape[1]
     else:
-        return None
-    count = int(np.count_nonzero(saturated))
-    if 2 * count < z.size:
-        return None
-    return "saturated" if z.size == 1 else f"saturated: {count}/{z.size}"
+        everywhere = bool(np.all(x <= 0))
+        if everywhere:
+            notes.append(("dead ReLU", "dead ReLU: input <= 0 everywhere"))
+    if everywhere:
+        return notes, "dead ReLU"
+    if grad is not None and not np.any(_array(grad)):
+        return [*notes, ("dead ReLU", "dead ReLU: grad 0")], "dead ReLU"
+    return notes, None
+
+
+def _saturation_notes(z: np.ndarray, kind: str) -> tuple[list[tuple[str, str]], str | None]:
+    """``12/64 saturated`` (units saturated for every example); marked when at least half
+    of the outputs are saturated."""
+    notes = []
+    if z.ndim >= 2:
+        units = saturated_units(z, kind)
+        if units:
+            notes.append(("saturated", f"{units}/{z.shape[1]} saturated"))
+    count = int(np.count_nonzero(is_saturated(z, kind)))
+    if not z.size or 2 * count < z.size:
+        return notes, None
+    if z.size == 1:
+        text = "saturated"
+    elif z.ndim >= 2:
+        text = f"saturated: {count / z.size:.0%} of outputs"
+    else:
+        text = f"saturated: {count}/{z.size}"
+    return [*notes, ("saturated", text)], "saturated"
 
 
 def _gradient_note(size: float, largest: float, vanishing: float,
-                   exploding: float) -> str | None:
+                   exploding: float) -> tuple[str, str] | None:
     """An exploding (above ``exploding`` or not finite) or vanishing (below ``vanishing``
-    times the largest) gradient, from its size."""
+    times the largest) gradient, from its size, as ``(mark, text)``."""
     if not np.isfinite(size) or size > exploding:
-        return f"exploding gradient: mean |grad| {fmt(size)}"
+        return "exploding gradient", f"exploding gradient: mean |grad| {fmt(size)}"
     if largest > 0 and size < vanishing * largest:
-        return f"vanishing gradient: {fmt(size / largest)} x largest"
+        return "vanishing gradient", f"vanishing gradient: {fmt(size / largest)} x largest"
     return None
 
 
 def _mark(walk: _Walk, shown: _Shown, vanishing: float, exploding: float) -> None:
-    """Note and mark dead or saturated activations and, in the backward views, vanishing
-    and exploding gradients (the mark is the note's text before its colon)."""
+    """Note and mark dead or saturated activations (on their op, or on the collapsed call
+    that holds them) and, in the backward views, vanishing and exploding gradients."""
     outputs = walk.output_of()
     for node in walk.nodes:
         if node.kind == "op":
-            out = walk.by_key[outputs[node.key]].obj
-            note = _activation_note(node.obj, out, shown.grads.get(id(out)))
-        elif shown.with_grads and node.key in shown.sizes:
-            note = _gradient_note(shown.sizes[node.key], shown.largest, vanishing, exploding)
+            made = [walk.by_key[outputs[node.key]].obj]
+        elif node.kind == "call":  # forward order, as they ran inside the call
+            made = _made_by(node.obj, node.call.inputs)[::-1]
         else:
-            continue
-        if note:
-            node.notes.append(note)
-            node.mark = note.split(":")[0]
+            made = []
+        for out in made:
+            notes, mark = _activation_notes(out._ctx, out, shown.grads.get(id(out)))
+            node.notes += notes
+            node.mark = node.mark or mark
+        if shown.with_grads and node.key in shown.sizes:
+            note = _gradient_note(shown.sizes[node.key], shown.largest, vanishing, exploding)
+            if note:
+                node.notes.append(note)
+                node.mark = node.mark or note[0]
 
 
 # ----------------------------------------------------------------------------------------
@@ -492,7 +553,8 @@ def _add_node(target: graphviz.Digraph, node: _Node, shown: _Shown) -> None:
         target.node(node.key, f"<{_html(summary(node.obj)[0])}>", shape="plaintext",
                     fontsize="9", id=node.key)
     elif node.kind == "op":
-        notes = "".join(f'<br/><font point-size="8">{_html(n)}</font>' for n in node.notes)
+        notes = "".join(f'<br/><font point-size="8">{_html(n)}</font>'
+                        for _, n in node.notes)
         extra = {"color": MARK_COLOURS[node.mark], "penwidth": "2"} if node.mark else {}
         target.node(node.key, f"<{_html(type(node.obj).__name__)}{notes}>", shape="box",
                     style="rounded,filled", fillcolor="#eeeeee", height="0.3",
@@ -515,22 +577,30 @@ def _add_nodes(graph: graphviz.Digraph, walk: _Walk, shown: _Shown) -> None:
         (boxes[parent] if parent is not None else graph).subgraph(boxes[i])
 
 
-def _edge_label(e: _Edge, consumer: _Node, inputs: int) -> dict[str, str]:
-    """An edge's position among its consumer's ``inputs`` (unless the op is commutative)
-    and the gradient it carries back."""
+def _edge_label(e: _Edge, tail: _Node, consumer: _Node, inputs: int) -> dict[str, str]:
+    """An edge's position among its consumer's ``inputs`` (unless the op is commutative),
+    the shape of the array it carries (``64x16x8x8``) and the gradient it carries back
+    (on a line of its own under a shape)."""
     positional = inputs > 1 and (consumer.kind == "call" or
                                  type(consumer.obj).__name__ not in COMMUTATIVE)
-    text = [str(e.position)] if positional else []
+    head = [str(e.position)] if positional else []
+    shape = tail.obj.shape if tail.kind in ("value", "call") else ()
+    if shape:
+        head.append("x".join(map(str, shape)))
+    lines = [": ".join(head)] if head else []
     if e.grad is not None:
-        text.append(_brief(e.grad))
-    return {"label": f"<{_html(': '.join(text))}>"} if text else {}
+        if shape or not lines:
+            lines.append(_brief(e.grad))
+        else:  # a number goes on the position's line, as in "1: 2.000"
+            lines[0] += ": " + _brief(e.grad)
+    return {"label": f"<{'<br/>'.join(map(_html, lines))}>"} if lines else {}
 
 
 def _add_edges(graph: graphviz.Digraph, walk: _Walk, mode: str) -> None:
     """Every edge: in data-flow direction, or from the root back in the backward view."""
     into = walk.inputs_of()
     for e in walk.edges:
-        label = _edge_label(e, walk.by_key[e.head], len(into[e.head]))
+        label = _edge_label(e, walk.by_key[e.tail], walk.by_key[e.head], len(into[e.head]))
         if mode == "backward":
             graph.edge(e.head, e.tail, color="#cc4125" if e.grad is not None else "#999999",
                        **label)
@@ -573,8 +643,11 @@ def draw(
     gradients on the edges come from the engine's own pass seeded with the root's
     gradient, which leaves ``.grad`` alone; hooks on the Values below the root run in
     it, as in ``backward()``.
-    ``collapse`` names module classes (e.g. ``(nn.Linear,)``) whose calls, recorded with
-    ``viz.trace(model)``, are drawn as one node. More than ``max_nodes`` nodes is a
+    ``collapse`` names module classes (e.g. ``(nn.Linear,)``, or ``(nn.Conv2d,
+    nn.BatchNorm2d)`` for a CNN) whose calls, recorded with ``viz.trace(model)``, are
+    drawn as one node each, labelled with the layer (its ``repr``); where calls of these
+    classes nest, the outermost is drawn, but the traced model itself only when no call
+    inside it is collapsed. More than ``max_nodes`` nodes is a
     ValueError that says how to collapse (``None``: no limit). A gradient is marked
     vanishing when its mean |grad| is below ``vanishing`` times the largest in the graph,
     exploding when above

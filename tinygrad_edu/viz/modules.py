@@ -39,6 +39,16 @@ class ModuleCall:
         kind = type(self.module).__name__
         return f"{self.path}: {kind}" if self.path else kind
 
+    @property
+    def description(self) -> str:
+        """The label with the module's settings, from its one-line ``repr``: ``0:
+        Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))``; just the
+        label for a container, whose ``repr`` lists its children over many lines."""
+        text = repr(self.module)
+        if "\n" in text:
+            return self.label
+        return f"{self.path}: {text}" if self.path else text
+
 
 def values_in(obj: Any) -> list[ValueBase]:
     """The Values in a module's inputs or output: a Value, or lists/tuples/dicts of them."""
