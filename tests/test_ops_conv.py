@@ -176,6 +176,28 @@ def test_conv2d_default_3x3_kernel_on_a_5x5_image_matches_the_loop():
     np.testing.assert_array_equal(x.grad[0, 0], gx)
 
 
+@pytest.mark.parametrize("xs, ws, stride, padding, dilation, groups", [
+    ((2, 4, 5, 6), (6, 2, 3, 2), (1, 1), (1, 0), (1, 2), 2),  # stride 1: a correlation
+    ((1, 2, 6, 5), (3, 2, 3, 3), (2, 1), (1, 1), (1, 1), 1),  # a stride: col2im
+    ((1, 1, 3, 3), (2, 1, 1, 3), (1, 1), (1, 1), (1, 1), 1),  # padding wider than kernel
+])
+def test_conv2d_input_gradient_is_the_adjoint_of_the_loop(xs, ws, stride, padding, dilation,
+                                                          groups):
+    """conv_transpose2d(g, w) = the gradient of <conv2d(x, w), g> with respect to x, one
+    input pixel at a time through the loop, for each way the op computes it."""
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(ws)
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    g = rng.standard_normal(conv2d_loop(np.zeros(xs), w, None, **options).shape)
+    expected = np.zeros(xs)
+    for index in np.ndindex(*xs):
+        pixel = np.zeros(xs)
+        pixel[index] = 1.0
+        expected[index] = (conv2d_loop(pixel, w, None, **options) * g).sum()
+    got = ConvTranspose2d.apply(Value(g), Value(w), input_size=xs[2:], **options)
+    np.testing.assert_allclose(got.data, expected, rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_bias_is_added_per_output_channel_and_its_gradient_sums_the_rest():
     x = Value(np.ones((2, 1, 3, 3)))
     b = Value(np.array([10.0, -1.0]))

@@ -109,6 +109,51 @@ def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------
+# Kernels: the products the ops below are made of
+# ----------------------------------------------------------------------------------------
+
+
+def _correlate(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
+               groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """conv2d(x, w) without bias, (N, O, Ho, Wo), and the columns it was computed from:
+    the kernels as rows times the input's windows as columns (im2col), one matrix
+    product per image and group, which lands directly in the (N, O, Ho, Wo) layout."""
+    kernel = w.shape[2:]
+    cols = _im2col(x, kernel, stride, padding, dilation, groups)
+    y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)  # (N, G, O/G, HoWo)
+    out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
+    return y.reshape(x.shape[0], w.shape[0], *out_size), cols
+
+
+def _conv_transpose(g: np.ndarray, w: np.ndarray, input_size: Pair, stride: Pair,
+                    padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
+    """conv_transpose2d(g, w): the gradient of conv2d with respect to its input.
+
+    The textbook way is col2im: each window's column of w^T g added back onto the input
+    pixels the window covers. With stride 1 the same sum is a correlation: the input
+    pixel y + p sees the output pixel y + p - a dH through kernel row a, so
+
+        conv_transpose2d(g, w) = conv2d(g, w flipped in (kH, kW) with its two channel
+                                 axes swapped, padding = dilation (k - 1) - padding),
+
+    computed as a forward convolution (im2col and one product per image): that writes
+    the columns once, where col2im writes them and then adds them up again in kH kW
+    strided passes over the input. Other strides (and a padding wider than the dilated
+    kernel) take col2im.
+    """
+    kernel = w.shape[2:]
+    full = tuple(d * (k - 1) - p for k, d, p in zip(kernel, dilation, padding))
+    if stride == (1, 1) and min(full) >= 0:
+        o, c = w.shape[0], w.shape[1] * groups  # (O, C/G, kH, kW) -> (C, O/G, kH, kW)
+        w_t = w.reshape(groups, o // groups, c // groups, *kernel).swapaxes(1, 2)
+        w_t = w_t.reshape(c, o // groups, *kernel)[:, :, ::-1, ::-1]
+        return _correlate(g, w_t, stride, full, dilation, groups)[0]
+    w_t = w.reshape(groups, w.shape[0] // groups, -1).swapaxes(1, 2)  # (G, C/G kH kW, O/G)
+    cols = np.matmul(w_t, _per_group(g, groups))
+    return _col2im(cols, input_size, kernel, stride, padding, dilation)
+
+
+# ----------------------------------------------------------------------------------------
 # Convolution: the three partial derivatives of <conv2d(x, w), g>
 # ----------------------------------------------------------------------------------------
 
@@ -124,11 +169,7 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None, *, stride, padding, dilation, groups):
-        kernel = w.shape[2:]
-        cols = _im2col(x, kernel, stride, padding, dilation, groups)
-        y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)  # (N, G, O/G, HoWo)
-        y = y.reshape(x.shape[0], w.shape[0], *_output_size(x.shape[2:], kernel, stride,
-                                                            padding, dilation))
+        y, cols = _correlate(x, w, stride, padding, dilation, groups)
         if b is not None and b.dtype == y.dtype:
             y += b.reshape(1, -1, 1, 1)  # into the product's own memory
         elif b is not None:
@@ -165,11 +206,9 @@ class ConvTranspose2d(Function):
 
     @staticmethod
     def forward(ctx, g, w, *, input_size, stride, padding, dilation, groups):
-        w_t = w.reshape(groups, w.shape[0] // groups, -1).swapaxes(1, 2)  # (G, C/G kH kW, O/G)
-        cols = np.matmul(w_t, _per_group(g, groups))
         ctx.save_for_backward(g, w)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        return _col2im(cols, input_size, w.shape[2:], stride, padding, dilation)
+        return _conv_transpose(g, w, input_size, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, grad):
