@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tinygrad_edu import Value
 from tinygrad_edu.functional.normalization import batch_norm
-from tinygrad_edu.ops.normalization import BatchNorm
+from tinygrad_edu.ops.normalization import BatchNorm, _input_grad
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
 
@@ -185,3 +185,19 @@ def test_zero_channels_give_empty_outputs_and_gradients(shape):
         y = batch_norm(x, running_mean, running_var, w, b, training=training)
         y.backward(np.ones(shape))
         assert y.shape == x.grad.shape == shape and w.grad.shape == b.grad.shape == (0,)
+
+
+def test_input_grad_kernel_matches_its_formula_on_arrays_and_values():
+    """_input_grad computes scale (g - mean_g - centered slope) in place for arrays of
+    one dtype (kept float32), and records the same formula for Values."""
+    rng = np.random.default_rng(0)
+    g, centered = (rng.standard_normal((3, 2, 4)).astype(np.float32) for _ in range(2))
+    scale, mean_g, slope = (rng.standard_normal((1, 2, 1)).astype(np.float32)
+                            for _ in range(3))
+    expected = scale * (g - mean_g - centered * slope)
+    got = _input_grad(g, centered, scale, mean_g, slope)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    recorded = _input_grad(Value(g), centered, scale, mean_g, slope)
+    assert isinstance(recorded, Value)
+    np.testing.assert_allclose(recorded.data, expected, rtol=1e-5, atol=1e-6)

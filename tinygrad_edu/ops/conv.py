@@ -138,13 +138,15 @@ def _conv_transpose(g: np.ndarray, w: np.ndarray, input_size: Pair, stride: Pair
 
     computed as a forward convolution (im2col and one product per image): that writes
     the columns once, where col2im writes them and then adds them up again in kH kW
-    strided passes over the input. Other strides (and a padding wider than the dilated
-    kernel) take col2im.
+    strided passes over the input. Its columns are O/C times col2im's, so it pays while
+    g has at most twice the input's channels. Other strides, a padding wider than the
+    dilated kernel and more channels out than that take col2im.
     """
     kernel = w.shape[2:]
     full = tuple(d * (k - 1) - p for k, d, p in zip(kernel, dilation, padding))
-    if stride == (1, 1) and min(full) >= 0:
-        o, c = w.shape[0], w.shape[1] * groups  # (O, C/G, kH, kW) -> (C, O/G, kH, kW)
+    o, c = w.shape[0], w.shape[1] * groups
+    if stride == (1, 1) and min(full) >= 0 and o <= 2 * c:
+        # (O, C/G, kH, kW) -> (C, O/G, kH, kW), each group's kernels transposed
         w_t = w.reshape(groups, o // groups, c // groups, *kernel).swapaxes(1, 2)
         w_t = w_t.reshape(c, o // groups, *kernel)[:, :, ::-1, ::-1]
         return _correlate(g, w_t, stride, full, dilation, groups)[0]

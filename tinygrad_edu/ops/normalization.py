@@ -17,19 +17,36 @@ from ..autograd import Function
 from . import kernels
 
 
-def _standardize(x, axes, count, eps):
-    """(mean, var, x̂, 1/σ) over ``axes`` (kept as size-1 axes), which hold ``count`` values
-    per channel: var is the biased batch variance, σ = sqrt(var + eps), x̂ = (x - mean) / σ.
+def _moments(x, axes, count):
+    """(mean, var, x - mean) over ``axes`` (kept as size-1 axes), which hold ``count``
+    values per channel; var is the biased batch variance.
 
     Written with operators and methods that arrays and Values share: forward calls it on
-    arrays, and backward under ``create_graph`` calls it on the Value x so that x̂ and σ
-    are recorded as functions of x and differentiate again.
+    arrays, and backward under ``create_graph`` calls it on the Value x so that the
+    centered x and σ are recorded as functions of x and differentiate again.
     """
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
     var = kernels.channel_dot(centered, centered, axes) / count
-    inv_std = (var + eps) ** -0.5
-    return mean, var, centered * inv_std, inv_std
+    return mean, var, centered
+
+
+def _input_grad(grad, centered, scale, mean_grad, slope):
+    """scale (grad - mean_grad - centered slope), per channel: batch norm's dx.
+
+    For arrays of one dtype, written into one new array in four in-place passes instead
+    of a fresh full-size temporary per operator (each a new allocation and a pass through
+    memory, which dominate on the large activations of a convolutional layer). Values
+    (under ``create_graph``) get the recorded formula.
+    """
+    arrays = (grad, centered, scale, mean_grad, slope)
+    if not all(type(a) is np.ndarray and a.dtype == grad.dtype for a in arrays):
+        return scale * (grad - mean_grad - centered * slope)
+    dx = centered * -slope
+    dx += grad
+    dx -= mean_grad
+    dx *= scale
+    return dx
 
 
 class BatchNorm(Function):
@@ -42,6 +59,9 @@ class BatchNorm(Function):
 
         dx = γ/σ (g - mean(g) - x̂ mean(g x̂)),  dγ = Σ g x̂,  dβ = Σ g.
 
+    x̂ is kept as x - mean and 1/σ (x̂ = (x - mean) / σ), so that forward writes one
+    centered copy of x and the output, and no separate x̂.
+
     ``running=(running_mean, running_var, momentum)`` also updates those arrays in place
     with PyTorch's rule ``running = (1 - momentum) running + momentum batch``, the
     variance with the unbiased estimate var m / (m - 1).
@@ -53,27 +73,36 @@ class BatchNorm(Function):
         ctx.per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         ctx.count = math.prod(x.shape[:1] + x.shape[2:])  # values per channel
         ctx.eps = eps
-        mean, var, x_hat, inv_std = _standardize(x, ctx.axes, ctx.count, eps)
+        mean, var, centered = _moments(x, ctx.axes, ctx.count)
+        inv_std = (var + eps) ** -0.5
         if running is not None:
             _update_running(running, mean, var, ctx.count)
-        ctx.x_hat, ctx.inv_std = x_hat, inv_std
+        ctx.centered, ctx.inv_std = centered, inv_std
         ctx.save_for_backward(x, weight)
-        y = x_hat if weight is None else x_hat * weight.reshape(ctx.per_channel)
-        return y if bias is None else y + bias.reshape(ctx.per_channel)
+        scale = inv_std if weight is None else weight.reshape(ctx.per_channel) * inv_std
+        y = centered * scale  # γ x̂ = (x - mean) γ/σ
+        if bias is not None and np.can_cast(bias.dtype, y.dtype, "safe"):
+            y += bias.reshape(ctx.per_channel)  # into the product's own memory
+        elif bias is not None:
+            y = y + bias.reshape(ctx.per_channel)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        if type(x) is np.ndarray:  # plain arrays: forward's x̂ and 1/σ are the same numbers
-            x_hat, inv_std = ctx.x_hat, ctx.inv_std
-        else:  # create_graph: x̂ and 1/σ as recorded functions of the Value x
-            _, _, x_hat, inv_std = _standardize(x, ctx.axes, ctx.count, ctx.eps)
+        if type(x) is np.ndarray:  # plain arrays: forward's x - mean and 1/σ are the same
+            centered, inv_std = ctx.centered, ctx.inv_std
+        else:  # create_graph: x - mean and 1/σ as recorded functions of the Value x
+            _, var, centered = _moments(x, ctx.axes, ctx.count)
+            inv_std = (var + ctx.eps) ** -0.5
         d_beta = grad.sum(axis=ctx.axes, keepdims=True)
-        d_gamma = kernels.channel_dot(grad, x_hat, ctx.axes)
+        d_gamma = kernels.channel_dot(grad, centered, ctx.axes) * inv_std  # Σ g x̂
         dx = None
         if ctx.needs_input_grad[0]:
             scale = inv_std if weight is None else weight.reshape(ctx.per_channel) * inv_std
-            dx = scale * (grad - d_beta / ctx.count - x_hat * (d_gamma / ctx.count))
+            # x̂ mean(g x̂) = (x - mean) (1/σ) dγ / m
+            dx = _input_grad(grad, centered, scale, d_beta / ctx.count,
+                             inv_std * d_gamma / ctx.count)
         channels = ctx.per_channel[1]
         return dx, d_gamma.reshape(channels), d_beta.reshape(channels)
 
