@@ -19,6 +19,7 @@ from tinygrad_edu.functional.conv import (
     max_pool2d,
     stochastic_depth,
 )
+from tinygrad_edu.ops import conv as conv_ops
 from tinygrad_edu.ops.conv import Conv2dWeight, ConvTranspose2d
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
@@ -180,6 +181,7 @@ def test_conv2d_default_3x3_kernel_on_a_5x5_image_matches_the_loop():
     ((2, 4, 5, 6), (6, 2, 3, 2), (1, 1), (1, 0), (1, 2), 2),  # stride 1: a correlation
     ((1, 2, 6, 5), (3, 2, 3, 3), (2, 1), (1, 1), (1, 1), 1),  # a stride: col2im
     ((1, 1, 3, 3), (2, 1, 1, 3), (1, 1), (1, 1), (1, 1), 1),  # padding wider than kernel
+    ((1, 1, 4, 3), (3, 1, 3, 2), (1, 1), (1, 0), (1, 1), 1),  # O > 2C: col2im
 ])
 def test_conv2d_input_gradient_is_the_adjoint_of_the_loop(xs, ws, stride, padding, dilation,
                                                           groups):
@@ -196,6 +198,21 @@ def test_conv2d_input_gradient_is_the_adjoint_of_the_loop(xs, ws, stride, paddin
         expected[index] = (conv2d_loop(pixel, w, None, **options) * g).sum()
     got = ConvTranspose2d.apply(Value(g), Value(w), input_size=xs[2:], **options)
     np.testing.assert_allclose(got.data, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_built_one_image_at_a_time_matches_the_loop(monkeypatch):
+    """With a chunk size below one image's columns, every product runs image by image
+    (as it does on large images): values and all three gradient ops still exact."""
+    monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", 1)
+    rng = np.random.default_rng(1)
+    x, w, b = (Value(rng.standard_normal(s)) for s in ((3, 4, 5, 4), (6, 2, 3, 2), (6,)))
+    options = dict(stride=(1, 2), padding=(1, 0), dilation=(1, 1), groups=2)
+    np.testing.assert_allclose(conv2d(x, w, b, **options).data,
+                               conv2d_loop(x.data, w.data, b.data, **options), rtol=1e-12,
+                               atol=1e-12)
+    gradcheck(lambda *a: conv2d(*a, **options), x, w, b)
+    same = dict(options, stride=(1, 1))  # the input's gradient as a correlation too
+    gradcheck(lambda *a: conv2d(*a, **same), x, w, b)
 
 
 def test_conv2d_bias_is_added_per_output_channel_and_its_gradient_sums_the_rest():

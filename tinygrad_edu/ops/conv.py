@@ -113,16 +113,55 @@ def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------
 
 
-def _correlate(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
-               groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """conv2d(x, w) without bias, (N, O, Ho, Wo), and the columns it was computed from:
-    the kernels as rows times the input's windows as columns (im2col), one matrix
-    product per image and group, which lands directly in the (N, O, Ho, Wo) layout."""
-    kernel = w.shape[2:]
-    cols = _im2col(x, kernel, stride, padding, dilation, groups)
-    y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)  # (N, G, O/G, HoWo)
+# Columns built per matrix product: small enough to stay in the CPU's cache
+_CHUNK_BYTES = 1 << 20
+
+
+def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
+             groups: int) -> Iterator[tuple[slice, np.ndarray]]:
+    """(images, their im2col columns) for slices of the batch whose columns take about
+    ``_CHUNK_BYTES`` each (at least one image per slice).
+
+    Each chunk's columns are used while they are still in the cache, and the whole
+    batch's columns, kH kW times the size of the input, are never one large new array,
+    whose every page the system must map in when it is first written.
+    """
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
-    return y.reshape(x.shape[0], w.shape[0], *out_size), cols
+    per_image = x.shape[1] * kernel[0] * kernel[1] * out_size[0] * out_size[1] * x.itemsize
+    step = max(1, _CHUNK_BYTES // per_image)
+    for start in range(0, x.shape[0], step):
+        part = slice(start, start + step)
+        yield part, _im2col(x[part], kernel, stride, padding, dilation, groups)
+
+
+def _correlate(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
+               groups: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """conv2d(x, w) without bias, (N, O, Ho, Wo): the kernels as rows times the input's
+    windows as columns (im2col), one matrix product per image and group, which lands
+    directly in the (N, O, Ho, Wo) layout; the columns built a chunk of images at a time
+    (``_columns``). Also the columns, when the whole batch took one chunk (the weight's
+    gradient can use them again), else None."""
+    kernel = w.shape[2:]
+    out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
+    y = np.empty((x.shape[0], w.shape[0], *out_size), np.result_type(x, w))
+    rows = w.reshape(groups, w.shape[0] // groups, -1)  # (G, O/G, C/G kH kW)
+    for part, cols in _columns(x, kernel, stride, padding, dilation, groups):
+        np.matmul(rows, cols, out=_per_group(y[part], groups))
+    return y, cols if len(cols) == len(x) else None
+
+
+def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
+                 dilation: Pair, groups: int, cols: np.ndarray | None) -> np.ndarray:
+    """conv2d_weight(x, g), (O, C/G, kH, kW): per image and group, g's rows times x's
+    columns transposed, summed over the images. ``cols`` hands over the whole batch's
+    columns, if the caller has them; otherwise they are built a chunk at a time."""
+    gw = np.zeros((groups, g.shape[1] // groups, x.shape[1] // groups * kernel[0] * kernel[1]),
+                  np.result_type(x, g))
+    chunks = _columns(x, kernel, stride, padding, dilation, groups) if cols is None else [
+        (slice(None), cols)]
+    for part, part_cols in chunks:
+        gw += np.matmul(_per_group(g[part], groups), part_cols.swapaxes(2, 3)).sum(axis=0)
+    return gw.reshape(g.shape[1], x.shape[1] // groups, *kernel)
 
 
 def _conv_transpose(g: np.ndarray, w: np.ndarray, input_size: Pair, stride: Pair,
@@ -171,14 +210,13 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None, *, stride, padding, dilation, groups):
-        y, cols = _correlate(x, w, stride, padding, dilation, groups)
+        y, ctx.cols = _correlate(x, w, stride, padding, dilation, groups)
         if b is not None and b.dtype == y.dtype:
             y += b.reshape(1, -1, 1, 1)  # into the product's own memory
         elif b is not None:
             y = y + b.reshape(1, -1, 1, 1)
         ctx.save_for_backward(x, w)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        ctx.cols = cols  # the weight's gradient needs exactly these columns again
         return y
 
     @staticmethod
@@ -228,18 +266,15 @@ class Conv2dWeight(Function):
     w'[o, c, a, b] = sum_{n, i, j} g[n, o, i, j] x_pad[n, q C/G + c, i sH + a dH, j sW + b dW];
 
     with <w', G> = <conv2d(x, G), g>:  dw'/dx = conv_transpose2d(g, G),  dw'/dg = conv2d(x, G).
-    ``cols`` may hand over x's columns (im2col) when the caller already has them.
+    Forward: g's rows times x's columns (im2col) transposed, summed over the images;
+    ``cols`` may hand over x's columns when the caller already has them.
     """
 
     @staticmethod
     def forward(ctx, x, g, *, kernel_size, stride, padding, dilation, groups, cols=None):
-        if cols is None:
-            cols = _im2col(x, kernel_size, stride, padding, dilation, groups)
-        # one product per image, summed over the images: (N, G, O/G, C/G kH kW) -> (G, ...)
-        gw = np.matmul(_per_group(g, groups), cols.swapaxes(2, 3)).sum(axis=0)
         ctx.save_for_backward(x, g)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        return gw.reshape(g.shape[1], x.shape[1] // groups, *kernel_size)
+        return _weight_grad(x, g, kernel_size, stride, padding, dilation, groups, cols)
 
     @staticmethod
     def backward(ctx, grad):
@@ -267,20 +302,32 @@ def _cells(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, out_size: P
     return win.transpose(4, 5, 0, 1, 2, 3).reshape(-1, *x.shape[:2], *out_size)
 
 
+def _tiles(x: np.ndarray, kernel: Pair, out_size: Pair) -> list[np.ndarray]:
+    """When the windows tile the input (stride = kernel, no padding), the kernel cells as
+    kH kW views (N, C, Ho, Wo) of x, in row-major order: the rows and the columns split
+    into (window, cell within it) by a reshape, with no copy."""
+    (kh, kw), (ho, wo) = kernel, out_size
+    v = x[:, :, :ho * kh, :wo * kw].reshape(*x.shape[:2], ho, kh, wo, kw)
+    return [v[:, :, :, a, :, b] for a in range(kh) for b in range(kw)]
+
+
 def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
                 out_size: Pair) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum and which kernel cell (a kW + b) holds it, as PyTorch picks:
     visiting the cells in row-major order, a cell takes over when it is larger or NaN.
     So of equal maxima the first wins, and of NaNs the last. Padding is never picked:
     where a window's real inputs are all -inf, its first real input is."""
-    cells = _cells(x, kernel, stride, padding, out_size, fill=-np.inf)
-    best = cells.max(axis=0)  # NaN wherever a window holds one
-    choice = np.zeros(best.shape, np.min_scalar_type(len(cells) - 1))
-    found = cells[0] == best
-    for k in range(1, len(cells)):  # the first cell equal to the maximum
-        hit = (cells[k] == best) & ~found
-        found |= hit
-        choice += hit * choice.dtype.type(k)
+    if stride == kernel and padding == (0, 0):
+        cells = _tiles(x, kernel, out_size)
+    else:
+        cells = _cells(x, kernel, stride, padding, out_size, fill=-np.inf)
+    best = np.maximum(cells[0], cells[-1])  # NaN wherever a window holds one
+    for cell in cells[1:-1]:
+        np.maximum(best, cell, out=best)
+    last = len(cells) - 1
+    choice = np.full(best.shape, last, np.min_scalar_type(last))
+    for k in range(last - 1, -1, -1):  # the first cell equal to the maximum, set last
+        choice -= (choice - k) * (cells[k] == best)  # = k there: arithmetic, no branches
     if np.isnan(best).any():  # the last NaN, which compares equal to nothing
         for k in range(len(cells)):
             choice[np.isnan(cells[k])] = k
