@@ -288,3 +288,23 @@ def test_gradcheck_reports_a_nan_derivative_as_the_worst_element():
     with np.errstate(invalid="ignore", divide="ignore"), pytest.raises(
             GradcheckError, match=r"element \(1,\): analytic -?inf vs numeric nan"):
         gradcheck(lambda x: DoubleFivePercentOff.apply(x).sqrt(), x)
+
+
+def test_gradcheck_reports_a_gradient_that_never_reaches_an_input():
+    # y enters through its data only, so backward gives it nothing: its analytic gradient
+    # is zero where the numeric one is not, and a vector input names an element of it.
+    x, y = Value([1.0, -2.0, 3.0]), Value([0.5, 0.5, 0.5])
+    with pytest.raises(GradcheckError, match=r"^gradcheck: input 1 \(shape \(3,\)\), element "
+                                             r"\([0-2],\): analytic 0 vs numeric -?[0-9.]*[1-9]"):
+        gradcheck(lambda x, y: x * y.data, x, y)
+    with pytest.raises(GradcheckError, match=r"^gradcheck: input 0 \(shape \(2,\)\), element "
+                                             r"\([01],\): analytic 0 vs numeric -?[0-9.]*[1-9]"):
+        gradcheck(lambda x: Value(x.data * 2.0, requires_grad=False), Value([1.0, 1.0]))
+
+
+def test_gradcheck_names_itself_when_fn_stops_returning_a_value_at_a_nudged_input():
+    def fn(x):  # a Value near 1, a plain number further away
+        return x * 2.0 if float(x.data) < 1.2 else 0.0
+
+    with pytest.raises(TypeError, match=r"^gradcheck: fn must return a Value; got float"):
+        gradcheck(fn, Value(1.0), eps=0.5)
