@@ -492,6 +492,8 @@ def test_mlp_edges_carry_shapes_and_scalar_graphs_none():
     dot = to_dot(loss, mode="both", legend=False)
     kx = key_of(dot, "<b>x</b>")
     assert [a for t, _, a in edges(dot) if t == kx] == ["label=<0: 4x2>"]
+    kb = key_of(dot, "<b>layers.2.bias</b>")
+    assert [a for t, _, a in edges(dot) if t == kb] == ["label=<2: (1,)<br/>mean 1.000>"]
     a = Value(2.0, name="a")
     assert "x" not in "".join(a for *_, a in edges(to_dot(a * a + 1.0, legend=False)))
 

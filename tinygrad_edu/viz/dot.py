@@ -579,14 +579,14 @@ def _add_nodes(graph: graphviz.Digraph, walk: _Walk, shown: _Shown) -> None:
 
 def _edge_label(e: _Edge, tail: _Node, consumer: _Node, inputs: int) -> dict[str, str]:
     """An edge's position among its consumer's ``inputs`` (unless the op is commutative),
-    the shape of the array it carries (``64x16x8x8``) and the gradient it carries back
-    (on a line of its own under a shape)."""
+    the shape of the array it carries (``64x16x8x8``, a vector's ``(5,)``) and the
+    gradient it carries back (on a line of its own under a shape)."""
     positional = inputs > 1 and (consumer.kind == "call" or
                                  type(consumer.obj).__name__ not in COMMUTATIVE)
     head = [str(e.position)] if positional else []
     shape = tail.obj.shape if tail.kind in ("value", "call") else ()
-    if shape:
-        head.append("x".join(map(str, shape)))
+    if shape:  # a vector as (5,): a bare 5 would read as a number
+        head.append("x".join(map(str, shape)) if len(shape) > 1 else f"({shape[0]},)")
     lines = [": ".join(head)] if head else []
     if e.grad is not None:
         if shape or not lines:
