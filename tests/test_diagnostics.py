@@ -475,3 +475,18 @@ def test_monitor_std_is_exact_when_the_spread_is_tiny_next_to_the_mean():
     out = monitor.latest["1"]
     assert monitor.layers["1"][-1].std == pytest.approx(out.std(), rel=1e-6)
     assert 0 < out.std() < 1e-5
+
+
+def test_monitor_counts_a_conv_layers_channels_as_its_units():
+    conv = nn.Conv2d(1, 4, 3, padding=1, seed=0)
+    conv.weight.data[:2] = -np.abs(conv.weight.data[:2])  # on positive images channels 0, 1
+    conv.bias.data[:2] = -1.0                              # are <= 0 everywhere: dead
+    conv.bias.data[2:] = 5.0
+    model = nn.Sequential(conv, nn.ReLU(), nn.Flatten(), nn.Linear(64, 3, seed=0))
+    images = np.abs(RNG.standard_normal((6, 1, 4, 4)))
+    with Monitor(model) as monitor:
+        loss = nn.CrossEntropyLoss()(model(Value(images)), RNG.integers(0, 3, 6))
+        loss.backward()
+        monitor.step()
+    (relu,) = [records[-1] for records in monitor.layers.values() if records[-1].dead is not None]
+    assert (relu.units, relu.dead) == (4, 2)

@@ -267,11 +267,12 @@ class Monitor:
         dead = saturated = None
         if kind == "relu":
             x = inputs[0].data if isinstance(inputs[0], Value) else np.asarray(inputs[0])
-            dead = dead_units(_rows(x))
+            dead = dead_units(x if x.ndim >= 3 else _rows(x))  # an image's unit: a channel
         elif kind in ("tanh", "sigmoid"):
             saturated = float(np.count_nonzero(is_saturated(flat, kind))) / n
         self.latest[name] = _copy_into(self.latest.get(name), rows)
-        self._pending.append((name, LayerRecord(self._count, mean, std, rows.shape[1], dead,
+        units = a.shape[1] if a.ndim >= 3 else rows.shape[1]
+        self._pending.append((name, LayerRecord(self._count, mean, std, units, dead,
                                                 saturated, None)))
 
     # ------------------------------------------------------------------------------------
