@@ -200,19 +200,21 @@ def test_conv2d_input_gradient_is_the_adjoint_of_the_loop(xs, ws, stride, paddin
     np.testing.assert_allclose(got.data, expected, rtol=1e-12, atol=1e-12)
 
 
-def test_conv2d_built_one_image_at_a_time_matches_the_loop(monkeypatch):
-    """With a chunk size below one image's columns, every product runs image by image
-    (as it does on large images): values and all three gradient ops still exact."""
+def test_conv2d_in_pieces_matches_the_loop(monkeypatch):
+    """With the chunk and product sizes below one image and one column, every product
+    runs image by image and column by column (as large images do): values, the input's
+    gradient both as a correlation and by col2im, and second derivatives still exact."""
     monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv_ops, "_ONE_THREAD", 1)
     rng = np.random.default_rng(1)
     x, w, b = (Value(rng.standard_normal(s)) for s in ((3, 4, 5, 4), (6, 2, 3, 2), (6,)))
-    options = dict(stride=(1, 2), padding=(1, 0), dilation=(1, 1), groups=2)
-    np.testing.assert_allclose(conv2d(x, w, b, **options).data,
-                               conv2d_loop(x.data, w.data, b.data, **options), rtol=1e-12,
-                               atol=1e-12)
-    gradcheck(lambda *a: conv2d(*a, **options), x, w, b)
-    same = dict(options, stride=(1, 1))  # the input's gradient as a correlation too
-    gradcheck(lambda *a: conv2d(*a, **same), x, w, b)
+    for stride in ((1, 2), (1, 1)):
+        options = dict(stride=stride, padding=(1, 0), dilation=(1, 1), groups=2)
+        np.testing.assert_allclose(conv2d(x, w, b, **options).data,
+                                   conv2d_loop(x.data, w.data, b.data, **options),
+                                   rtol=1e-12, atol=1e-12)
+        gradcheck(lambda *a, o=options: conv2d(*a, **o), x, w, b)
+        gradgradcheck(lambda *a, o=options: conv2d(*a, **o) ** 2, x, w, b)
 
 
 def test_conv2d_bias_is_added_per_output_channel_and_its_gradient_sums_the_rest():

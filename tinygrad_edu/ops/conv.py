@@ -21,6 +21,7 @@ The options arrive as pairs of ints, already checked (``tinygrad_edu.functional.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -115,6 +116,25 @@ def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
 
 # Columns built per matrix product: small enough to stay in the CPU's cache
 _CHUNK_BYTES = 1 << 20
+# Multiply-adds up to which OpenBLAS runs a product on one thread
+_ONE_THREAD = 1 << 18
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``np.matmul(a, b, out=out)``, in slices of b's (and out's) columns small enough
+    for BLAS to multiply each on one thread.
+
+    NOTE: BLAS splits a larger product across threads, and each split call waits for
+    all of its threads: when the machine's cores are busy with anything else, that wait
+    outlasts the work many times over, once per call (per image, here). Products of this
+    size are fast on one thread, and the rest of a step (NumPy's elementwise passes)
+    runs on one thread anyway.
+    """
+    step = max(1, _ONE_THREAD // (a.shape[-2] * a.shape[-1]))
+    for start in range(0, b.shape[-1], step):
+        cols = slice(start, start + step)
+        np.matmul(a, b[..., cols], out=out[..., cols])
+    return out
 
 
 def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
@@ -146,7 +166,7 @@ def _correlate(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilati
     y = np.empty((x.shape[0], w.shape[0], *out_size), np.result_type(x, w))
     rows = w.reshape(groups, w.shape[0] // groups, -1)  # (G, O/G, C/G kH kW)
     for part, cols in _columns(x, kernel, stride, padding, dilation, groups):
-        np.matmul(rows, cols, out=_per_group(y[part], groups))
+        _matmul(rows, cols, out=_per_group(y[part], groups))
     return y, cols if len(cols) == len(x) else None
 
 
@@ -160,7 +180,8 @@ def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
     chunks = _columns(x, kernel, stride, padding, dilation, groups) if cols is None else [
         (slice(None), cols)]
     for part, part_cols in chunks:
-        gw += np.matmul(_per_group(g[part], groups), part_cols.swapaxes(2, 3)).sum(axis=0)
+        per_image = np.empty((len(part_cols), *gw.shape), gw.dtype)
+        gw += _matmul(_per_group(g[part], groups), part_cols.swapaxes(2, 3), per_image).sum(0)
     return gw.reshape(g.shape[1], x.shape[1] // groups, *kernel)
 
 
@@ -190,7 +211,9 @@ def _conv_transpose(g: np.ndarray, w: np.ndarray, input_size: Pair, stride: Pair
         w_t = w_t.reshape(c, o // groups, *kernel)[:, :, ::-1, ::-1]
         return _correlate(g, w_t, stride, full, dilation, groups)[0]
     w_t = w.reshape(groups, w.shape[0] // groups, -1).swapaxes(1, 2)  # (G, C/G kH kW, O/G)
-    cols = np.matmul(w_t, _per_group(g, groups))
+    cols = _matmul(w_t, _per_group(g, groups),
+                   np.empty((g.shape[0], groups, w_t.shape[1], math.prod(g.shape[2:])),
+                            np.result_type(g, w)))
     return _col2im(cols, input_size, kernel, stride, padding, dilation)
 
 
