@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tinygrad_edu import Value
 from tinygrad_edu.functional.normalization import batch_norm
-from tinygrad_edu.ops.normalization import BatchNorm, _input_grad
+from tinygrad_edu.ops.normalization import BatchNorm, _input_grad, _scale_shift
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
 
@@ -187,17 +187,21 @@ def test_zero_channels_give_empty_outputs_and_gradients(shape):
         assert y.shape == x.grad.shape == shape and w.grad.shape == b.grad.shape == (0,)
 
 
-def test_input_grad_kernel_matches_its_formula_on_arrays_and_values():
-    """_input_grad computes scale (g - mean_g - centered slope) in place for arrays of
-    one dtype (kept float32), and records the same formula for Values."""
+def test_kernels_match_their_formulas_on_arrays_and_values():
+    """_scale_shift and _input_grad compute their formulas in place for float32 arrays
+    (kept float32, written over the centered temporary) and record them for Values."""
     rng = np.random.default_rng(0)
     g, centered = (rng.standard_normal((3, 2, 4)).astype(np.float32) for _ in range(2))
-    scale, mean_g, slope = (rng.standard_normal((1, 2, 1)).astype(np.float32)
-                            for _ in range(3))
-    expected = scale * (g - mean_g - centered * slope)
-    got = _input_grad(g, centered, scale, mean_g, slope)
-    assert got.dtype == np.float32
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
-    recorded = _input_grad(Value(g), centered, scale, mean_g, slope)
-    assert isinstance(recorded, Value)
-    np.testing.assert_allclose(recorded.data, expected, rtol=1e-5, atol=1e-6)
+    scale, shift, slope = (rng.standard_normal((1, 2, 1)).astype(np.float32) for _ in range(3))
+    cases = [(lambda c, first: _scale_shift(c, scale, shift), centered * scale + shift),
+             (lambda c, first: _scale_shift(c, scale, None), centered * scale),
+             (lambda c, first: _input_grad(first, c, scale, shift, slope),
+              scale * (g - shift - centered * slope))]
+    for kernel, expected in cases:
+        temporary = centered.copy()
+        got = kernel(temporary, g)
+        assert got.dtype == np.float32 and np.shares_memory(got, temporary)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        recorded = kernel(Value(centered), Value(g))
+        assert isinstance(recorded, Value)
+        np.testing.assert_allclose(recorded.data, expected, rtol=1e-5, atol=1e-6)

@@ -31,18 +31,40 @@ def _moments(x, axes, count):
     return mean, var, centered
 
 
+def _same_dtype_arrays(*arrays):
+    """Whether every argument is an ndarray of the first one's dtype: then an in-place
+    operation gives exactly what the operator would."""
+    return all(type(a) is np.ndarray and a.dtype == arrays[0].dtype for a in arrays)
+
+
+def _scale_shift(centered, scale, shift):
+    """centered scale + shift, per channel (``shift`` None means 0): batch norm's output.
+
+    ``centered`` is a temporary no one else holds: for arrays of one dtype the result is
+    written over it in two in-place passes, instead of a new full-size array per operator
+    (each a new allocation and a pass through memory, which dominate on the large
+    activations of a convolutional layer).
+    """
+    if not _same_dtype_arrays(centered, scale, *([] if shift is None else [shift])):
+        y = centered * scale
+        return y if shift is None else y + shift
+    centered *= scale
+    if shift is not None:
+        centered += shift
+    return centered
+
+
 def _input_grad(grad, centered, scale, mean_grad, slope):
     """scale (grad - mean_grad - centered slope), per channel: batch norm's dx.
 
-    For arrays of one dtype, written into one new array in four in-place passes instead
-    of a fresh full-size temporary per operator (each a new allocation and a pass through
-    memory, which dominate on the large activations of a convolutional layer). Values
+    For arrays of one dtype ``centered`` must be a temporary no one else holds: the
+    result is written over it in four in-place passes (see ``_scale_shift``). Values
     (under ``create_graph``) get the recorded formula.
     """
-    arrays = (grad, centered, scale, mean_grad, slope)
-    if not all(type(a) is np.ndarray and a.dtype == grad.dtype for a in arrays):
+    if not _same_dtype_arrays(grad, centered, scale, mean_grad, slope):
         return scale * (grad - mean_grad - centered * slope)
-    dx = centered * -slope
+    dx = centered
+    dx *= -slope
     dx += grad
     dx -= mean_grad
     dx *= scale
@@ -59,8 +81,9 @@ class BatchNorm(Function):
 
         dx = γ/σ (g - mean(g) - x̂ mean(g x̂)),  dγ = Σ g x̂,  dβ = Σ g.
 
-    x̂ is kept as x - mean and 1/σ (x̂ = (x - mean) / σ), so that forward writes one
-    centered copy of x and the output, and no separate x̂.
+    Forward keeps mean and 1/σ, not x̂ (x̂ = (x - mean) / σ): its centered copy of x
+    becomes the output, and backward centers x again into the array that becomes dx,
+    so each pass allocates one full-size array.
 
     ``running=(running_mean, running_var, momentum)`` also updates those arrays in place
     with PyTorch's rule ``running = (1 - momentum) running + momentum batch``, the
@@ -77,21 +100,17 @@ class BatchNorm(Function):
         inv_std = (var + eps) ** -0.5
         if running is not None:
             _update_running(running, mean, var, ctx.count)
-        ctx.centered, ctx.inv_std = centered, inv_std
+        ctx.mean, ctx.inv_std = mean, inv_std
         ctx.save_for_backward(x, weight)
         scale = inv_std if weight is None else weight.reshape(ctx.per_channel) * inv_std
-        y = centered * scale  # γ x̂ = (x - mean) γ/σ
-        if bias is not None and np.can_cast(bias.dtype, y.dtype, "safe"):
-            y += bias.reshape(ctx.per_channel)  # into the product's own memory
-        elif bias is not None:
-            y = y + bias.reshape(ctx.per_channel)
-        return y
+        shift = None if bias is None else bias.reshape(ctx.per_channel)
+        return _scale_shift(centered, scale, shift)  # γ x̂ + β = (x - mean) γ/σ + β
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        if type(x) is np.ndarray:  # plain arrays: forward's x - mean and 1/σ are the same
-            centered, inv_std = ctx.centered, ctx.inv_std
+        if type(x) is np.ndarray:  # plain arrays: forward's mean and 1/σ
+            centered, inv_std = x - ctx.mean, ctx.inv_std
         else:  # create_graph: x - mean and 1/σ as recorded functions of the Value x
             _, var, centered = _moments(x, ctx.axes, ctx.count)
             inv_std = (var + ctx.eps) ** -0.5
