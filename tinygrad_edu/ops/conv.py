@@ -116,13 +116,13 @@ def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
 
 # Columns built per matrix product: small enough to stay in the CPU's cache
 _CHUNK_BYTES = 1 << 20
-# Multiply-adds up to which OpenBLAS runs a product on one thread
-_ONE_THREAD = 1 << 18
+# OpenBLAS runs a product on one thread below this many multiply-adds
+_ONE_THREAD = 1 << 19
 
 
 def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``np.matmul(a, b, out=out)``, in slices of b's (and out's) columns small enough
-    for BLAS to multiply each on one thread.
+    """``np.matmul(a, b, out=out)``, in slices of a's rows or b's columns (whichever are
+    more) small enough for BLAS to multiply each on one thread.
 
     NOTE: BLAS splits a larger product across threads, and each split call waits for
     all of its threads: when the machine's cores are busy with anything else, that wait
@@ -130,10 +130,15 @@ def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     size are fast on one thread, and the rest of a step (NumPy's elementwise passes)
     runs on one thread anyway.
     """
-    step = max(1, _ONE_THREAD // (a.shape[-2] * a.shape[-1]))
-    for start in range(0, b.shape[-1], step):
-        cols = slice(start, start + step)
-        np.matmul(a, b[..., cols], out=out[..., cols])
+    m, k, p = a.shape[-2], a.shape[-1], b.shape[-1]
+    step = max(1, (_ONE_THREAD - 1) // (k * min(m, p)))
+    by_rows = m >= p
+    for start in range(0, m if by_rows else p, step):
+        part = slice(start, start + step)
+        if by_rows:
+            np.matmul(a[..., part, :], b, out=out[..., part, :])
+        else:
+            np.matmul(a, b[..., part], out=out[..., part])
     return out
 
 
@@ -173,16 +178,19 @@ def _correlate(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilati
 def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
                  dilation: Pair, groups: int, cols: np.ndarray | None) -> np.ndarray:
     """conv2d_weight(x, g), (O, C/G, kH, kW): per image and group, g's rows times x's
-    columns transposed, summed over the images. ``cols`` hands over the whole batch's
+    columns transposed (computed as its transpose, the columns times g transposed),
+    summed over the images. ``cols`` hands over the whole batch's
     columns, if the caller has them; otherwise they are built a chunk at a time."""
-    gw = np.zeros((groups, g.shape[1] // groups, x.shape[1] // groups * kernel[0] * kernel[1]),
-                  np.result_type(x, g))
+    # transposed, (G, C/G kH kW, O/G): the columns as the left operand, read row by row
+    gw_t = np.zeros((groups, x.shape[1] // groups * kernel[0] * kernel[1], g.shape[1] // groups),
+                    np.result_type(x, g))
     chunks = _columns(x, kernel, stride, padding, dilation, groups) if cols is None else [
         (slice(None), cols)]
     for part, part_cols in chunks:
-        per_image = np.empty((len(part_cols), *gw.shape), gw.dtype)
-        gw += _matmul(_per_group(g[part], groups), part_cols.swapaxes(2, 3), per_image).sum(0)
-    return gw.reshape(g.shape[1], x.shape[1] // groups, *kernel)
+        per_image = np.empty((len(part_cols), *gw_t.shape), gw_t.dtype)
+        g_t = _per_group(g[part], groups).swapaxes(2, 3)  # (n, G, HoWo, O/G)
+        gw_t += _matmul(part_cols, g_t, per_image).sum(axis=0)
+    return gw_t.swapaxes(1, 2).reshape(g.shape[1], x.shape[1] // groups, *kernel)
 
 
 def _conv_transpose(g: np.ndarray, w: np.ndarray, input_size: Pair, stride: Pair,
