@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_edu import Value
+from tinygrad_edu.ops.reduce import LogSumExp, Max, Mean, Min, Std, Sum, Var
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
 
@@ -145,3 +146,34 @@ def test_reduction_axis_errors_name_the_op():
         x.max(axis=1.5)
     with pytest.raises(ValueError, match=r"max: cannot reduce an empty Value of shape \(0,\)"):
         Value(np.ones(0)).max()
+    with pytest.raises(ValueError, match=r"mean: no elements to average over axis 0 of \(0, 3\)"):
+        Value(np.ones((0, 3))).mean(axis=0)
+    with pytest.raises(ValueError, match=r"var: ddof=2 leaves no degrees of freedom for 2 "
+                                         r"element\(s\) over axis 0 of shape \(2, 3\)"):
+        x.var(axis=0, ddof=2)
+    with pytest.raises(ValueError, match="std: axis 2 is out of range for a Value with 2"):
+        x.std(axis=2)
+    with pytest.raises(ValueError, match=r"logsumexp: axis \(1, -1\) repeats an axis"):
+        x.logsumexp(axis=(1, -1))
+    with pytest.raises(ValueError, match=r"logsumexp: cannot reduce an empty Value of shape "
+                                         r"\(0,\)"):
+        Value(np.ones(0)).logsumexp()
+
+
+def test_reduction_ops_applied_directly_reduce_every_axis_as_numpy_does():
+    # The ops' own defaults (a custom op may call them without options): all axes, no
+    # kept dimensions, and for var/std NumPy's ddof=0.
+    a = np.array([[1.0, -2.0, 4.0], [0.5, 3.0, -1.0]])
+    expected = {Sum: a.sum(), Mean: a.mean(), Max: a.max(), Min: a.min(), Var: a.var(),
+                Std: a.std(), LogSumExp: np.log(np.exp(a).sum())}
+    for op, value in expected.items():
+        out = op.apply(Value(a))
+        assert out.shape == (), op.__name__
+        np.testing.assert_allclose(out.data, value, rtol=1e-12, err_msg=op.__name__)
+
+
+def test_std_of_each_row_is_exact_at_its_own_scale():
+    # Rows 600 orders of magnitude apart: squaring either one directly, or scaling the small
+    # one by the large one's size, would lose it to overflow or underflow.
+    x = Value([[1e300, -1e300], [1e-300, 3e-300]])
+    np.testing.assert_allclose(x.std(axis=1).data, [1e300, 1e-300], rtol=1e-12)

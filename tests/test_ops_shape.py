@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Value
+from tinygrad_edu.ops.shape import Concatenate, Pad, Stack
 from tinygrad_edu.testing import check_op, gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
 
@@ -168,6 +169,17 @@ def test_check_op_with_shape_ops_composes():
          r"stack: all Values must have the same shape; got \[\(2, 3\), \(3, 2\)\]"),
         (lambda x: tg.pad(x, [(1, 1)] * 3), ValueError,
          r"pad: pad_width .* does not fit a Value of shape \(2, 3\)"),
+        (lambda x: tg.concatenate([]), ValueError, "concatenate: needs at least one Value"),
+        (lambda x: tg.concatenate([x[0, 0], x[0, 1]]), ValueError,
+         "concatenate: 0-d Values cannot be concatenated; use stack"),
+        (lambda x: tg.concatenate([x, x], axis=2), ValueError,
+         r"concatenate: axis 2 is out of range for a Value with 2 dimension\(s\)"),
+        (lambda x: tg.stack([]), ValueError, "stack: needs at least one Value"),
+        (lambda x: tg.stack([x, x], axis=-4), ValueError,
+         r"stack: axis -4 is out of range for a Value with 3 dimension\(s\)"),
+        (lambda x: tg.pad(x[0, 0], 1), ValueError, "pad: a 0-d Value has no axes to pad"),
+        (lambda x: tg.pad(x, [(1, 0), (0, -1)]), ValueError,
+         r"pad: pad_width must be >= 0; got \[\(1, 0\), \(0, -1\)\]"),
         (lambda x: x.squeeze(0), ValueError, r"squeeze: axis 0 of shape \(2, 3\) has size 2"),
         (lambda x: x.unsqueeze(4), ValueError, "unsqueeze: axis 4 is out of range"),
     ],
@@ -175,3 +187,26 @@ def test_check_op_with_shape_ops_composes():
 def test_shape_errors_name_the_op_and_shapes(make, error, message):
     with pytest.raises(error, match=message):
         make(Value(np.ones((2, 3))))
+
+
+def test_joining_and_padding_ops_applied_directly_use_numpys_defaults():
+    # The ops' own defaults (a custom op may call them without options): axis 0, zeros.
+    a, b = Value([[1.0, 2.0]]), Value([[3.0, 4.0]])
+    np.testing.assert_array_equal(Concatenate.apply(a, b).data, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(Stack.apply(a, b).data, [[[1, 2]], [[3, 4]]])
+    np.testing.assert_array_equal(Pad.apply(a, pad_width=1).data,
+                                  [[0, 0, 0, 0], [0, 1, 2, 0], [0, 0, 0, 0]])
+
+
+def test_transpose_takes_every_axis_once_negatives_down_to_minus_ndim():
+    x = Value(np.arange(24.0).reshape(2, 3, 4))
+    np.testing.assert_array_equal(x.permute(-3, -1, -2).data, x.data.transpose(0, 2, 1))
+    for axes in [(0, 1, 0), (2, 1), (0, -3)]:  # too many, out of range, a repeat
+        with pytest.raises(ValueError, match=r"^transpose: axes .* are not a permutation"):
+            x[0].transpose(*axes)
+    # The hint about PyTorch's two-argument transpose comes only with two axes.
+    with pytest.raises(ValueError, match=r"of shape \(2, 3, 4\)$"):
+        x.transpose(0, 1, 1)
+    with pytest.raises(ValueError, match=r"of shape \(3, 4\) \(PyTorch's transpose\(dim0, dim1\) "
+                                         r"is swapaxes\(dim0, dim1\) here\)$"):
+        x[0].transpose(0, 0)
