@@ -200,16 +200,20 @@ def test_conv2d_input_gradient_is_the_adjoint_of_the_loop(xs, ws, stride, paddin
     np.testing.assert_allclose(got.data, expected, rtol=1e-12, atol=1e-12)
 
 
-def test_conv2d_in_pieces_matches_the_loop(monkeypatch):
+@pytest.mark.parametrize("short_row", [0, 100])
+def test_conv2d_in_pieces_matches_the_loop(monkeypatch, short_row):
     """With the chunk and product sizes below one image and one column, every product
-    runs image by image and column by column (as large images do): values, the input's
-    gradient both as a correlation and by col2im, and second derivatives still exact."""
+    runs image by image and column by column (as large images do), and the columns come
+    from the strided windows view (as for long rows) or by index (as for short ones):
+    values, the input's gradient both as a correlation and by col2im, and second
+    derivatives still exact."""
     monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", 1)
     monkeypatch.setattr(conv_ops, "_ONE_THREAD", 1)
+    monkeypatch.setattr(conv_ops, "_SHORT_ROW", short_row)
     rng = np.random.default_rng(1)
-    x, w, b = (Value(rng.standard_normal(s)) for s in ((3, 4, 5, 4), (6, 2, 3, 2), (6,)))
-    for stride in ((1, 2), (1, 1)):
-        options = dict(stride=stride, padding=(1, 0), dilation=(1, 1), groups=2)
+    x, w, b = (Value(rng.standard_normal(s)) for s in ((3, 4, 6, 5), (6, 2, 3, 2), (6,)))
+    for stride, dilation in (((1, 2), (1, 1)), ((1, 1), (1, 1)), ((2, 1), (2, 1))):
+        options = dict(stride=stride, padding=(1, 0), dilation=dilation, groups=2)
         np.testing.assert_allclose(conv2d(x, w, b, **options).data,
                                    conv2d_loop(x.data, w.data, b.data, **options),
                                    rtol=1e-12, atol=1e-12)

@@ -21,6 +21,7 @@ The options arrive as pairs of ints, already checked (``tinygrad_edu.functional.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 
@@ -76,15 +77,38 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
     order of a weight's (C/groups, kH, kW) axes):
     ``cols[n, q, (c, a, b), (i, j)] = x_pad[n, q C/groups + c, i sH + a dH, j sW + b dW]``.
 
-    NOTE: one product per image, not one for the whole batch side by side: BLAS splits
-    a product across threads above a small size, and when the cores are busy every
-    split call waits for its threads, which on small images costs more than it saves.
+    NOTE: a copy of the strided windows view proceeds one output row (Wo pixels) at a
+    time; on rows of a few pixels that per-row overhead dominates, and gathering the
+    cells through a flat index (``_window_index``) is faster.
     """
     (sh, sw), (dh, dw) = stride, dilation
+    xp = _pad(x, padding)
+    n, c = x.shape[:2]
+    out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
+    if out_size[1] < _SHORT_ROW:
+        index = _window_index(xp.shape[2:], kernel, stride, dilation, out_size)
+        cols = xp.reshape(n, c, -1).take(index, axis=2)  # (N, C, kH kW Ho Wo)
+        return cols.reshape(n, groups, -1, out_size[0] * out_size[1])
     span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
-    win = sliding_window_view(_pad(x, padding), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
-    n, c, ho, wo, kh, kw = win.shape
+    win = sliding_window_view(xp, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+    _, _, ho, wo, kh, kw = win.shape
     return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, c // groups * kh * kw, ho * wo)
+
+
+# Output rows shorter than this many pixels are gathered by index in _im2col
+_SHORT_ROW = 8
+
+
+@functools.lru_cache(maxsize=64)
+def _window_index(padded: Pair, kernel: Pair, stride: Pair, dilation: Pair,
+                  out_size: Pair) -> np.ndarray:
+    """The flat positions in a padded (Hp, Wp) image of every window's cells, in
+    _im2col's order: ``index[(a, b, i, j)] = (i sH + a dH) Wp + j sW + b dW``."""
+    rows = np.arange(kernel[0])[:, None] * dilation[0] + np.arange(out_size[0]) * stride[0]
+    cols = np.arange(kernel[1])[:, None] * dilation[1] + np.arange(out_size[1]) * stride[1]
+    index = (rows[:, None, :, None] * padded[1] + cols[None, :, None, :]).reshape(-1)
+    index.flags.writeable = False
+    return index
 
 
 def _col2im(cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: Pair,
