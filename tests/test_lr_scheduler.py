@@ -210,6 +210,11 @@ def test_plateau_skips_cuts_no_larger_than_eps():
     ("min", "abs", 0.5, [10.0, 9.6, 9.4, 9.5]),  # must beat best - 0.5
     ("max", "rel", 0.1, [1.0, 1.05, 1.2, 1.3]),  # must beat best * 1.1
     ("max", "abs", 0.5, [1.0, 1.4, 1.6, 2.0]),   # must beat best + 0.5
+    # a best other than 1, where the relative and absolute bars differ
+    ("max", "rel", 0.1, [2.0, 2.1, 2.5, 2.7]),  # must beat best * 1.1
+    ("max", "abs", 0.5, [2.0, 2.4, 2.6, 3.0]),  # must beat best + 0.5
+    ("max", "abs", 0.0, [1.0, 1.0, 2.0, 2.0]),  # equal to the best is no improvement
+    ("min", "abs", 0.0, [1.0, 1.0, 0.5, 0.5]),
 ])
 def test_plateau_threshold_in_both_modes(mode, threshold_mode, threshold, metrics):
     # the second metric is not enough of an improvement, the third is, the fourth is not
@@ -218,12 +223,41 @@ def test_plateau_threshold_in_both_modes(mode, threshold_mode, threshold, metric
     np.testing.assert_allclose(lrs[:, 0], [1, 0.5, 0.5, 0.25])
 
 
+def test_plateau_defaults_cut_by_ten_after_more_than_ten_bad_epochs():
+    lrs = plateau_lrs([1.0] * 13)  # the first sets the best; the 12th is the 11th bad one
+    np.testing.assert_allclose(lrs[:, 0], [1.0] * 11 + [0.1, 0.1])
+
+
+def test_plateau_counts_bad_epochs_from_zero_and_again_after_each_cut():
+    scheduler = ReduceLROnPlateau(optimizer(1.0))
+    assert (scheduler.num_bad_epochs, scheduler.cooldown_counter, scheduler.last_epoch) == (
+        0, 0, 0)
+    # an infinite loss from the start never improves on the initial best, so every epoch
+    # is bad: a cut after each second one
+    lrs = plateau_lrs([math.inf] * 6, factor=0.5, patience=1)
+    np.testing.assert_allclose(lrs[:, 0], [1, 0.5, 0.5, 0.25, 0.25, 0.125])
+
+
+def test_plateau_accepts_the_edges_of_its_options():
+    # factor 0 cuts straight to min_lr; eps 0 makes every cut count
+    lrs = plateau_lrs([1.0] * 3, factor=0.0, patience=0, min_lr=0.01, eps=0.0)
+    np.testing.assert_allclose(lrs[:, 0], [1, 0.01, 0.01])
+
+
+def test_plateau_skips_a_cut_of_exactly_eps():
+    lrs = plateau_lrs([1.0] * 3, factor=0.5, patience=0, eps=0.5)
+    np.testing.assert_allclose(lrs[:, 0], [1, 1, 1])
+
+
 def test_plateau_accepts_a_value_as_metric_and_refuses_nan():
     scheduler = ReduceLROnPlateau(optimizer(1.0))
     scheduler.step(Value(3.0))
     assert scheduler.best == 3.0
     with pytest.raises(ValueError, match=r"ReduceLROnPlateau.step: the metric is NaN at epoch "
                                          r"2; training has diverged"):
+        scheduler.step(float("nan"))
+    scheduler.step(2.0)
+    with pytest.raises(ValueError, match="the metric is NaN at epoch 3"):
         scheduler.step(float("nan"))
 
 
@@ -277,6 +311,30 @@ def test_plateau_state_dict_round_trip():
     assert got == expected
 
 
+def test_loaded_state_is_copied_and_a_missing_key_is_refused():
+    scheduler = MultiStepLR(optimizer(0.1), milestones=[3])
+    state = MultiStepLR(optimizer(0.1), milestones=[1, 2]).state_dict()
+    scheduler.load_state_dict(state)
+    state["milestones"].append(5)
+    assert scheduler.milestones == [1, 2]
+    del state["gamma"]
+    with pytest.raises(KeyError, match=r"MultiStepLR.load_state_dict: missing keys \['gamma'\], "
+                                       r"unexpected keys \[\]"):
+        scheduler.load_state_dict(state)
+
+
+def test_multi_step_lr_default_gamma_is_a_tenth():
+    lrs = lrs_by_epoch(MultiStepLR(optimizer(1.0), milestones=[2]), 3)
+    np.testing.assert_allclose(lrs[:, 0], [1, 1, 0.1])
+
+
+def test_the_smallest_valid_lengths_are_accepted():
+    np.testing.assert_allclose(lrs_by_epoch(CosineAnnealingLR(optimizer(1.0), T_max=1), 2),
+                               [[1.0], [0.0]], atol=1e-15)
+    np.testing.assert_allclose(lrs_by_epoch(LinearLR(optimizer(1.0), 0.5, total_iters=1), 3),
+                               [[0.5], [1.0], [1.0]])
+
+
 def test_state_dict_holds_copies_and_refuses_another_schedules_state():
     scheduler = MultiStepLR(optimizer(0.1), milestones=[3])
     state = scheduler.state_dict()
@@ -306,6 +364,11 @@ def test_state_dict_holds_copies_and_refuses_another_schedules_state():
                                               "got 0"),
     (lambda o: CosineAnnealingLR(o, T_max=10, eta_min=-1e-3),
      "CosineAnnealingLR: eta_min must be a number >= 0; got -0.001"),
+    (lambda o: MultiStepLR(o, milestones=[3], gamma=0),
+     "MultiStepLR: gamma must be a number > 0; got 0"),
+    (lambda o: ExponentialLR(o, gamma=0.0), "ExponentialLR: gamma must be a number > 0; got 0.0"),
+    (lambda o: LinearLR(o, start_factor=1.5), r"LinearLR: start_factor must be a number in "
+     r"\(0, 1\]; got 1.5"),
     (lambda o: LinearLR(o, start_factor=0), r"LinearLR: start_factor must be a number in "
                                             r"\(0, 1\]; got 0"),
     (lambda o: LinearLR(o, end_factor=1.5), r"LinearLR: end_factor must be a number in "
@@ -341,6 +404,8 @@ def test_invalid_arguments_name_the_schedule_and_value(make, message):
 def test_a_scheduler_needs_an_optimizer(schedule):
     with pytest.raises(TypeError, match="expected an Optimizer such as SGD or Adam; got list"):
         schedule([Value(1.0)])
+    with pytest.raises(TypeError, match=r"^StepLR: expected an Optimizer"):
+        StepLR([Value(1.0)], 1)
 
 
 def test_schedules_work_with_any_optimizer():

@@ -690,6 +690,8 @@ def test_clip_grad_norm_of_a_non_finite_gradient():
      "clip_grad_norm_: parameter 0 is a ndarray, not a Value"),
     (lambda ps: clip_grad_value_(ps, -0.5), ValueError,
      "clip_grad_value_: clip_value must be a number >= 0; got -0.5"),
+    (lambda ps: clip_grad_value_(nn.Linear(2, 1), 1.0), TypeError,
+     r"clip_grad_value_: parameters must be a Value or an iterable of Values; got Linear"),
 ])
 def test_clip_errors(call, error, message):
     with pytest.raises(error, match=message):
@@ -704,3 +706,27 @@ def test_clip_grad_value_clips_each_element_into_new_arrays():
     assert params[0].grad.dtype == np.float32
     assert params[1].grad == 0.5
     np.testing.assert_array_equal(g, np.array([-3.0, 0.2, 5.0], dtype=np.float32))
+
+
+def test_clip_limits_of_zero_and_below_one_are_accepted():
+    params = _with_grads(np.array([3.0, 4.0]), np.array(-2.0))
+    assert clip_grad_norm_(params, 0.5) == pytest.approx(np.sqrt(29.0))
+    np.testing.assert_allclose(np.linalg.norm(np.append(params[0].grad, params[1].grad)), 0.5,
+                               rtol=1e-5)
+    assert clip_grad_norm_(params, 0.0) == pytest.approx(0.5, rel=1e-5)
+    assert not params[0].grad.any() and params[1].grad == 0
+    params = _with_grads(np.array([3.0, -4.0]))
+    clip_grad_value_(params, 0)
+    assert not params[0].grad.any()
+
+
+def test_clip_grad_norm_at_exactly_the_limit_leaves_the_gradients_alone():
+    params = _with_grads(np.array([3.0, 4.0]))  # norm 5: the scale is exactly 1
+    g = params[0].grad
+    assert clip_grad_norm_(params, 5.0 + 1e-6) == 5.0
+    assert params[0].grad is g
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, math.inf])
+def test_clip_grad_norm_without_gradients_is_zero_for_every_norm(norm_type):
+    assert clip_grad_norm_([Value(np.zeros(2))], 1.0, norm_type=norm_type) == 0.0
