@@ -183,19 +183,24 @@ def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation:
         yield part, _im2col(x[part], kernel, stride, padding, dilation, groups)
 
 
-def _correlate(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
-               groups: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """conv2d(x, w) without bias, (N, O, Ho, Wo): the kernels as rows times the input's
-    windows as columns (im2col), one matrix product per image and group, which lands
-    directly in the (N, O, Ho, Wo) layout; the columns built a chunk of images at a time
-    (``_columns``). Also the columns, when the whole batch took one chunk (the weight's
+def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
+               padding: Pair, dilation: Pair, groups: int
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+    """conv2d(x, w) + b, (N, O, Ho, Wo) (``b`` None: no bias): the kernels as rows times
+    the input's windows as columns (im2col), one matrix product per image and group,
+    which lands directly in the (N, O, Ho, Wo) layout; the columns built a chunk of
+    images at a time (``_columns``), and the bias added to each chunk of output while it
+    is in the cache. Also the columns, when the whole batch took one chunk (the weight's
     gradient can use them again), else None."""
     kernel = w.shape[2:]
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
-    y = np.empty((x.shape[0], w.shape[0], *out_size), np.result_type(x, w))
+    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+    y = np.empty((x.shape[0], w.shape[0], *out_size), dtype)
     rows = w.reshape(groups, w.shape[0] // groups, -1)  # (G, O/G, C/G kH kW)
     for part, cols in _columns(x, kernel, stride, padding, dilation, groups):
         _matmul(rows, cols, out=_per_group(y[part], groups))
+        if b is not None:
+            y[part] += b.reshape(-1, 1, 1)
     return y, cols if len(cols) == len(x) else None
 
 
@@ -241,7 +246,7 @@ def _conv_transpose(g: np.ndarray, w: np.ndarray, input_size: Pair, stride: Pair
         # (O, C/G, kH, kW) -> (C, O/G, kH, kW), each group's kernels transposed
         w_t = w.reshape(groups, o // groups, c // groups, *kernel).swapaxes(1, 2)
         w_t = w_t.reshape(c, o // groups, *kernel)[:, :, ::-1, ::-1]
-        return _correlate(g, w_t, stride, full, dilation, groups)[0]
+        return _correlate(g, w_t, None, stride, full, dilation, groups)[0]
     w_t = w.reshape(groups, w.shape[0] // groups, -1).swapaxes(1, 2)  # (G, C/G kH kW, O/G)
     cols = _matmul(w_t, _per_group(g, groups),
                    np.empty((g.shape[0], groups, w_t.shape[1], math.prod(g.shape[2:])),
@@ -265,11 +270,7 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None, *, stride, padding, dilation, groups):
-        y, ctx.cols = _correlate(x, w, stride, padding, dilation, groups)
-        if b is not None and b.dtype == y.dtype:
-            y += b.reshape(1, -1, 1, 1)  # into the product's own memory
-        elif b is not None:
-            y = y + b.reshape(1, -1, 1, 1)
+        y, ctx.cols = _correlate(x, w, b, stride, padding, dilation, groups)
         ctx.save_for_backward(x, w)
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         return y
