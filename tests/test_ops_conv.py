@@ -221,6 +221,26 @@ def test_conv2d_in_pieces_matches_the_loop(monkeypatch, short_row):
         gradgradcheck(lambda *a, o=options: conv2d(*a, **o) ** 2, x, w, b)
 
 
+@pytest.mark.parametrize("xs, ws, stride", [
+    ((0, 2, 5, 5), (2, 2, 3, 3), 1),  # an empty batch
+    ((2, 0, 5, 5), (2, 0, 3, 3), 1),  # no input channels: the output is the bias
+    ((2, 2, 5, 5), (0, 2, 3, 3), 1),  # no output channels: nothing reaches x
+    ((2, 2, 5, 5), (0, 2, 3, 3), 2),
+])
+def test_conv2d_with_an_empty_axis_gives_empty_or_zero_results(xs, ws, stride):
+    x, w, b = Value(np.ones(xs)), Value(np.ones(ws)), Value(np.full(ws[0], 2.0))
+    y = conv2d(x, w, b, stride=stride, padding=1)
+    np.testing.assert_array_equal(y.data, conv2d_loop(x.data, w.data, b.data, (stride,) * 2,
+                                                      (1, 1), (1, 1), 1))
+    y.sum().backward()
+    assert x.grad.shape == xs and w.grad.shape == ws
+    if ws[0] == 0:
+        np.testing.assert_array_equal(x.grad, np.zeros(xs))
+    if xs[0] == 0:
+        np.testing.assert_array_equal(w.grad, np.zeros(ws))
+    np.testing.assert_array_equal(b.grad, np.full(ws[0], xs[0] * y.shape[2] * y.shape[3]))
+
+
 def test_conv2d_bias_is_added_per_output_channel_and_its_gradient_sums_the_rest():
     x = Value(np.ones((2, 1, 3, 3)))
     b = Value(np.array([10.0, -1.0]))

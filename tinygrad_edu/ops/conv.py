@@ -87,8 +87,9 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     if out_size[1] < _SHORT_ROW:
         index = _window_index(xp.shape[2:], kernel, stride, dilation, out_size)
-        cols = xp.reshape(n, c, -1).take(index, axis=2)  # (N, C, kH kW Ho Wo)
-        return cols.reshape(n, groups, -1, out_size[0] * out_size[1])
+        cols = xp.reshape(n, c, math.prod(xp.shape[2:])).take(index, axis=2)
+        return cols.reshape(n, groups, c // groups * len(index) // math.prod(out_size),
+                            math.prod(out_size))
     span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
     win = sliding_window_view(xp, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     _, _, ho, wo, kh, kw = win.shape
@@ -118,7 +119,8 @@ def _col2im(cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: P
     that cell touches in every window at once."""
     out_size = _output_size(size, kernel, stride, padding, dilation)
     n = cols.shape[0]
-    cols = cols.reshape(n, -1, *kernel, *out_size)  # (N, C, kH, kW, Ho, Wo)
+    cols = cols.reshape(n, cols.shape[1] * cols.shape[2] // math.prod(kernel), *kernel,
+                        *out_size)  # (N, C, kH, kW, Ho, Wo)
     (ph, pw) = padding
     out = np.zeros((n, cols.shape[1], size[0] + 2 * ph, size[1] + 2 * pw), cols.dtype)
     for a, b, window in _offsets(kernel, stride, dilation, out_size):
@@ -130,7 +132,7 @@ def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
     """An (N, O, Ho, Wo) array as one matrix per image and group: (N, groups, O/groups,
     Ho Wo), the layout of a convolution's product (a view of a contiguous array)."""
     n, o = a.shape[:2]
-    return a.reshape(n, groups, o // groups, -1)
+    return a.reshape(n, groups, o // groups, math.prod(a.shape[2:]))
 
 
 # ----------------------------------------------------------------------------------------
@@ -155,7 +157,7 @@ def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     runs on one thread anyway.
     """
     m, k, p = a.shape[-2], a.shape[-1], b.shape[-1]
-    step = max(1, (_ONE_THREAD - 1) // (k * min(m, p)))
+    step = max(1, (_ONE_THREAD - 1) // max(1, k * min(m, p)))
     by_rows = m >= p
     for start in range(0, m if by_rows else p, step):
         part = slice(start, start + step)
@@ -177,7 +179,7 @@ def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation:
     """
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     per_image = x.shape[1] * kernel[0] * kernel[1] * out_size[0] * out_size[1] * x.itemsize
-    step = max(1, _CHUNK_BYTES // per_image)
+    step = max(1, _CHUNK_BYTES // max(per_image, 1))
     for start in range(0, x.shape[0], step):
         part = slice(start, start + step)
         yield part, _im2col(x[part], kernel, stride, padding, dilation, groups)
@@ -196,12 +198,13 @@ def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     y = np.empty((x.shape[0], w.shape[0], *out_size), dtype)
-    rows = w.reshape(groups, w.shape[0] // groups, -1)  # (G, O/G, C/G kH kW)
+    rows = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))  # (G, O/G, C/G kH kW)
+    cols = None
     for part, cols in _columns(x, kernel, stride, padding, dilation, groups):
         _matmul(rows, cols, out=_per_group(y[part], groups))
         if b is not None:
             y[part] += b.reshape(-1, 1, 1)
-    return y, cols if len(cols) == len(x) else None
+    return y, cols if cols is not None and len(cols) == len(x) else None
 
 
 def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
@@ -247,7 +250,7 @@ def _conv_transpose(g: np.ndarray, w: np.ndarray, input_size: Pair, stride: Pair
         w_t = w.reshape(groups, o // groups, c // groups, *kernel).swapaxes(1, 2)
         w_t = w_t.reshape(c, o // groups, *kernel)[:, :, ::-1, ::-1]
         return _correlate(g, w_t, None, stride, full, dilation, groups)[0]
-    w_t = w.reshape(groups, w.shape[0] // groups, -1).swapaxes(1, 2)  # (G, C/G kH kW, O/G)
+    w_t = w.reshape(groups, o // groups, math.prod(w.shape[1:])).swapaxes(1, 2)  # (G, K, O/G)
     cols = _matmul(w_t, _per_group(g, groups),
                    np.empty((g.shape[0], groups, w_t.shape[1], math.prod(g.shape[2:])),
                             np.result_type(g, w)))
