@@ -13,7 +13,7 @@ from tinygrad_edu.functional.regularization import (
     l1_penalty,
     l2_penalty,
 )
-from tinygrad_edu.nn import AlphaDropout, Dropout
+from tinygrad_edu.nn import AlphaDropout, Dropout, Dropout2d
 
 
 def test_inverted_dropout_scales_kept_units_and_keeps_the_mean():
@@ -73,3 +73,61 @@ def test_penalties():
     assert l2_penalty([a, b]).item() == 14.0
     l2_penalty([a, b]).backward()
     np.testing.assert_array_equal(a.grad, [2.0, -4.0])
+
+
+@pytest.mark.parametrize("layer", [Dropout, AlphaDropout, Dropout2d])
+def test_dropout_layers_default_to_a_half(layer):
+    assert layer().p == 0.5
+
+
+@pytest.mark.parametrize("layer", [Dropout, AlphaDropout])
+def test_dropout_layers_refuse_a_list(layer):
+    with pytest.raises(TypeError, match=rf"^{layer.__name__}: give an array Value, not a list "
+                                        rf"of scalars"):
+        layer()([Value(1.0), Value(2.0)])
+
+
+def test_alpha_dropout_and_dropout2d_layers_drop_only_in_training():
+    x = Value(np.ones((2, 8, 3, 3)))
+    for layer in (AlphaDropout(0.5, seed=0), Dropout2d(0.5, seed=0)):
+        assert not np.array_equal(layer(x).data, x.data), type(layer).__name__
+        layer.eval()
+        np.testing.assert_array_equal(layer(x).data, x.data)
+
+
+def test_alpha_dropout_defaults_are_the_affine_map_of_its_docstring():
+    x = Value(np.random.default_rng(1).standard_normal(1000))
+    keep = np.random.default_rng(0).random(1000) >= 0.5  # p = 0.5 by default
+    alpha = -SELU_SCALE * SELU_ALPHA
+    a = (0.5 + alpha**2 * 0.5 * 0.5) ** -0.5
+    b = -a * alpha * 0.5
+    expected = np.where(keep, a * x.data + b, a * alpha + b)
+    np.testing.assert_allclose(alpha_dropout(x, seed=0).data, expected, rtol=1e-12)
+    assert alpha_dropout(x, p=0.0) is x
+
+
+def test_an_element_is_kept_exactly_when_its_draw_is_at_least_p():
+    p = float(np.random.default_rng(0).random())  # the first draw under seed 0
+    x = Value(np.ones(1))
+    assert dropout(x, p=p, seed=0).item() == pytest.approx(1 / (1 - p))
+    alpha = -SELU_SCALE * SELU_ALPHA
+    a = ((1 - p) + alpha**2 * (1 - p) * p) ** -0.5
+    assert alpha_dropout(x, p=p, seed=0).item() == pytest.approx(a * 1.0 - a * alpha * p)
+
+
+def test_dropouts_keep_float32():
+    x = Value(np.ones((4, 5)), dtype=np.float32)
+    assert dropout(x, seed=0).dtype == np.float32
+    assert alpha_dropout(x, seed=0).dtype == np.float32
+
+
+def test_alpha_dropout_p_outside_0_1_names_it():
+    with pytest.raises(ValueError, match=r"^alpha_dropout: p .* must be in \[0, 1\); got 1.5"):
+        alpha_dropout(Value(1.0), p=1.5)
+
+
+def test_penalties_of_nothing_or_of_frozen_parameters_need_no_gradient():
+    for penalty in (l1_penalty, l2_penalty):
+        assert isinstance(penalty([]), Value) and penalty([]).item() == 0.0
+        assert not penalty([]).requires_grad
+        assert not penalty([Value([1.0, 2.0], requires_grad=False)]).requires_grad

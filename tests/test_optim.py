@@ -430,6 +430,8 @@ def test_repr_lists_each_group_options():
     opt = SGD([{"params": [Value(1.0)], "lr": 0.5}], lr=0.1)
     assert repr(opt).splitlines()[:3] == ["SGD (", "Parameter Group 0", "    dampening: 0.0"]
     assert "    lr: 0.5" in repr(opt)
+    assert repr(opt) == ("SGD (\nParameter Group 0\n    dampening: 0.0\n    lr: 0.5\n"
+                         "    momentum: 0.0\n    nesterov: False\n    weight_decay: 0.0\n)")
 
 
 # ----------------------------------------------------------------------------------------
@@ -470,6 +472,7 @@ def test_state_dict_layout_and_copies():
     opt.step()
     state = opt.state_dict()
     assert [g["params"] for g in state["param_groups"]] == [[0], [1]]
+    assert list(state["param_groups"][0])[-1] == "params"  # after the options, as PyTorch's
     assert state["param_groups"][1]["lr"] == 0.1
     assert sorted(state["state"][1]) == ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"]
     assert state["state"][1]["step"] == 1
@@ -510,8 +513,16 @@ def test_load_state_dict_errors_name_the_mismatch():
                                          r"state lacks the option\(s\) \['amsgrad', 'betas', "
                                          r"'eps'\]; is it another optimizer's state\?"):
         Adam([p, q]).load_state_dict(state)
-    state["state"][5] = {}
-    with pytest.raises(ValueError, match=r"the state has an entry for parameter 5, but the "
+    with pytest.raises(ValueError, match=r"SGD.load_state_dict: parameter 0: 'momentum_buffer' "
+                                         r"has shape \(2,\)"):
+        SGD([q, p], lr=0.1).load_state_dict(state)
+    state["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match=r"SGD: parameter group 0: lr must be a number >= 0; "
+                                         r"got -1.0"):
+        SGD([p, q], lr=0.1).load_state_dict(state)
+    state["param_groups"][0]["lr"] = 0.1
+    state["state"][2] = {}
+    with pytest.raises(ValueError, match=r"the state has an entry for parameter 2, but the "
                                          r"optimizer has 2 parameters"):
         SGD([p, q], lr=0.1).load_state_dict(state)
 
@@ -592,6 +603,7 @@ def test_a_parameter_given_twice_is_an_error():
     (lambda: SGD(nn.Linear(2, 1), lr=0.1), r"SGD: params must be an iterable of Values or "
                                            r"of dicts; got Linear \(pass model.parameters\(\)\)"),
     (lambda: SGD([np.ones(2)], lr=0.1), "SGD: parameter 0 is a ndarray, not a Value"),
+    (lambda: SGD(5, lr=0.1), "SGD: params must be an iterable of Values or of dicts; got int$"),
     (lambda: SGD(nn.Linear(2, 1).named_parameters(), lr=0.1),
      r"SGD: parameter 0 is a tuple, not a Value \(named_parameters\(\) gives \(name, "
      r"parameter\) pairs; pass parameters\(\)\)"),
@@ -730,3 +742,56 @@ def test_clip_grad_norm_at_exactly_the_limit_leaves_the_gradients_alone():
 @pytest.mark.parametrize("norm_type", [1.0, 2.0, math.inf])
 def test_clip_grad_norm_without_gradients_is_zero_for_every_norm(norm_type):
     assert clip_grad_norm_([Value(np.zeros(2))], 1.0, norm_type=norm_type) == 0.0
+
+
+# ----------------------------------------------------------------------------------------
+# PyTorch's defaults and state names
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("make", "defaults"), [
+    (lambda ps: Adagrad(ps), {"lr": 1e-2, "lr_decay": 0, "weight_decay": 0,
+                              "initial_accumulator_value": 0, "eps": 1e-10}),
+    (lambda ps: RMSprop(ps), {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0,
+                              "momentum": 0, "centered": False}),
+    (lambda ps: Adam(ps), {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
+                           "amsgrad": False}),
+    (lambda ps: AdamW(ps), {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8,
+                            "weight_decay": 1e-2, "amsgrad": False}),
+    (lambda ps: AdamW(ps, eps=1e-6), {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-6,
+                                      "weight_decay": 1e-2, "amsgrad": False}),
+], ids=["Adagrad", "RMSprop", "Adam", "AdamW", "AdamW-eps"])
+def test_optimizer_defaults_are_pytorchs(make, defaults):
+    group = make([_p()]).param_groups[0]
+    assert {k: v for k, v in group.items() if k not in ("params", "initial_lr")} == defaults
+
+
+@pytest.mark.parametrize(("make", "names"), [
+    (lambda ps: SGD(ps, lr=0.1, dampening=0.5), []),
+    (lambda ps: Adagrad(ps), ["step", "sum"]),
+    (lambda ps: RMSprop(ps), ["square_avg", "step"]),
+    (lambda ps: RMSprop(ps, momentum=0.9, centered=True),
+     ["grad_avg", "momentum_buffer", "square_avg", "step"]),
+], ids=["SGD-no-momentum", "Adagrad", "RMSprop", "RMSprop-centered-momentum"])
+def test_state_holds_pytorchs_buffers_after_two_steps(make, names):
+    p = _p()
+    opt = make([p])
+    for g in ([1.0, -2.0], [3.0, 0.5]):
+        p.grad = np.array(g)
+        opt.step()
+    assert sorted(opt.state.get(p, {})) == names
+    if "step" in names:
+        assert opt.state[p]["step"] == 2
+    if "grad_avg" in names:  # the leaky average of the gradients, alpha = 0.99
+        np.testing.assert_allclose(opt.state[p]["grad_avg"],
+                                   0.99 * 0.01 * np.array([1.0, -2.0]) + 0.01 * np.array(
+                                       [3.0, 0.5]), rtol=1e-12)
+
+
+def test_sgd_without_momentum_ignores_dampening():
+    p = Value(np.array([1.0, 2.0]))
+    opt = SGD([p], lr=0.1, dampening=0.5)
+    for _ in range(2):
+        p.grad = np.array([1.0, -1.0])
+        opt.step()
+    np.testing.assert_allclose(p.data, [0.8, 2.2], rtol=1e-12)
