@@ -382,6 +382,30 @@ def test_max_pool2d_nan_wins_and_minus_infinity_never_picks_the_padding():
     np.testing.assert_array_equal(low.grad[0, 0], [[4, 0], [0, 0]])
 
 
+@pytest.mark.parametrize("kernel, shape", [((2, 2), (2, 3, 6, 8)), ((3, 2), (1, 2, 7, 5)),
+                                           ((17, 16), (1, 1, 17, 33))])
+def test_max_pool2d_tiling_windows_pick_the_first_maximum_or_the_last_nan(kernel, shape):
+    """Windows that tile the input (stride = kernel) take a two-step path: with many
+    ties (values from {0, 1}) and some NaNs, each window's gradient goes where PyTorch's
+    rule puts it: the last NaN if there is one, else the first maximum in row-major
+    order (a window of 17x16 needs more than 8 bits for its cell)."""
+    rng = np.random.default_rng(5)
+    data = rng.integers(0, 2, shape).astype(float)
+    data[rng.random(shape) < 0.02] = np.nan
+    x = Value(data)
+    y = max_pool2d(x, kernel)
+    y.sum().backward()
+    expected = np.zeros(shape)
+    for n, c, i, j in np.ndindex(*y.shape):
+        window = data[n, c, i * kernel[0]:(i + 1) * kernel[0], j * kernel[1]:(j + 1) * kernel[1]]
+        flat = window.reshape(-1)
+        nans = np.flatnonzero(np.isnan(flat))
+        k = nans[-1] if len(nans) else int(np.argmax(flat))  # argmax: the first maximum
+        expected[n, c, i * kernel[0] + k // kernel[1], j * kernel[1] + k % kernel[1]] += 1
+        assert np.isnan(y.data[n, c, i, j]) if len(nans) else y.data[n, c, i, j] == flat.max()
+    np.testing.assert_array_equal(x.grad, expected)
+
+
 def test_max_pool2d_with_more_than_256_cells_per_window():
     x = distinct((1, 2, 17, 18), seed=3)
     y = max_pool2d(x, 17, stride=1)
