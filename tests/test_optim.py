@@ -337,6 +337,11 @@ def test_parameters_without_a_gradient_are_skipped(name, options):
     opt.step()
     np.testing.assert_array_equal(q.data, np.ones(2))
     assert q not in opt.state and p in opt.state
+    # and one without a gradient before one with it does not stop the step there
+    opt = OPTIMIZERS[name]([q, p], **options)
+    p.data[:] = 1.0
+    opt.step()
+    assert not np.array_equal(p.data, np.ones(2))
 
 
 def test_zero_grad_sets_grads_to_none():
@@ -602,7 +607,8 @@ def test_a_parameter_given_twice_is_an_error():
      r"in a list: \[w\]\)"),
     (lambda: SGD(nn.Linear(2, 1), lr=0.1), r"SGD: params must be an iterable of Values or "
                                            r"of dicts; got Linear \(pass model.parameters\(\)\)"),
-    (lambda: SGD([np.ones(2)], lr=0.1), "SGD: parameter 0 is a ndarray, not a Value"),
+    (lambda: SGD([np.ones(2)], lr=0.1), "SGD: parameter 0 is a ndarray, not a Value$"),
+    (lambda: SGD(Value(1.0), lr=0.1), r"got a single Value \(wrap it in a list: \[p\]\)"),
     (lambda: SGD(5, lr=0.1), "SGD: params must be an iterable of Values or of dicts; got int$"),
     (lambda: SGD(nn.Linear(2, 1).named_parameters(), lr=0.1),
      r"SGD: parameter 0 is a tuple, not a Value \(named_parameters\(\) gives \(name, "
@@ -795,3 +801,15 @@ def test_sgd_without_momentum_ignores_dampening():
         p.grad = np.array([1.0, -1.0])
         opt.step()
     np.testing.assert_allclose(p.data, [0.8, 2.2], rtol=1e-12)
+
+
+def test_weight_decay_of_zero_leaves_the_gradient_alone_and_of_one_applies():
+    # Without decay an infinite weight stays infinite and does not turn the step to NaN
+    p = Value(np.array([np.inf, 1.0]))
+    p.grad = np.array([0.0, 1.0])
+    SGD([p], lr=0.1).step()
+    np.testing.assert_array_equal(p.data, [np.inf, 0.9])
+    p = Value(np.array([2.0, 1.0]))
+    p.grad = np.array([0.0, 1.0])
+    SGD([p], lr=0.1, weight_decay=1.0).step()
+    np.testing.assert_allclose(p.data, [2.0 - 0.2, 1.0 - 0.2], rtol=1e-12)
