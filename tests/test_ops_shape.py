@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Value
-from tinygrad_edu.ops.shape import Concatenate, Pad, Stack
+from tinygrad_edu.ops.shape import Concatenate, Pad, ScatterAdd, Stack
 from tinygrad_edu.testing import check_op, gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
 
@@ -169,15 +169,15 @@ def test_check_op_with_shape_ops_composes():
          r"stack: all Values must have the same shape; got \[\(2, 3\), \(3, 2\)\]"),
         (lambda x: tg.pad(x, [(1, 1)] * 3), ValueError,
          r"pad: pad_width .* does not fit a Value of shape \(2, 3\)"),
-        (lambda x: tg.concatenate([]), ValueError, "concatenate: needs at least one Value"),
+        (lambda x: tg.concatenate([]), ValueError, "^concatenate: needs at least one Value$"),
         (lambda x: tg.concatenate([x[0, 0], x[0, 1]]), ValueError,
-         "concatenate: 0-d Values cannot be concatenated; use stack"),
+         "^concatenate: 0-d Values cannot be concatenated; use stack$"),
         (lambda x: tg.concatenate([x, x], axis=2), ValueError,
          r"concatenate: axis 2 is out of range for a Value with 2 dimension\(s\)"),
-        (lambda x: tg.stack([]), ValueError, "stack: needs at least one Value"),
+        (lambda x: tg.stack([]), ValueError, "^stack: needs at least one Value$"),
         (lambda x: tg.stack([x, x], axis=-4), ValueError,
          r"stack: axis -4 is out of range for a Value with 3 dimension\(s\)"),
-        (lambda x: tg.pad(x[0, 0], 1), ValueError, "pad: a 0-d Value has no axes to pad"),
+        (lambda x: tg.pad(x[0, 0], 1), ValueError, "^pad: a 0-d Value has no axes to pad$"),
         (lambda x: tg.pad(x, [(1, 0), (0, -1)]), ValueError,
          r"pad: pad_width must be >= 0; got \[\(1, 0\), \(0, -1\)\]"),
         (lambda x: x.squeeze(0), ValueError, r"squeeze: axis 0 of shape \(2, 3\) has size 2"),
@@ -210,3 +210,10 @@ def test_transpose_takes_every_axis_once_negatives_down_to_minus_ndim():
     with pytest.raises(ValueError, match=r"of shape \(3, 4\) \(PyTorch's transpose\(dim0, dim1\) "
                                          r"is swapaxes\(dim0, dim1\) here\)$"):
         x[0].transpose(0, 0)
+
+
+def test_scatter_add_keeps_the_gradients_dtype():
+    g = Value(np.ones(2), dtype=np.float32)
+    out = ScatterAdd.apply(g, index=(slice(None), 0), shape=(2, 3))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, [[1, 0, 0], [1, 0, 0]])
