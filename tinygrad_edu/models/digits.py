@@ -20,17 +20,22 @@ from pathlib import Path
 import numpy as np
 
 from .. import nn
-from ..data import DataLoader, RandomCrop, load_digits, train_test_split
+from ..autograd import no_grad
+from ..data import DataLoader, load_digits, train_test_split
 from ..optim import Adam
 from ..optim.lr_scheduler import CosineAnnealingLR
+from ..rng import generator, own_generator
 from ..serialization import load
 from ..train import fit
+from ..value import Value
 
 PRETRAINED = Path(__file__).with_name("digits_cnn_0to4.npz")
 # The digits the shipped weights were trained on, and what pretrain() does with them.
 PRETRAINED_DIGITS = (0, 1, 2, 3, 4)
 PRETRAINED_SEED = 0
-_EPOCHS = 30
+_EPOCHS = 15
+_PROJECTOR_WIDTH = 256
+ORIENTATIONS = 8  # the square's symmetries: 4 rotations, each also mirrored
 
 
 def digits_cnn(pretrained: bool = False, num_classes: int = 5, seed: int = 0,
@@ -40,9 +45,9 @@ def digits_cnn(pretrained: bool = False, num_classes: int = 5, seed: int = 0,
 
     Layers ``0``, ``4`` and ``9`` draw their initial weights from ``seed``, ``seed + 1``
     and ``seed + 2``. ``pretrained=True`` then loads ``PRETRAINED``: weights and batch-norm
-    statistics trained on the digits 0-4, with scores in that order, so it needs
-    ``num_classes=5``; for another task, keep its first nine layers (the features) and put
-    a new ``nn.Linear(128, k)`` after them.
+    statistics trained on the digits 0-4 (``pretrain()``), with scores in that order, so it
+    needs ``num_classes=5``; for another task, keep its first nine layers (the features)
+    and put a new ``nn.Linear(128, k)`` after them.
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
             or num_classes < 1:
@@ -82,15 +87,87 @@ def pretraining_split() -> tuple[np.ndarray, ...]:
     return train_test_split(X, y, test=0.2, stratify=True, seed=PRETRAINED_SEED)
 
 
+def orientations(images: np.ndarray) -> np.ndarray:
+    """The (N, C, H, W) square ``images`` in the square's 8 orientations, stacked as
+    (8 N, C, H, W): rotated by 0, 90, 180 and 270 degrees, then the same four mirrored.
+    Copy ``o`` of image ``i`` is at ``o * N + i``; ``o = 0`` is the image itself."""
+    turned = [np.rot90(images, k, axes=(2, 3)) for k in range(4)]
+    return np.ascontiguousarray(np.concatenate(turned + [t[..., ::-1] for t in turned]))
+
+
+class RandomDistortion:
+    """A transform for a loader: each (N, C, H, W) image rotated by up to ``degrees``,
+    scaled by a factor drawn from ``scale``, sheared by up to ``shear`` and shifted by up
+    to ``shift`` pixels, all drawn per image, then resampled bilinearly about the image's
+    centre (zeros outside it): the small changes of slant, size and place that
+    handwriting has. ``seed`` as in ``tinygrad_edu.data``'s transforms."""
+
+    def __init__(self, degrees: float = 15.0, scale: tuple[float, float] = (0.85, 1.15),
+                 shear: float = 0.2, shift: float = 1.0,
+                 seed: int | np.random.Generator | None = None) -> None:
+        self.degrees, self.scale, self.shear, self.shift = degrees, scale, shear, shift
+        self._rng = own_generator(seed)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        N, C, H, W = X.shape
+        rng = generator(self._rng)
+        angle = np.deg2rad(rng.uniform(-self.degrees, self.degrees, N))
+        zoom = rng.uniform(*self.scale, N)
+        shear = rng.uniform(-self.shear, self.shear, N)
+        move = rng.uniform(-self.shift, self.shift, (2, N, 1))
+        cos, sin = np.cos(angle), np.sin(angle)
+        # Each output pixel samples the input where the inverse map sends it.
+        inverse = np.stack([np.stack([cos, shear - sin], -1), np.stack([sin, cos], -1)],
+                           -2) / zoom[:, None, None]
+        rows, cols = np.meshgrid(np.arange(H) - (H - 1) / 2, np.arange(W) - (W - 1) / 2,
+                                 indexing="ij")
+        where = inverse @ np.stack([rows.ravel(), cols.ravel()])  # (N, 2, H W)
+        r = where[:, 0] + (H - 1) / 2 - move[0]
+        c = where[:, 1] + (W - 1) / 2 - move[1]
+        r0, c0 = np.floor(r).astype(np.intp), np.floor(c).astype(np.intp)
+        padded = np.pad(X, ((0, 0), (0, 0), (1, 1), (1, 1)))  # a border of zeros to clip to
+        n = np.arange(N)[:, None]
+        out = np.zeros((N, H * W, C))
+        for dr, wr in ((0, 1 - (r - r0)), (1, r - r0)):
+            for dc, wc in ((0, 1 - (c - c0)), (1, c - c0)):
+                pixels = padded[n, :, np.clip(r0 + dr + 1, 0, H + 1),
+                                np.clip(c0 + dc + 1, 0, W + 1)]  # (N, H W, C)
+                out += pixels * (wr * wc)[..., None]
+        return out.transpose(0, 2, 1).reshape(N, C, H, W).astype(X.dtype)
+
+
 def pretrain(seed: int = PRETRAINED_SEED, epochs: int = _EPOCHS) -> nn.Sequential:
-    """Train ``digits_cnn(seed=seed)`` on the training part of ``pretraining_split()``:
-    Adam at 3e-3 with weight decay 1e-4 and a cosine schedule, batches of 64, each image
-    shifted by up to one pixel. Returns the model in evaluation mode."""
+    """Train ``digits_cnn(seed=seed)`` on the training part of ``pretraining_split()``;
+    return it in evaluation mode.
+
+    The features (layers 0-8) learn to tell apart 40 classes, each digit 0-4 in each of
+    its 8 ``orientations()`` (self-supervised label augmentation: a mirrored 2 is a shape
+    of its own), each image randomly distorted (``RandomDistortion``), through a
+    projector head (linear, batch norm, ReLU, linear) that is then thrown away: Adam at
+    3e-3 with weight decay 1e-4 and a cosine schedule, batches of 64. Then the classifier
+    (layer 9) is fitted to the upright digits 0-4 on the frozen features.
+    """
     X_train, y_train, _, _ = pretraining_split()
+    X = orientations(X_train)
+    y = np.concatenate([y_train * ORIENTATIONS + o for o in range(ORIENTATIONS)])
     model = digits_cnn(num_classes=len(PRETRAINED_DIGITS), seed=seed)
-    optimizer = Adam(model.parameters(), lr=3e-3, weight_decay=1e-4)
-    loader = DataLoader(X_train, y_train, batch_size=64, shuffle=True, seed=seed,
-                        transform=RandomCrop(8, padding=1, seed=seed))
-    fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=epochs,
+    features, classifier = model[:-1], model[-1]
+    f32 = np.float32
+    projector = nn.Sequential(
+        nn.Linear(128, _PROJECTOR_WIDTH, seed=seed + 3, dtype=f32),
+        nn.BatchNorm1d(_PROJECTOR_WIDTH, dtype=f32), nn.ReLU(),
+        nn.Linear(_PROJECTOR_WIDTH, len(PRETRAINED_DIGITS) * ORIENTATIONS, seed=seed + 4,
+                  dtype=f32))
+    net = nn.Sequential(features, projector)
+    optimizer = Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    loader = DataLoader(X, y, batch_size=64, shuffle=True, seed=seed,
+                        transform=RandomDistortion(seed=seed))
+    fit(net, nn.CrossEntropyLoss(), optimizer, loader, epochs=epochs,
         scheduler=CosineAnnealingLR(optimizer, T_max=epochs), progress=False)
-    return model
+    features.eval()
+    with no_grad():
+        fixed = features(Value(X_train, requires_grad=False)).data
+    optimizer = Adam(classifier.parameters(), lr=1e-2)
+    fit(classifier, nn.CrossEntropyLoss(), optimizer, (fixed, y_train), epochs=200,
+        progress=False)
+    return model.eval()
