@@ -406,6 +406,70 @@ def test_detect_anomaly_names_the_op_in_backward():
     assert y.data == 0.0
 
 
+# The two tests above read the line back; under mutation testing, where every function is
+# wrapped, that line is the wrapper's, so these check the rest of each message.
+SITE = r"; the node was created at .+:\d+: .*$"
+
+
+def test_detect_anomaly_says_nan_or_inf_and_which_op_in_forward():
+    with tg.detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"^detect_anomaly: forward of Log "
+                                                      r"produced nan" + SITE):
+            Value([1.0, -1.0]).log()
+        with pytest.raises(FloatingPointError, match=r"^detect_anomaly: forward of Log "
+                                                      r"produced inf" + SITE):
+            Value(0.0).log()
+
+
+def test_detect_anomaly_checks_backward_for_nodes_made_before_it_too():
+    x = Value(0.0)
+    y = x.sqrt()  # made outside the block: the site is where backward was called
+    with tg.detect_anomaly(), pytest.raises(
+            FloatingPointError, match=r"^detect_anomaly: backward \(gradient for input 0\) of "
+                                      r"Sqrt produced inf" + SITE):
+        y.backward()
+    with tg.detect_anomaly(), pytest.raises(FloatingPointError, match=r"produced inf" + SITE):
+        x.sqrt().backward(create_graph=True)  # the gradients are Values here
+
+
+def test_detect_anomaly_nests_and_is_off_again_after_the_block():
+    x = Value([-1.0])
+    with pytest.raises(KeyError), tg.detect_anomaly():
+        with tg.detect_anomaly():
+            pass
+        with pytest.raises(FloatingPointError):
+            x.log()  # still inside the outer block
+        raise KeyError("leaves the block by an exception")
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        x.log()  # NumPy's own warning again: no anomaly check
+
+
+def test_ops_whose_inputs_do_not_broadcast_name_the_op_and_both_shapes():
+    message = (r"^{}: shapes \(2, 3\) and \(4,\) do not broadcast together \(NumPy's rules: "
+               r"align on the right, sizes equal or 1\)$")
+    with pytest.raises(ValueError, match=message.format("Add")):
+        Value(np.ones((2, 3))) + Value(np.ones(4))
+    with pytest.raises(ValueError, match=message.format("Mul")):
+        Value(np.ones((2, 3))) * np.ones(4)
+
+
+def test_a_function_without_forward_or_backward_says_which_is_missing():
+    class NoForward(Function):
+        pass
+
+    class NoBackward(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+    with pytest.raises(NotImplementedError, match=r"^a Function subclass must define "
+                                                  r"forward\(ctx, \*inputs\)$"):
+        NoForward.apply(Value(1.0))
+    with pytest.raises(NotImplementedError, match=r"^a Function subclass must define "
+                                                  r"backward\(ctx, grad\)$"):
+        NoBackward.apply(Value(1.0)).backward()
+
+
 # ----------------------------------------------------------------------------------------
 # Custom ops
 # ----------------------------------------------------------------------------------------
