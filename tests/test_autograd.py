@@ -115,6 +115,23 @@ def test_retain_graph_false_gives_the_same_gradients_and_releases_the_graph():
     np.testing.assert_allclose(x.grad, fan_out_grad(FAN_OUT_DATA))  # nothing added
 
 
+def test_a_released_node_of_your_own_op_names_the_op():
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    y = Twice.apply(Value(3.0))
+    y.backward(retain_graph=False)
+    with pytest.raises(RuntimeError, match=r"^backward: the graph through this Twice node was "
+                                           r"released"):
+        y.backward()
+
+
 def test_retain_graph_false_frees_each_intermediate_array_during_the_pass():
     # x waits for its turn (it has a hook), so its hook runs after every op node's backward:
     # by then the intermediate arrays must be gone, not kept until the pass returns.
@@ -371,6 +388,20 @@ def test_hook_results_are_checked_and_name_the_value():
         with pytest.raises(TypeError, match=rf"the hook words on the {where} of shape \(2,\) "
                                             rf"returned str data"):
             (v * v).sum().backward()
+
+
+def test_a_hook_without_a_name_is_named_by_its_repr():
+    class Doubler:
+        def __call__(self, g):
+            return np.ones(3)
+
+        def __repr__(self):
+            return "<Doubler>"
+
+    v = Value([1.0, 2.0])
+    v.register_hook(Doubler())
+    with pytest.raises(ValueError, match=r"^register_hook: the hook <Doubler> on the leaf"):
+        (v * v).sum().backward()
 
 
 def test_hook_results_are_cast_to_the_values_dtype():

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 from tinygrad_edu import Value, grad
 from tinygrad_edu.functional import activation as F
+from tinygrad_edu.ops.activation import GELU, Softplus
 from tinygrad_edu.testing import check_op, gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
 
@@ -568,3 +569,23 @@ def assert_rejects_non_real(call, name, arg):
 @pytest.mark.parametrize(("name", "arg"), sorted(NUMERIC_OPTIONS))
 def test_numeric_options_must_be_real_numbers(name, arg):
     assert_rejects_non_real(NUMERIC_OPTIONS[name, arg], name, arg)
+
+
+def test_gelu_and_softplus_ops_applied_directly_use_pytorchs_defaults():
+    x = np.array([-1.5, 0.3, 2.0])
+    exact = x * 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    np.testing.assert_allclose(GELU.apply(Value(x)).data, exact, rtol=1e-12)
+    assert Softplus.apply(Value(20.5)).item() == 20.5  # above threshold=20: x itself
+    assert Softplus.apply(Value(19.5)).item() == pytest.approx(math.log1p(math.exp(19.5)))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_an_empty_value_is_empty_and_checks_its_axis(name):
+    x = Value(np.ones((0, 3)))
+    y = getattr(x, name)(axis=1)
+    assert y.shape == (0, 3)
+    y.sum().backward()
+    assert x.grad.shape == (0, 3)
+    with pytest.raises(ValueError, match=rf"^{name}: axis 2 is out of range for a Value with 2 "
+                                         rf"dimension\(s\)$"):
+        getattr(x, name)(axis=2)

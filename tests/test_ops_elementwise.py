@@ -193,3 +193,9 @@ def test_pow_second_derivative_at_zero_base_with_exponent_one():
     np.testing.assert_array_equal(h, [2.0, 2.0])
     (g1,) = tg.grad((x**1.0).sum(), x, create_graph=True)
     np.testing.assert_array_equal(tg.grad(g1.sum() + (x * 0).sum(), x)[0], [0.0, 0.0])
+
+
+def test_clip_passes_the_gradient_at_its_bounds_as_pytorchs_clamp():
+    x = Value([-2.0, -1.0, 0.0, 1.0, 2.0])
+    x.clip(-1.0, 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0, 1, 1, 1, 0])
