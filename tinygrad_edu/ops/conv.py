@@ -67,6 +67,10 @@ def _offsets(kernel: Pair, stride: Pair, dilation: Pair,
             yield a, b, (rows, slice(b * dw, b * dw + sw * (wo - 1) + 1, sw))
 
 
+# Output rows shorter than this many pixels are gathered by index in _im2col
+_SHORT_ROW = 8
+
+
 def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
             groups: int) -> np.ndarray:
     """The windows as columns, one matrix per image and group: (N, groups,
@@ -94,10 +98,6 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
     win = sliding_window_view(xp, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     _, _, ho, wo, kh, kw = win.shape
     return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, c // groups * kh * kw, ho * wo)
-
-
-# Output rows shorter than this many pixels are gathered by index in _im2col
-_SHORT_ROW = 8
 
 
 @functools.lru_cache(maxsize=64)
@@ -211,8 +211,8 @@ def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
                  dilation: Pair, groups: int, cols: np.ndarray | None) -> np.ndarray:
     """conv2d_weight(x, g), (O, C/G, kH, kW): per image and group, g's rows times x's
     columns transposed (computed as its transpose, the columns times g transposed),
-    summed over the images. ``cols`` hands over the whole batch's
-    columns, if the caller has them; otherwise they are built a chunk at a time."""
+    summed over the images. ``cols`` hands over the whole batch's columns, if the
+    caller has them; otherwise they are built a chunk at a time."""
     # transposed, (G, C/G kH kW, O/G): the columns as the left operand, read row by row
     gw_t = np.zeros((groups, x.shape[1] // groups * kernel[0] * kernel[1], g.shape[1] // groups),
                     np.result_type(x, g))
@@ -268,7 +268,7 @@ class Conv2d(Function):
 
     dy/dx = conv_transpose2d(g, w),  dy/dw = conv2d_weight(x, g),  dy/db = g summed over
     (N, Ho, Wo). Forward: the kernels as rows times the input's windows as columns
-    (im2col), one matrix product per image and group.
+    (im2col), one matrix product per image and group, plus the bias (``_correlate``).
     """
 
     @staticmethod
