@@ -25,7 +25,7 @@ pair the variants: they see the same labelled images).
 
 Needs the digits extra: pip install 'tinygrad_edu[digits]'.
 Run: python examples/11_transfer.py           (about a minute on 2 cores)
-     python examples/11_transfer.py --fast    (fewer seeds, sizes and steps, for the tests)
+     python examples/11_transfer.py --fast    (fewer seeds, sizes, rates and steps: the tests)
 """
 
 import sys
