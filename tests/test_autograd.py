@@ -603,3 +603,20 @@ def test_architecture_page_shows_the_backward_loop_as_written():
     body = source[source.index('"""', source.index('"""') + 3) + 4:]  # after the docstring
     page = (Path(__file__).parent.parent / "docs" / "architecture.md").read_text()
     assert body.strip() and body in page
+
+
+def test_unbroadcast_names_the_op_and_input_it_is_told_and_refuses_fewer_axes():
+    from tinygrad_edu.autograd import unbroadcast
+
+    np.testing.assert_array_equal(unbroadcast(np.ones((4, 2, 3)), (2, 1)), np.full((2, 1), 12))
+    with pytest.raises(ValueError, match=r"^op backward: gradient for input 0 has shape \(3,\), "
+                                         r"fewer axes than the input's shape \(2, 3\)$"):
+        unbroadcast(np.ones(3), (2, 3))
+    with pytest.raises(ValueError, match=r"^Mul backward: gradient for input 1 has shape \(3,\)"):
+        unbroadcast(np.ones(3), (2, 3), "Mul", 1)
+
+
+def test_a_scalars_gradient_is_a_0d_array():
+    x = Value(2.0)
+    (x * x + x.exp()).backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == ()

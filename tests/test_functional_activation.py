@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 from tinygrad_edu import Value, grad
 from tinygrad_edu.functional import activation as F
-from tinygrad_edu.ops.activation import GELU, Softplus
+from tinygrad_edu.ops.activation import ELU, GELU, Softplus
 from tinygrad_edu.testing import check_op, gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
 
@@ -589,3 +589,17 @@ def test_softmax_of_an_empty_value_is_empty_and_checks_its_axis(name):
     with pytest.raises(ValueError, match=rf"^{name}: axis 2 is out of range for a Value with 2 "
                                          rf"dimension\(s\)$"):
         getattr(x, name)(axis=2)
+
+
+def test_elu_op_applied_directly_has_alpha_one():
+    np.testing.assert_allclose(ELU.apply(Value([-1.0, 2.0])).data, [math.expm1(-1.0), 2.0],
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_shifts_each_row_by_its_own_maximum(name):
+    # rows 1000 apart: one shift for the whole array would underflow the first row to 0/0
+    x = Value([[0.0, 1.0], [1000.0, 1001.0]])
+    y = getattr(x, name)(axis=1).data
+    row = getattr(Value([0.0, 1.0]), name)().data
+    np.testing.assert_allclose(y, [row, row], rtol=1e-12)

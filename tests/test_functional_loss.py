@@ -800,3 +800,10 @@ LOSS_OPTIONS = {
 @pytest.mark.parametrize(("name", "arg"), sorted(LOSS_OPTIONS))
 def test_numeric_loss_options_must_be_real_numbers(name, arg):
     assert_rejects_non_real(LOSS_OPTIONS[name, arg], name, arg)
+
+
+def test_cross_entropy_shifts_each_row_by_its_own_maximum():
+    # rows 1000 apart: one shift for the whole batch would make the first row's loss inf
+    scores = Value([[0.0, 1.0], [1000.0, 1001.0]])
+    loss = cross_entropy(scores, np.array([0, 0]), reduction="none")
+    np.testing.assert_allclose(loss.data, [np.log1p(np.e)] * 2, rtol=1e-12)

@@ -100,3 +100,41 @@ def test_nn_linear_with_a_bias_gives_second_derivatives():
     np.testing.assert_allclose(gb.data, [2 * z.sum()])
     (hb,) = tg.grad(gb.sum(), m.bias)
     np.testing.assert_allclose(hb, [2 * 4.0])  # d/db of 2 sum(z) = 2 N
+
+
+def test_linear_op_adds_a_bias_of_another_dtype_or_that_broadcasts():
+    from tinygrad_edu.ops.linalg import Linear
+
+    x = Value(np.ones((4, 3)), dtype=np.float32)
+    w = Value(np.ones((2, 3)), dtype=np.float32)
+    z = Linear.apply(x, w, Value([0.5, -1.0]))  # a float64 bias: NumPy's promotion
+    assert z.dtype == np.float64
+    np.testing.assert_array_equal(z.data, np.tile([3.5, 2.0], (4, 1)))
+    b = Value(np.array([2.0], dtype=np.float32))  # one number for every output
+    z = Linear.apply(x, w, b)
+    np.testing.assert_array_equal(z.data, np.full((4, 2), 5.0))
+    z.sum().backward()
+    np.testing.assert_array_equal(b.grad, [8.0])
+
+
+def test_linear_op_refuses_an_input_or_weight_that_does_not_fit():
+    from tinygrad_edu.ops.linalg import Linear
+
+    w = Value(np.ones((2, 3)))
+    for x in (Value(1.0), 2.0):  # 0-d: no feature axis
+        with pytest.raises(ValueError, match=r"^linear: input of shape \(\) does not fit a weight "
+                                             r"of shape \(2, 3\) \(the input's last axis must be "
+                                             r"in_features=3\)$"):
+            Linear.apply(x, w)
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 3, 4\) \(the input's last axis "
+                                         r"must be in_features=4\)$"):
+        Linear.apply(Value(np.ones((5, 4))), Value(np.ones((2, 3, 4))))
+
+
+def test_linear_op_with_a_frozen_weight_passes_the_gradient_to_its_input():
+    from tinygrad_edu.ops.linalg import Linear
+
+    x = Value(np.ones((4, 3)))
+    w = Value(np.arange(6.0).reshape(2, 3), requires_grad=False)
+    Linear.apply(x, w).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.tile([3.0, 5.0, 7.0], (4, 1)))
