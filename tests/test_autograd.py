@@ -620,3 +620,12 @@ def test_a_scalars_gradient_is_a_0d_array():
     x = Value(2.0)
     (x * x + x.exp()).backward()
     assert type(x.grad) is np.ndarray and x.grad.shape == ()
+
+
+def test_gradients_accumulated_by_two_create_graph_backwards_stay_differentiable():
+    x = Value(2.0)
+    for _ in range(2):
+        (x**3).backward(create_graph=True)  # each adds 3 x**2
+    assert x.grad.item() == 24.0
+    (second,) = tg.grad(x.grad, [x])
+    assert second.item() == 24.0  # d/dx of 2 * 3 x**2 = 12 x
