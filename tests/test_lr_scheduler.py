@@ -413,3 +413,7 @@ def test_schedules_work_with_any_optimizer():
     scheduler = CosineAnnealingLR(opt, T_max=2)
     scheduler.step()
     assert opt.param_groups[0]["lr"] == pytest.approx(0.005)
+
+
+def test_plateau_reports_the_starting_lrs_before_its_first_step():
+    assert ReduceLROnPlateau(optimizer(0.5, 0.1)).get_last_lr() == [0.5, 0.1]

@@ -813,3 +813,13 @@ def test_weight_decay_of_zero_leaves_the_gradient_alone_and_of_one_applies():
     p.grad = np.array([0.0, 1.0])
     SGD([p], lr=0.1, weight_decay=1.0).step()
     np.testing.assert_allclose(p.data, [2.0 - 0.2, 1.0 - 0.2], rtol=1e-12)
+
+
+def test_loaded_betas_are_a_pair_of_python_floats():
+    p = _p()
+    state = Adam([p]).state_dict()
+    state["param_groups"][0]["betas"] = [np.float64(0.8), np.float64(0.9)]  # as a file may hold
+    opt = Adam([p])
+    opt.load_state_dict(state)
+    assert opt.param_groups[0]["betas"] == (0.8, 0.9)
+    assert all(type(b) is float for b in opt.param_groups[0]["betas"])
