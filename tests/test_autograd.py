@@ -629,3 +629,41 @@ def test_gradients_accumulated_by_two_create_graph_backwards_stay_differentiable
     assert x.grad.item() == 24.0
     (second,) = tg.grad(x.grad, [x])
     assert second.item() == 24.0  # d/dx of 2 * 3 x**2 = 12 x
+
+
+class ConstantSlope(Function):
+    """z = 2 x + 0 y for a 0-d x and a vector y, with a backward that returns plain
+    constants: a Python number for x, an array for y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return 2 * x + 0 * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 2.0 * float(grad.sum()), np.zeros(3)
+
+
+def test_a_backward_may_return_plain_numbers_and_constant_arrays():
+    x, y = Value(1.0), Value(np.ones(3))
+    ConstantSlope.apply(x, y).sum().backward()
+    assert x.grad == 6.0 and x.grad.dtype == np.float64
+    x.grad = y.grad = None
+    ConstantSlope.apply(x, y).sum().backward(create_graph=True)
+    assert isinstance(x.grad, Value) and isinstance(y.grad, Value)  # constants as leaves
+    assert x.grad.item() == 6.0
+
+
+def test_a_wrong_gradient_shape_names_the_input_it_is_for():
+    class WrongSecond(Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x + y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, np.ones(5)
+
+    with pytest.raises(ValueError, match=r"^WrongSecond backward: gradient for input 1 has "
+                                         r"shape \(5,\)"):
+        WrongSecond.apply(Value(np.ones(3)), Value(np.ones(3))).backward(np.ones(3))
