@@ -1,11 +1,14 @@
 """Kernels compute exactly what their docstrings' formulas say, on the inputs that take
 their faster road and on those that do not."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from tinygrad_edu import Value
 from tinygrad_edu.ops import kernels
+from tinygrad_edu.optim import SGD
 
 RNG = np.random.default_rng(0)
 
@@ -87,3 +90,39 @@ def test_sum_along_a_2d_array_or_a_value_is_the_sum(axis):
     recorded = kernels.sum_along(Value(x), axis)
     assert isinstance(recorded, Value)
     np.testing.assert_allclose(recorded.data, x.sum(axis=axis), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 5), (3, 5000), (20000,), (2, 3, 4000), ()])
+def test_subtract_scaled_is_param_minus_lr_times_g_in_place(shape, dtype):
+    param = RNG.standard_normal(shape).astype(dtype)
+    g = RNG.standard_normal(shape).astype(dtype)
+    expected = param - dtype(0.1) * g
+    same = param
+    kernels.subtract_scaled_(param, 0.1, g)
+    assert param is same and param.dtype == dtype
+    np.testing.assert_array_equal(param, expected)
+
+
+def test_subtract_scaled_of_a_strided_parameter_is_the_formula():
+    base = RNG.standard_normal((100, 400))
+    param, g = base[:, ::2], RNG.standard_normal((100, 200))  # not contiguous
+    expected = param - 0.5 * g
+    kernels.subtract_scaled_(param, 0.5, g)
+    np.testing.assert_array_equal(param, expected)
+    np.testing.assert_array_equal(base[:, ::2], expected)  # written through the view
+
+
+def test_sgd_updates_a_large_parameter_without_a_parameter_sized_temporary():
+    p = Value(RNG.standard_normal((512, 256)))
+    p.grad = RNG.standard_normal((512, 256))
+    expected = p.data - 0.1 * p.grad
+    opt = SGD([p], lr=0.1)
+    tracemalloc.start()
+    try:
+        opt.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(p.data, expected)
+    assert peak < p.data.nbytes // 4

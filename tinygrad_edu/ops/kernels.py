@@ -118,3 +118,29 @@ def channel_dot(a, b, axes):
     n, channels, rest = a.shape[0], a.shape[1], math.prod(a.shape[2:])
     dot = np.einsum("ncs,ncs->c", a.reshape(n, channels, rest), b.reshape(n, channels, rest))
     return dot.reshape((1, channels) + (1,) * (a.ndim - 2))
+
+
+# ----------------------------------------------------------------------------------------
+# Parameter updates: param -= lr * g without a parameter-sized temporary
+# ----------------------------------------------------------------------------------------
+
+_UPDATE_BLOCK = 1 << 13  # elements per block: the product lr * g of a block stays in cache
+
+
+def subtract_scaled_(param, lr, g):
+    """param -= lr * g, in place (``param`` an ndarray, ``g`` of its shape).
+
+    A contiguous parameter larger than one block is updated block by block, so lr * g is
+    never a new parameter-sized array. Such an array, made and freed in every step, is
+    what can leave the top of glibc's heap free and over its trim threshold at the end of
+    a step: malloc then hands that memory back to the system and the next step takes it
+    again, a page fault for every page. Each block's product is small, stays in the
+    cache, and its memory is reused by the next block.
+    """
+    if param.size <= _UPDATE_BLOCK or not (param.flags.c_contiguous and g.flags.c_contiguous):
+        param -= lr * g
+        return
+    flat_param, flat_g = param.reshape(-1), g.reshape(-1)
+    for start in range(0, flat_param.size, _UPDATE_BLOCK):
+        block = slice(start, start + _UPDATE_BLOCK)
+        flat_param[block] -= lr * flat_g[block]

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import kernels
 from .optimizer import Optimizer, ParamsT, weight_decayed
 
 
@@ -49,4 +50,4 @@ class SGD(Optimizer):
                 b *= mu
                 b += (1 - group["dampening"]) * g
             g = g + mu * b if group["nesterov"] else b
-        param -= group["lr"] * g
+        kernels.subtract_scaled_(param, group["lr"], g)
