@@ -667,3 +667,27 @@ def test_a_wrong_gradient_shape_names_the_input_it_is_for():
     with pytest.raises(ValueError, match=r"^WrongSecond backward: gradient for input 1 has "
                                          r"shape \(5,\)"):
         WrongSecond.apply(Value(np.ones(3)), Value(np.ones(3))).backward(np.ones(3))
+
+
+def test_a_hook_may_return_a_plain_number():
+    x = Value(2.0)
+    x.register_hook(lambda g: 5.0)
+    (x * x).backward()
+    assert type(x.grad) is np.ndarray and x.grad == 5.0
+
+
+def test_grad_checks_its_arguments_and_names_itself():
+    x = Value([1.0, 2.0])
+    y = (x * x).sum()
+    assert tg.grad(y, x, grad_outputs=2.0)[0].tolist() == [4.0, 8.0]  # a plain number
+    for inputs in ([np.ones(2)], [Value(1.0, requires_grad=False)]):
+        with pytest.raises(ValueError, match=r"^grad: input 0 is not a Value that requires "
+                                             r"grad$"):
+            tg.grad(y, inputs)
+    with pytest.raises(ValueError, match=r"^grad: 2 grad_outputs for 1 outputs$"):
+        tg.grad(y, x, grad_outputs=[1.0, 1.0])
+    with pytest.raises(ValueError, match=r"^grad: a gradient can be implied only for a "
+                                         r"one-element output"):
+        tg.grad(x * 2, x)
+    (g,) = tg.grad(x, x, grad_outputs=np.ones(2), create_graph=True)
+    assert isinstance(g, Value)  # even the seed itself, so it can be differentiated again

@@ -37,50 +37,52 @@ def test_module_equals_function(module, function, x, y, options):
 W = np.array([1.0, 2.0, 0.5, 1.5])  # a weight per class (or per column for the BCEs)
 HINGE_LABELS = np.where(LABELS > 1, 1.0, -1.0)
 # Each module with every option away from its default, and with none given: both must
-# equal the function called with the same options written out (PyTorch's defaults).
+# equal the function called with the same options written out (PyTorch's defaults). The
+# modules are built inside the test, as a user builds them (not when this file is imported).
 EVERY_OPTION = [
-    (nn.CrossEntropyLoss(weight=W, reduction="sum", label_smoothing=0.1), F.cross_entropy,
-     LOGITS, LABELS, {"weight": W, "reduction": "sum", "label_smoothing": 0.1}),
-    (nn.CrossEntropyLoss(), F.cross_entropy, LOGITS, LABELS,
-     {"weight": None, "reduction": "mean", "label_smoothing": 0.0}),
-    (nn.NLLLoss(weight=W, reduction="none"), F.nll_loss, LOGITS, LABELS,
-     {"weight": W, "reduction": "none"}),
-    (nn.NLLLoss(), F.nll_loss, LOGITS, LABELS, {"weight": None, "reduction": "mean"}),
-    (nn.MSELoss(reduction="sum"), F.mse_loss, LOGITS, TARGETS, {"reduction": "sum"}),
-    (nn.L1Loss(reduction="none"), F.l1_loss, LOGITS, TARGETS, {"reduction": "none"}),
-    (nn.HuberLoss(reduction="sum", delta=0.5), F.huber_loss, LOGITS, TARGETS,
-     {"reduction": "sum", "delta": 0.5}),
-    (nn.HuberLoss(), F.huber_loss, LOGITS * 2, TARGETS, {"reduction": "mean", "delta": 1.0}),
-    (nn.SmoothL1Loss(reduction="none", beta=0.5), F.smooth_l1_loss, LOGITS, TARGETS,
-     {"reduction": "none", "beta": 0.5}),
-    (nn.SmoothL1Loss(), F.smooth_l1_loss, LOGITS * 2, TARGETS,
-     {"reduction": "mean", "beta": 1.0}),
-    (nn.BCELoss(weight=W, reduction="sum"), F.binary_cross_entropy, PROBS, TARGETS,
-     {"weight": W, "reduction": "sum"}),
-    (nn.BCELoss(), F.binary_cross_entropy, PROBS, TARGETS, {"weight": None, "reduction": "mean"}),
-    (nn.BCEWithLogitsLoss(weight=W, reduction="none", pos_weight=W[::-1]),
-     F.binary_cross_entropy_with_logits, LOGITS, TARGETS,
+    (nn.CrossEntropyLoss, F.cross_entropy, LOGITS, LABELS,
+     {"weight": W, "reduction": "sum", "label_smoothing": 0.1}),
+    (nn.NLLLoss, F.nll_loss, LOGITS, LABELS, {"weight": W, "reduction": "none"}),
+    (nn.MSELoss, F.mse_loss, LOGITS, TARGETS, {"reduction": "sum"}),
+    (nn.L1Loss, F.l1_loss, LOGITS, TARGETS, {"reduction": "none"}),
+    (nn.HuberLoss, F.huber_loss, LOGITS, TARGETS, {"reduction": "sum", "delta": 0.5}),
+    (nn.SmoothL1Loss, F.smooth_l1_loss, LOGITS, TARGETS, {"reduction": "none", "beta": 0.5}),
+    (nn.BCELoss, F.binary_cross_entropy, PROBS, TARGETS, {"weight": W, "reduction": "sum"}),
+    (nn.BCEWithLogitsLoss, F.binary_cross_entropy_with_logits, LOGITS, TARGETS,
      {"weight": W, "reduction": "none", "pos_weight": W[::-1]}),
-    (nn.BCEWithLogitsLoss(), F.binary_cross_entropy_with_logits, LOGITS, TARGETS,
+    (nn.MultiMarginLoss, F.multi_margin_loss, LOGITS, LABELS,
+     {"p": 2, "margin": 2.0, "weight": W, "reduction": "sum"}),
+    (nn.SVMLoss, F.svm_loss, LOGITS, LABELS, {"margin": 2.0, "reduction": "none"}),
+    (nn.HingeLoss, F.hinge_loss, LOGITS[:, 0], HINGE_LABELS, {"reduction": "sum"}),
+]
+DEFAULTS = [
+    (nn.CrossEntropyLoss, F.cross_entropy, LOGITS, LABELS,
+     {"weight": None, "reduction": "mean", "label_smoothing": 0.0}),
+    (nn.NLLLoss, F.nll_loss, LOGITS, LABELS, {"weight": None, "reduction": "mean"}),
+    (nn.HuberLoss, F.huber_loss, LOGITS * 2, TARGETS, {"reduction": "mean", "delta": 1.0}),
+    (nn.SmoothL1Loss, F.smooth_l1_loss, LOGITS * 2, TARGETS, {"reduction": "mean", "beta": 1.0}),
+    (nn.BCELoss, F.binary_cross_entropy, PROBS, TARGETS, {"weight": None, "reduction": "mean"}),
+    (nn.BCEWithLogitsLoss, F.binary_cross_entropy_with_logits, LOGITS, TARGETS,
      {"weight": None, "reduction": "mean", "pos_weight": None}),
-    (nn.MultiMarginLoss(p=2, margin=2.0, weight=W, reduction="sum"), F.multi_margin_loss,
-     LOGITS, LABELS, {"p": 2, "margin": 2.0, "weight": W, "reduction": "sum"}),
-    (nn.MultiMarginLoss(), F.multi_margin_loss, LOGITS, LABELS,
+    (nn.MultiMarginLoss, F.multi_margin_loss, LOGITS, LABELS,
      {"p": 1, "margin": 1.0, "weight": None, "reduction": "mean"}),
-    (nn.SVMLoss(margin=2.0, reduction="none"), F.svm_loss, LOGITS, LABELS,
-     {"margin": 2.0, "reduction": "none"}),
-    (nn.SVMLoss(), F.svm_loss, LOGITS, LABELS, {"margin": 1.0, "reduction": "mean"}),
-    (nn.HingeLoss(reduction="sum"), F.hinge_loss, LOGITS[:, 0], HINGE_LABELS,
-     {"reduction": "sum"}),
+    (nn.SVMLoss, F.svm_loss, LOGITS, LABELS, {"margin": 1.0, "reduction": "mean"}),
 ]
 
 
 @pytest.mark.parametrize(("module", "function", "x", "y", "options"), EVERY_OPTION,
-                         ids=lambda c: repr(c) if isinstance(c, nn.Module) else "")
-def test_module_passes_every_option_and_has_pytorchs_defaults(module, function, x, y,
-                                                               options):
-    np.testing.assert_allclose(module(x, y).data, function(x, y, **options).data, rtol=1e-12)
-    assert (module(x, y).ndim > 0) == (options.get("reduction") == "none")
+                         ids=lambda c: c.__name__ if isinstance(c, type) else "")
+def test_module_passes_every_option_on(module, function, x, y, options):
+    loss = module(**options)(x, y)
+    np.testing.assert_allclose(loss.data, function(x, y, **options).data, rtol=1e-12)
+    assert (loss.ndim > 0) == (options["reduction"] == "none")
+
+
+@pytest.mark.parametrize(("module", "function", "x", "y", "options"), DEFAULTS,
+                         ids=lambda c: c.__name__ if isinstance(c, type) else "")
+def test_module_has_pytorchs_defaults(module, function, x, y, options):
+    np.testing.assert_allclose(module()(x, y).data, function(x, y, **options).data,
+                               rtol=1e-12)
 
 
 def test_repr_shows_the_options():
