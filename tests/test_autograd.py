@@ -691,3 +691,12 @@ def test_grad_checks_its_arguments_and_names_itself():
         tg.grad(x * 2, x)
     (g,) = tg.grad(x, x, grad_outputs=np.ones(2), create_graph=True)
     assert isinstance(g, Value)  # even the seed itself, so it can be differentiated again
+
+
+def test_detect_anomaly_lets_finite_work_through_unchanged():
+    x = Value([[1.0, 2.0], [3.0, 4.0]])
+    with tg.detect_anomaly():
+        y = x.sum(axis=0)  # an op with options: they reach forward under the check too
+        (y * y).sum().backward(create_graph=True)
+    np.testing.assert_array_equal(y.data, [4.0, 6.0])
+    np.testing.assert_array_equal(x.grad.data, [[8.0, 12.0], [8.0, 12.0]])
