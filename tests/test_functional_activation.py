@@ -603,3 +603,10 @@ def test_softmax_shifts_each_row_by_its_own_maximum(name):
     y = getattr(x, name)(axis=1).data
     row = getattr(Value([0.0, 1.0]), name)().data
     np.testing.assert_allclose(y, [row, row], rtol=1e-12)
+
+
+def test_celu_with_a_small_alpha_never_exponentiates_positive_inputs():
+    # the negative branch is computed from min(x, 0), so e**(x/alpha) cannot overflow at
+    # x > 0 (warnings are errors here)
+    x = Value([0.9, 2.0, -1.0])
+    np.testing.assert_allclose(F.celu(x, alpha=0.001).data, [0.9, 2.0, -0.001], rtol=1e-12)
