@@ -18,7 +18,12 @@ import numpy as np
 
 def is_real(value: Any) -> bool:
     """True for an int or float (Python or NumPy), but not for a bool."""
+    if type(value) in _PLAIN_NUMBERS:  # the usual case, without the abstract-class check
+        return True
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+_PLAIN_NUMBERS = (float, int)  # exact types: a bool is not one of them
 
 
 def is_int(value: Any) -> bool:

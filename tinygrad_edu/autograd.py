@@ -419,9 +419,9 @@ def run_backward(
     that reaches such a node raises an error naming its op.
 
     ``create_graph`` records the ops that backward runs, so the gradients are Values that
-    can be differentiated again: ops are recorded during the pass (``set_grad_enabled``
-    below), saved arrays become Values (``_backward_on_values``), and constant gradients
-    become leaf Values (``_as_value``).
+    can be differentiated again: ops are recorded during the pass (grad mode is set to
+    ``create_graph`` below), saved arrays become Values (``_backward_on_values``), and
+    constant gradients become leaf Values (``_as_value``).
     """
     consumers = _count_consumers(roots, defer_leaves=trace is None)
     pending: dict[ValueBase, Any] = {}
@@ -429,8 +429,13 @@ def run_backward(
         pending[root] = seed if root not in pending else pending[root] + seed
     captured = None if capture is None else dict.fromkeys(capture)
     options = _Options(captured, create_graph, leaves_only, trace, release)
-    with set_grad_enabled(create_graph), _anomaly_errstate():
-        _backprop(roots, consumers, pending, options)
+    recording = _modes.grad_enabled
+    _modes.grad_enabled = create_graph  # backward's own ops are recorded for create_graph only
+    try:
+        with _anomaly_errstate():
+            _backprop(roots, consumers, pending, options)
+    finally:
+        _modes.grad_enabled = recording
     return None if captured is None else [captured[v] for v in capture]
 
 
@@ -517,7 +522,7 @@ def _count_consumers(roots: Sequence[ValueBase], defer_leaves: bool) -> dict[Val
     dict calls the elementwise ``==`` only on keys of equal hash, which distinct Values
     never have.
     """
-    consumers = {r: 0 for r in roots}
+    consumers = dict.fromkeys(roots, 0)
     stack = list(roots)
     while stack:
         ctx = stack.pop()._ctx
@@ -571,7 +576,10 @@ def _call_backward(ctx: Function, node: ValueBase, grad: Any, create_graph: bool
 def _anomaly_errstate() -> contextlib.AbstractContextManager:
     """Under ``detect_anomaly``, NaN and inf are reported by ``_check_finite`` with the
     op's name, not by NumPy's warnings from deep inside a backward formula."""
-    return np.errstate(all="ignore") if _modes.anomaly else contextlib.nullcontext()
+    return np.errstate(all="ignore") if _modes.anomaly else _UNCHANGED
+
+
+_UNCHANGED = contextlib.nullcontext()  # reusable: it holds no state
 
 
 class RemovableHandle:

@@ -77,6 +77,8 @@ def _to_array(data: Any, dtype: Any, op: str = "Value") -> np.ndarray:
 def _set_data(v: Value, data: Any) -> None:
     """``v.data = data``: a float ndarray is stored as given (shared; any shape or float
     dtype, as PyTorch's ``.data`` allows), anything else converted to ``v``'s dtype."""
+    if data is v._data:  # the update ``p.data -= lr * p.grad`` assigns the same array back
+        return
     if isinstance(data, ValueBase):
         data = data._data
     if not (isinstance(data, np.ndarray) and data.dtype.kind == "f"):

@@ -54,6 +54,11 @@ def _as_value(x: Any, dtype: Any = None) -> Value:
     return Value(x, requires_grad=False, dtype=dtype)
 
 
+def _shape(x: Any) -> tuple[int, ...]:
+    """The shape of an array, a Value, or a (nested) list or number."""
+    return x.shape if isinstance(x, (np.ndarray, ValueBase)) else np.shape(x)
+
+
 def _constant(name: str, what: str, x: Any) -> np.ndarray:
     """The data of a non-differentiable argument (labels): a Value must not require grad."""
     if isinstance(x, ValueBase):
@@ -133,13 +138,14 @@ def _broadcast_weight(name: str, what: str, weight: Any, x: Value) -> Value | No
 def _class_input(name: str, input: Any, max_ndim: int | None = None) -> tuple[Value, int]:
     """The scores as a Value, and their class axis: 0 for a (C,) sample, else 1."""
     x = _as_value(input)
-    if x.ndim == 0 or (max_ndim is not None and x.ndim > max_ndim):
+    shape = x.shape
+    if not shape or (max_ndim is not None and len(shape) > max_ndim):
         expected = "(C,) or (N, C)" if max_ndim == 2 else "(C,), (N, C) or (N, C, d1, ...)"
         raise ValueError(f"{name}: input must have shape {expected}, classes on axis 1 "
-                         f"(or 0 for a single sample); got shape {x.shape}")
-    axis = 0 if x.ndim == 1 else 1
-    if not x.shape[axis]:
-        raise ValueError(f"{name}: input of shape {x.shape} has no classes (axis {axis} "
+                         f"(or 0 for a single sample); got shape {shape}")
+    axis = 0 if len(shape) == 1 else 1
+    if not shape[axis]:
+        raise ValueError(f"{name}: input of shape {shape} has no classes (axis {axis} "
                          f"is empty)")
     return x, axis
 
@@ -148,19 +154,21 @@ def _class_labels(name: str, target: Any, x: Value, axis: int,
                   probabilities: bool = False) -> np.ndarray:
     """Checked integer labels of x's shape without the class axis, each in [0, C)."""
     labels = _constant(name, "class labels", target)
-    expected = x.shape[:axis] + x.shape[axis + 1:]
+    shape = x.shape
+    expected = shape[:axis] + shape[axis + 1:]
     if labels.shape != expected:
-        also = f" or class probabilities of shape {x.shape}" if probabilities else ""
-        raise ValueError(f"{name}: input of shape {x.shape} needs class labels of shape "
+        also = f" or class probabilities of shape {shape}" if probabilities else ""
+        raise ValueError(f"{name}: input of shape {shape} needs class labels of shape "
                          f"{expected}{also}; got target of shape {labels.shape}")
-    classes = x.shape[axis]
-    if labels.dtype.kind == "f":
+    classes = shape[axis]
+    kind = labels.dtype.kind
+    if kind == "f":
         whole = np.isfinite(labels) & (labels == np.round(labels))
         if not whole.all():
             raise ValueError(f"{name}: class labels must be whole numbers; got "
                              f"{_few(labels[~whole])}")
         inside = not labels.size or (labels.min() >= 0 and labels.max() < classes)
-    elif labels.dtype.kind in "iu":
+    elif kind in "iu":
         # NOTE: read as unsigned, a negative label is huge, so one max checks both ends.
         as_unsigned = labels.astype(np.intp, copy=False).view(np.uintp)
         inside = not labels.size or as_unsigned.max() < classes
@@ -169,7 +177,7 @@ def _class_labels(name: str, target: Any, x: Value, axis: int,
     if not inside:
         outside = (labels < 0) | (labels >= classes)
         raise ValueError(f"{name}: class labels must be in [0, {classes}) for input of shape "
-                         f"{x.shape}; got {_few(labels[outside])}")
+                         f"{shape}; got {_few(labels[outside])}")
     return labels.astype(np.intp, copy=False)
 
 
@@ -254,7 +262,7 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
     x, axis = _class_input(name, input)
     w = _class_weight(name, weight, x, axis)
     classes = x.shape[axis]
-    if np.shape(target) == x.shape:
+    if _shape(target) == x.shape:
         q = _as_value(target, x.dtype)
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / classes

@@ -89,9 +89,11 @@ class Linear(Module):
             w, b = self.weight, self.bias
             return [sum((w[o, i] * xi for i, xi in enumerate(x)), b[o] if b is not None else 0.0)
                     for o in range(self.out_features)]
-        if getattr(x, "dtype", None) != self.weight.dtype:  # inline: every step passes here
-            check_input_dtype(type(self).__name__, x, self.weight.dtype)
-        return _affine(x, self.weight, self.bias)  # the op checks x's shape
+        weight = self.weight
+        # inline, and equal dtypes are as a rule one object: every step passes here
+        if getattr(x, "dtype", None) is not weight.dtype:
+            check_input_dtype(type(self).__name__, x, weight.dtype)
+        return _affine(x, weight, self.bias)  # the op checks x's shape
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
