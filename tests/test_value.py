@@ -160,6 +160,13 @@ def test_assigning_data_converts_to_the_values_dtype():
     assert p.data.tolist() == [7.0]
 
 
+def test_updating_data_in_place_keeps_the_array_and_its_dtype():
+    p = Value(np.float32([1.0, 2.0]))
+    array = p.data
+    p.data -= np.float64(0.5) * np.ones(2)  # the update of every training loop
+    assert p.data is array and p.data.dtype == np.float32 and p.data.tolist() == [0.5, 1.5]
+
+
 @pytest.mark.parametrize(
     ("data", "error", "message"),
     [
