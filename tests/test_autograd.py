@@ -700,3 +700,67 @@ def test_detect_anomaly_lets_finite_work_through_unchanged():
         (y * y).sum().backward(create_graph=True)
     np.testing.assert_array_equal(y.data, [4.0, 6.0])
     np.testing.assert_array_equal(x.grad.data, [[8.0, 12.0], [8.0, 12.0]])
+
+
+def test_needs_input_grad_is_a_tuple_of_bools_for_any_pattern():
+    class Five(Function):
+        @staticmethod
+        def forward(ctx, *xs):
+            ctx.flags = ctx.needs_input_grad
+            return sum(xs)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return (grad,) * 5
+
+    v = Value(1.0)
+    out = Five.apply(v, 2.0, Value(3.0, requires_grad=False), v, np.float64(4.0))
+    assert out.grad_fn.flags == (True, False, False, True, False)
+
+
+def test_op_outputs_are_arrays_whatever_forward_returns():
+    class Total(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return float(x.sum())  # a Python number
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    assert type(Total.apply(Value([1.0, 2.0])).data) is np.ndarray
+    assert type(Value(2.0).exp().data) is np.ndarray  # a NumPy scalar from forward
+
+
+def test_a_none_gradient_for_an_intermediate_node_stops_there():
+    class Blocks(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None
+
+    x = Value(2.0)
+    y = x * 3
+    Blocks.apply(y).backward()
+    assert x.grad is None and y.grad is None
+
+
+def test_backward_without_anomaly_mode_lets_numpy_warn():
+    y = Value(0.0).sqrt()
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        y.backward()
+
+
+def test_seeds_for_one_element_outputs_and_values_keep_the_outputs_dtype():
+    x = Value([3.0])
+    (x * 2).backward()  # a one-element output of shape (1,): the seed is implied
+    assert x.grad.tolist() == [2.0]
+    x.grad = None
+    (x * 2).backward(Value([5.0]))  # a Value as the seed
+    assert x.grad.tolist() == [10.0]
+    y = Value(np.ones(2), dtype=np.float32) * 2
+    y.backward(np.ones(2))  # a float64 seed for a float32 output
+    assert y.grad.dtype == np.float32
