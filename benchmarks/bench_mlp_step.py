@@ -3,8 +3,8 @@ against a hand-written NumPy step (the floor for a NumPy engine) and PyTorch CPU
 
 The step is the one every training loop repeats: forward through fully connected layers
 with ReLU between them, the softmax cross-entropy of the logits against integer labels
-(averaged over the batch), backward, and the plain SGD update ``p.data -= lr * p.grad``
-of every weight and bias; the update is timed on every side. Three networks:
+(averaged over the batch), backward, and the plain SGD update p <- p - lr * grad of every
+weight and bias; the update is timed on every side. Three networks:
 
 - tiny:   2-16-16-2, batch 100 (micrograd's demo size: Python overhead dominates)
 - medium: 784-256-128-10, batch 128 (MNIST-sized)
@@ -14,10 +14,11 @@ The inputs are standard-normal and the labels uniform over the classes, drawn fr
 seeded NumPy generator. Every engine runs each step from the same initial weights (drawn
 by ``tinygrad_edu.nn.MLP``, copied to the others) on the same data, in the same dtype:
 
-- tinygrad_edu, modules: ``nn.MLP`` (``Linear``, ``ReLU``, ...), ``p.grad = None`` for
-  each parameter (as ``optimizer.zero_grad()``), ``F.cross_entropy(model(X), y)``,
-  ``backward(intermediate_grads=False, retain_graph=False)`` (what ``fit`` does: a
-  training step needs only the parameters' gradients, and the graph only once).
+- tinygrad_edu, modules: ``nn.MLP`` (``Linear``, ``ReLU``, ...) and ``optim.SGD``, as
+  ``fit`` and the docs write the step: ``optimizer.zero_grad()``,
+  ``F.cross_entropy(model(X), y)``, ``backward(intermediate_grads=False,
+  retain_graph=False)`` (a training step needs only the parameters' gradients, and the
+  graph only once), ``optimizer.step()``.
 - tinygrad_edu, by hand: the step as the README writes it, on raw Values:
   ``h = (h @ W + b).relu()`` per hidden layer with ``W`` of shape (in, out),
   ``F.cross_entropy(h @ W + b, y)``, a plain ``loss.backward()`` (which also keeps every
@@ -100,6 +101,7 @@ from _timing import (
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, nn
+from tinygrad_edu.optim import SGD
 
 SEED = 0
 LR = 0.1
@@ -152,6 +154,7 @@ class WithModules:
         self.model = nn.MLP(size.widths[0], list(size.widths[1:]), activation="relu",
                             seed=SEED, dtype=dtype)
         self.params = self.model.parameters()
+        self.optimizer = SGD(self.params, lr=LR)
         self.X = Value(X, requires_grad=False)
         self.y = y
 
@@ -163,12 +166,10 @@ class WithModules:
         return pairs([p.grad for p in self.params])
 
     def step(self) -> float:
-        for p in self.params:  # what optimizer.zero_grad() does
-            p.grad = None
+        self.optimizer.zero_grad()
         loss = F.cross_entropy(self.model(self.X), self.y)
         loss.backward(intermediate_grads=False, retain_graph=False)  # as fit() trains
-        for p in self.params:
-            p.data -= LR * p.grad
+        self.optimizer.step()
         return float(loss.data)
 
 
