@@ -764,3 +764,20 @@ def test_seeds_for_one_element_outputs_and_values_keep_the_outputs_dtype():
     y = Value(np.ones(2), dtype=np.float32) * 2
     y.backward(np.ones(2))  # a float64 seed for a float32 output
     assert y.grad.dtype == np.float32
+
+
+def test_grad_of_an_output_given_twice_sums_both_seeds():
+    x = Value(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x).sum()
+    (g,) = tg.grad([y, y], x)
+    np.testing.assert_array_equal(g, [4.0, 8.0])
+    (g,) = tg.grad([y, y], x, grad_outputs=[np.array(1.0), np.array(3.0)])
+    np.testing.assert_array_equal(g, [8.0, 16.0])
+
+
+def test_a_hook_returning_a_value_of_another_dtype_is_cast_to_the_nodes():
+    x = Value(np.ones(3), requires_grad=True)  # float64
+    x.register_hook(lambda g: Value(np.full(3, 2.0, np.float32)))
+    (x * 5).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])

@@ -199,3 +199,10 @@ def test_clip_passes_the_gradient_at_its_bounds_as_pytorchs_clamp():
     x = Value([-2.0, -1.0, 0.0, 1.0, 2.0])
     x.clip(-1.0, 1.0).sum().backward()
     np.testing.assert_array_equal(x.grad, [0, 1, 1, 1, 0])
+
+
+def test_clip_refuses_bounds_that_would_enlarge_the_input():
+    with pytest.raises(ValueError, match=r"^clip: bounds of shapes \(2, 3\) and \(\) must "
+                                         r"broadcast to the input's shape \(3,\), not enlarge "
+                                         r"it$"):
+        Value(np.ones(3)).clip(np.zeros((2, 3)), None)

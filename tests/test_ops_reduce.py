@@ -177,3 +177,13 @@ def test_std_of_each_row_is_exact_at_its_own_scale():
     # one by the large one's size, would lose it to overflow or underflow.
     x = Value([[1e300, -1e300], [1e-300, 3e-300]])
     np.testing.assert_allclose(x.std(axis=1).data, [1e300, 1e-300], rtol=1e-12)
+
+
+@pytest.mark.parametrize("row, expected", [([np.inf, 710.0], np.inf),
+                                           ([-np.inf, -np.inf], -np.inf),
+                                           ([np.nan, 1.0], np.nan)])
+def test_logsumexp_of_an_infinite_or_nan_maximum_is_it_without_warnings(row, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = Value(np.array([row, [0.0, 0.0]])).logsumexp(axis=1)
+    np.testing.assert_array_equal(z.data, [expected, np.log(2.0)])

@@ -217,3 +217,9 @@ def test_scatter_add_keeps_the_gradients_dtype():
     out = ScatterAdd.apply(g, index=(slice(None), 0), shape=(2, 3))
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out.data, [[1, 0, 0], [1, 0, 0]])
+
+
+def test_pad_refuses_widths_that_are_not_whole_numbers():
+    with pytest.raises(TypeError, match=r"^pad: pad_width must be whole numbers of elements; "
+                                        r"got \[\(1\.5, 1\.5\)\]$"):
+        tg.pad(Value(np.ones(3)), [(1.5, 1.5)])

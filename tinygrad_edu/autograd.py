@@ -423,10 +423,11 @@ def run_backward(
     ``create_graph`` below), saved arrays become Values (``_backward_on_values``), and
     constant gradients become leaf Values (``_as_value``).
     """
-    consumers = _count_consumers(roots, defer_leaves=trace is None)
     pending: dict[ValueBase, Any] = {}
-    for root, seed in zip(roots, seeds):
+    for root, seed in zip(roots, seeds):  # a root given twice gets both seeds, and is one root
         pending[root] = seed if root not in pending else pending[root] + seed
+    roots = list(pending)
+    consumers = _count_consumers(roots, defer_leaves=trace is None)
     captured = None if capture is None else dict.fromkeys(capture)
     options = _Options(captured, create_graph, leaves_only, trace, release)
     recording = _modes.grad_enabled
@@ -616,9 +617,9 @@ def _checked_hook_result(node: ValueBase, hook: Callable, result: Any) -> Any:
         raise ValueError(f"register_hook: the hook {name} on {_describe(node)} returned a "
                          f"gradient of shape {array.shape}; it must return None or a "
                          f"gradient of the Value's shape {data.shape}")
-    if isinstance(result, ValueBase) or array.dtype == data.dtype:
+    if array.dtype == data.dtype:
         return result
-    return array.astype(data.dtype)
+    return result.astype(data.dtype) if isinstance(result, ValueBase) else array.astype(data.dtype)
 
 
 def _capture(captured: dict[ValueBase, Any], node: ValueBase, grad: Any,

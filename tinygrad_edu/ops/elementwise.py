@@ -269,6 +269,9 @@ class Clip(Function):
 
     @staticmethod
     def forward(ctx, x, lo=None, hi=None):
+        if np.broadcast_shapes(np.shape(x), np.shape(lo), np.shape(hi)) != np.shape(x):
+            raise ValueError(f"clip: bounds of shapes {np.shape(lo)} and {np.shape(hi)} "
+                             f"must broadcast to the input's shape {np.shape(x)}, not enlarge it")
         inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
             inside &= x >= lo

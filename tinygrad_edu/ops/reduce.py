@@ -183,8 +183,11 @@ class LogSumExp(Function):
         if x.size == 0:
             raise ValueError(f"logsumexp: cannot reduce an empty Value of shape {x.shape}")
         m = x.max(axis=axes, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
-        z = _reduced(ctx, np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m)
+        finite = np.isfinite(m)
+        # where the maximum is inf or nan, so is the result (m + log n): shift by nothing
+        # there, and exponentiate zeros, so that no exp overflows and no log sees 0
+        shifted = np.where(finite, x - np.where(finite, m, 0), 0)
+        z = _reduced(ctx, np.log(np.exp(shifted).sum(axis=axes, keepdims=True)) + m)
         ctx.save_for_backward(x, z)
         return z
 

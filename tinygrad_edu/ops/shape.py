@@ -180,12 +180,14 @@ class Pad(Function):
         if x.ndim == 0:
             raise ValueError("pad: a 0-d Value has no axes to pad")
         try:
-            widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+            widths = np.broadcast_to(np.asarray(pad_width), (x.ndim, 2))
         except ValueError:
             raise ValueError(
                 f"pad: pad_width {pad_width!r} does not fit a Value of shape {x.shape}; "
                 f"give one (before, after) pair per axis"
             ) from None
+        if widths.dtype.kind not in "iu":
+            raise TypeError(f"pad: pad_width must be whole numbers of elements; got {pad_width!r}")
         if (widths < 0).any():
             raise ValueError(f"pad: pad_width must be >= 0; got {pad_width!r}")
         ctx.interior = tuple(
