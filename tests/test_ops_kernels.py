@@ -126,3 +126,27 @@ def test_sgd_updates_a_large_parameter_without_a_parameter_sized_temporary():
         tracemalloc.stop()
     np.testing.assert_array_equal(p.data, expected)
     assert peak < p.data.nbytes // 4
+
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, -2])
+def test_sum_along_keeps_float32_and_takes_negative_axes(axis):
+    x = RNG.standard_normal((6, 4)).astype(np.float32)
+    out = kernels.sum_along(x, axis)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, x.sum(axis=axis), rtol=1e-6)
+
+
+def test_softmax_minus_onehot_of_a_float32_value_stays_float32():
+    x = Value(RNG.standard_normal((4, 3)), dtype=np.float32)
+    g = kernels.softmax_minus_onehot(x, 1, np.array([0, 4, 8, 9]), None, None)
+    assert g.dtype == np.float32
+
+
+@pytest.mark.parametrize("value_first", [True, False])
+def test_channel_dot_of_a_value_and_an_array_is_recorded(value_first):
+    a, b = RNG.standard_normal((2, 3, 4)), RNG.standard_normal((2, 3, 4))
+    recorded = kernels.channel_dot(*((Value(a), b) if value_first else (a, Value(b))), (0, 2))
+    assert isinstance(recorded, Value)
+    np.testing.assert_allclose(recorded.data, (a * b).sum(axis=(0, 2), keepdims=True),
+                               rtol=1e-12)
