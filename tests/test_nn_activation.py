@@ -73,3 +73,22 @@ def test_maxout_is_the_max_of_its_pieces_and_differentiable():
     assert repr(layer) == "Maxout(in_features=3, out_features=2, pieces=4)"
     with pytest.raises(ValueError, match="Maxout: pieces must be an int >= 1; got 0"):
         nn.Maxout(3, 2, pieces=0)
+
+
+def test_modules_built_without_arguments_have_pytorchs_defaults_and_say_so():
+    # built here, not at import: a wrong default must show in the test that builds it
+    expected = {
+        "LeakyReLU": "LeakyReLU(negative_slope=0.01)", "ELU": "ELU(alpha=1.0)",
+        "CELU": "CELU(alpha=1.0)", "Softplus": "Softplus(beta=1.0, threshold=20.0)",
+        "Hardtanh": "Hardtanh(min_val=-1.0, max_val=1.0)",
+        "Hardshrink": "Hardshrink(lambd=0.5)", "Softshrink": "Softshrink(lambd=0.5)",
+        "Softmax": "Softmax(axis=-1)", "LogSoftmax": "LogSoftmax(axis=-1)",
+        "Softmin": "Softmin(axis=-1)", "PReLU": "PReLU(num_parameters=1)"}
+    assert {name: repr(getattr(nn, name)()) for name in expected} == expected
+    np.testing.assert_array_equal(nn.PReLU().weight.data, [0.25])
+    x = Value(np.array([[-2.0, 30.0, 0.3]]))
+    np.testing.assert_allclose(nn.Softplus()(x).data, [[np.log1p(np.exp(-2.0)), 30.0,
+                                                        np.log1p(np.exp(0.3))]])
+    assert nn.Softplus()(Value(np.array([20.5]))).data[0] == 20.5  # above threshold: x itself
+    np.testing.assert_allclose(nn.Hardtanh()(x).data, [[-1.0, 1.0, 0.3]])
+    np.testing.assert_allclose(nn.Softmax()(Value(np.zeros((2, 4)))).data, np.full((2, 4), 0.25))

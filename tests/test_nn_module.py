@@ -178,3 +178,34 @@ def test_load_state_dict_refuses_non_numeric_data_by_name():
     with pytest.raises(ValueError, match=r"bias has shape \(2,\) in the state but \(1,\)"):
         m.load_state_dict({"weight": np.zeros((1, 2)), "bias": np.zeros(2)})
     np.testing.assert_array_equal(m.weight.data, before)
+
+
+def test_a_parameter_says_what_it_is_and_keeps_its_options():
+    p = Parameter(np.ones(2), requires_grad=False, name="w")
+    assert repr(p) == ("Parameter(shape=(2,), dtype=float64, data=[1., 1.], "
+                       "requires_grad=False, name='w')")
+    assert (p.requires_grad, p.name) == (False, "w")
+    assert Parameter(np.ones(2), dtype="float32").dtype == np.float32
+
+
+def test_a_module_without_forward_or_an_attribute_names_itself():
+    class Empty(Module):
+        pass
+
+    with pytest.raises(NotImplementedError, match=r"^Empty must define forward\(\)$"):
+        Empty()(1)
+    with pytest.raises(AttributeError, match=r"^Empty has no attribute 'foo'$"):
+        Empty().foo  # noqa: B018
+
+
+def test_a_layer_used_twice_lists_its_parameters_once():
+    layer = Linear(2, 2)
+    assert len(Sequential(layer, layer).parameters()) == 2
+    assert len(list(Sequential(layer, layer).named_parameters())) == 2
+
+
+def test_a_float64_input_to_a_float32_layer_is_refused_naming_both():
+    with pytest.raises(TypeError, match=r"^Linear: the input is float64 but the layer's "
+                                        r"parameters are float32; "):
+        Linear(2, 3, dtype="float32")(Value(np.ones((1, 2))))
+    Linear(2, 3, dtype="float32")(Value(np.ones((1, 2), np.float32)))  # its own dtype is fine
