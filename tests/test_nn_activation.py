@@ -92,3 +92,68 @@ def test_modules_built_without_arguments_have_pytorchs_defaults_and_say_so():
     assert nn.Softplus()(Value(np.array([20.5]))).data[0] == 20.5  # above threshold: x itself
     np.testing.assert_allclose(nn.Hardtanh()(x).data, [[-1.0, 1.0, 0.3]])
     np.testing.assert_allclose(nn.Softmax()(Value(np.zeros((2, 4)))).data, np.full((2, 4), 0.25))
+
+
+def test_prelu_and_maxout_refuse_a_bad_size_naming_the_layer_and_argument():
+    with pytest.raises(ValueError, match=r"^PReLU: num_parameters must be an int >= 1; got 0$"):
+        nn.PReLU(num_parameters=0)
+    with pytest.raises(ValueError, match=r"^Maxout: in_features must be an int >= 1; got 0$"):
+        nn.Maxout(0, 2)
+    with pytest.raises(ValueError, match=r"^Maxout: out_features must be an int >= 1; got 0$"):
+        nn.Maxout(3, 0)
+
+
+def test_prelu_and_maxout_refuse_an_input_of_another_float_dtype():
+    x = Value(np.ones((2, 3), dtype=np.float32))
+    msg = ("the input is float32 but the layer's parameters are float64; convert the input "
+           r"\(Value\(x, dtype=np.float64\) or x.astype\(np.float64\)\) or build the layer "
+           "with dtype=np.float32")
+    with pytest.raises(TypeError, match=rf"^PReLU: {msg}$"):
+        nn.PReLU()(x)
+    with pytest.raises(TypeError, match=rf"^Maxout: {msg}$"):
+        nn.Maxout(3, 2, seed=0)(x)
+
+
+def test_prelu_and_maxout_built_in_float32_keep_float32():
+    prelu = nn.PReLU(3, dtype=np.float32)
+    maxout = nn.Maxout(3, 2, seed=0, dtype=np.float32)
+    assert prelu.weight.dtype == np.float32
+    assert maxout.weight.dtype == np.float32 and maxout.bias.dtype == np.float32
+    x = Value(np.ones((2, 3), dtype=np.float32))
+    assert prelu(x).dtype == np.float32 and maxout(x).dtype == np.float32
+
+
+def test_prelu_on_a_list_of_scalar_values_applies_its_slope_to_each():
+    out = nn.PReLU(init=0.5)([Value(-2.0), Value(3.0), Value(-4.0)])
+    assert [float(np.asarray(v.data).reshape(-1)[0]) for v in out] == [-1.0, 3.0, -2.0]
+
+
+def test_rrelu_on_a_list_of_scalar_values_applies_it_to_each():
+    layer = nn.RReLU(0.2, 0.4, seed=0).eval()
+    out = layer([Value(-2.0), Value(3.0)])
+    np.testing.assert_allclose([float(np.asarray(v.data)) for v in out], [-0.6, 3.0])
+
+
+def test_maxout_has_two_pieces_by_default():
+    assert nn.Maxout(3, 2, seed=0).weight.shape == (2, 2, 3)
+
+
+def test_maxout_with_the_same_seed_draws_the_same_parameters():
+    a, b = nn.Maxout(4, 3, seed=7), nn.Maxout(4, 3, seed=7)
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    np.testing.assert_array_equal(a.bias.data, b.bias.data)
+
+
+def test_maxout_draws_its_parameters_uniformly_in_plus_minus_one_over_sqrt_in_features():
+    layer = nn.Maxout(16, 50, pieces=4, seed=0)
+    bound = 1 / np.sqrt(16)
+    for p in (layer.weight.data, layer.bias.data):
+        assert np.abs(p).max() <= bound
+        assert p.min() < -0.8 * bound and p.max() > 0.8 * bound
+
+
+def test_an_unknown_activation_name_is_refused_listing_the_known_ones():
+    known = r"\['celu', 'elu', 'gelu', 'hardshrink', 'hardsigmoid', 'hardswish', 'hardtanh', "
+    with pytest.raises(ValueError, match=rf"^unknown activation 'nope'; known: {known}"
+                                         r"'leaky_relu', .*'tanhshrink'\]$"):
+        nn.activation_module("nope")
