@@ -6,6 +6,7 @@ import pytest
 from tinygrad_edu import Value
 from tinygrad_edu.autograd import RemovableHandle
 from tinygrad_edu.nn import MLP, BatchNorm1d, Linear, Module, ModuleList, Parameter, Sequential
+from tinygrad_edu.nn.module import check_input_dtype, zero_grads
 
 
 class Pair(Module):
@@ -209,3 +210,168 @@ def test_a_float64_input_to_a_float32_layer_is_refused_naming_both():
                                         r"parameters are float32; "):
         Linear(2, 3, dtype="float32")(Value(np.ones((1, 2))))
     Linear(2, 3, dtype="float32")(Value(np.ones((1, 2), np.float32)))  # its own dtype is fine
+
+
+def test_an_input_without_a_dtype_passes_the_dtype_check():
+    check_input_dtype("Linear", [[1.0, 2.0]], np.dtype(np.float32))  # a list: nothing to refuse
+
+
+def test_zero_grads_sets_none_by_default_and_zero_arrays_when_asked():
+    p, q, unused = Parameter(np.ones((2, 3))), Parameter(np.ones(2)), Parameter(np.ones(4))
+    (p.sum() + q.sum()).backward()
+    zero_grads([p, q, unused], set_to_none=False)
+    np.testing.assert_array_equal(p.grad, np.zeros((2, 3)))
+    np.testing.assert_array_equal(q.grad, np.zeros(2))
+    assert unused.grad is None  # no gradient yet: none made up
+    zero_grads([p, q])
+    assert p.grad is None and q.grad is None
+
+
+def test_module_zero_grad_without_set_to_none_leaves_zero_arrays():
+    m = Linear(2, 3, seed=0)
+    m(Value(np.ones((1, 2)))).sum().backward()
+    m.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(m.weight.grad, np.zeros((3, 2)))
+    np.testing.assert_array_equal(m.bias.grad, np.zeros(3))
+
+
+def test_a_module_not_yet_initialised_answers_a_missing_attribute_with_attribute_error():
+    m = Module.__new__(Module)
+    assert getattr(m, "weight", "absent") == "absent"
+
+
+def test_keyword_arguments_reach_forward():
+    class Scale(Module):
+        def forward(self, x, factor=1.0):
+            return x * factor
+
+    assert Scale()(2.0, factor=3.0) == 6.0
+
+
+def test_a_forward_hook_receives_the_module_and_its_positional_inputs():
+    m = Linear(2, 2, seed=0)
+    x = Value(np.ones((1, 2)))
+    calls = []
+    m.register_forward_hook(lambda mod, inputs, out: calls.append((mod, inputs)))
+    m(x)
+    assert len(calls) == 1 and calls[0][0] is m and calls[0][1] == (x,)
+
+
+def test_named_modules_lists_a_shared_module_once_and_goes_on_after_it():
+    lin, last = Linear(1, 1, seed=0), Linear(1, 1, seed=1)
+    seq = Sequential(lin, lin, last)
+    assert [(n, m) for n, m in seq.named_modules()] == [("", seq), ("0", lin), ("2", last)]
+
+
+def test_named_modules_and_parameters_of_nested_modules_have_dotted_paths():
+    inner = Sequential(Linear(1, 1, seed=0))
+    outer = Sequential(inner)
+    assert [n for n, _ in outer.named_modules()] == ["", "0", "0.0"]
+    assert [n for n, _ in outer.named_parameters()] == ["0.0.weight", "0.0.bias"]
+
+
+def test_a_parameter_shared_by_two_modules_is_listed_once():
+    a, b = Linear(2, 2, seed=0), Linear(2, 2, seed=1)
+    b.weight = a.weight
+    assert [n for n, _ in Sequential(a, b).named_parameters()] == ["0.weight", "0.bias",
+                                                                   "1.bias"]
+
+
+def test_register_buffer_refuses_an_existing_name_or_a_value():
+    m = Linear(2, 2, seed=0)
+    with pytest.raises(ValueError, match=r"^register_buffer: Linear already has an attribute "
+                                         r"'weight'$"):
+        m.register_buffer("weight", np.zeros(2))
+    with pytest.raises(TypeError, match=r"^Linear\.stats is a buffer: assign an ndarray, not a "
+                                        r"Value$"):
+        m.register_buffer("stats", Value(np.zeros(2)))
+
+
+def test_a_buffer_set_to_none_is_none_and_not_saved():
+    m = Linear(1, 1, seed=0)
+    m.register_buffer("stats", np.ones(2))
+    m.stats = None
+    assert m.stats is None and "stats" not in m.state_dict()
+
+
+def test_a_top_level_buffer_is_saved_and_loaded_under_its_own_name():
+    bn = BatchNorm1d(2)
+    assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var",
+                                     "num_batches_tracked"]
+    state = bn.state_dict()
+    state["running_mean"] = np.array([1.0, 2.0])
+    other = BatchNorm1d(2)
+    other.load_state_dict(state)
+    np.testing.assert_array_equal(other.running_mean, [1.0, 2.0])
+
+
+def test_a_buffer_of_the_wrong_shape_is_refused():
+    bn = BatchNorm1d(2)
+    state = bn.state_dict()
+    state["running_var"] = np.ones(3)
+    with pytest.raises(ValueError, match=r"^load_state_dict: running_var has shape \(3,\) in "
+                                         r"the state but \(2,\) in the module$"):
+        bn.load_state_dict(state)
+
+
+def test_a_buffer_not_made_yet_takes_the_loaded_array():
+    m = Linear(1, 1, seed=0)
+    m.register_buffer("stats", None)
+    state = {**m.state_dict(), "stats": np.array([4.0, 5.0])}
+    m.load_state_dict(state)
+    np.testing.assert_array_equal(m.stats, [4.0, 5.0])
+
+
+def test_a_missing_key_alone_is_an_error_when_strict():
+    m = Linear(2, 1, seed=0)
+    with pytest.raises(KeyError, match=r"^\"load_state_dict: missing keys \['bias'\], "
+                                       r"unexpected keys \[\]\"$"):
+        m.load_state_dict({"weight": np.zeros((1, 2))})
+
+
+def test_non_strict_loading_skips_an_unexpected_key_and_loads_the_rest():
+    m = Linear(2, 1, seed=0)
+    missing, unexpected = m.load_state_dict(
+        {"extra": np.zeros(1), "weight": np.full((1, 2), 7.0)}, strict=False)
+    assert (missing, unexpected) == (["bias"], ["extra"])
+    np.testing.assert_array_equal(m.weight.data, [[7.0, 7.0]])
+
+
+def test_a_bad_value_is_shown_whole_up_to_sixty_characters_then_cut():
+    m = Linear(1, 1, seed=0)
+    sixty = "x" * 58  # its repr has the two quotes: 60 characters
+    with pytest.raises(TypeError, match=rf"^load_state_dict: bias holds <U58 data \('{sixty}'\); "
+                                        r"expected numbers \(a bool, int or float array\)$"):
+        m.load_state_dict({"bias": sixty}, strict=False)
+    cut = "'" + "x" * 56 + r"\.\.\."
+    with pytest.raises(TypeError, match=rf"^load_state_dict: bias holds <U59 data \({cut}\); "
+                                        r"expected numbers \(a bool, int or float array\)$"):
+        m.load_state_dict({"bias": "x" * 59}, strict=False)
+
+
+def test_train_sets_training_mode_again_everywhere_below():
+    m = Sequential(Sequential(Linear(1, 1, seed=0)))
+    assert m.eval() is m
+    assert not any(mod.training for mod in m.modules())
+    assert m.train() is m
+    assert all(mod.training is True for mod in m.modules())
+
+
+def test_requires_grad_freezes_and_unfreezes_every_parameter_below():
+    m = Sequential(Linear(2, 2, seed=0), Sequential(Linear(2, 1, seed=1)))
+    assert m.requires_grad_(False) is m
+    assert not any(p.requires_grad for p in m.parameters())
+    m.requires_grad_()
+    assert all(p.requires_grad for p in m.parameters())
+
+
+def test_the_repr_of_a_nested_module_indents_each_level():
+    m = Sequential(Sequential(Linear(1, 1, seed=0)), Linear(1, 1, seed=1))
+    assert repr(m).splitlines() == [
+        "Sequential(",
+        "  (0): Sequential(",
+        "    (0): Linear(in_features=1, out_features=1, bias=True)",
+        "  )",
+        "  (1): Linear(in_features=1, out_features=1, bias=True)",
+        ")",
+    ]
