@@ -267,3 +267,187 @@ def test_sequential_setitem_errors(index, module, error, message):
     with pytest.raises(error, match=message):
         model[index] = module
     assert isinstance(model[0], Linear) and isinstance(model[1], nn.ReLU)
+
+
+class RecordingInit:
+    """An initializer that notes each call's shape, seed and dtype and returns ones."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, shape, seed=None, dtype=np.float64):
+        self.calls.append((shape, seed, dtype))
+        return np.ones(shape, dtype=dtype)
+
+
+def test_neuron_and_layer_pass_init_seed_and_dtype_to_a_callable_initializer():
+    gen = np.random.default_rng(0)
+    rec = RecordingInit()
+    neuron = Neuron(3, init=rec, seed=gen, dtype=np.float32)
+    assert rec.calls == [((1, 3), gen, np.float32)]
+    assert all(w.dtype == np.float32 and w.data == 1.0 for w in neuron.w)
+    rec = RecordingInit()
+    layer = Layer(3, 2, init=rec, seed=gen, dtype=np.float32)
+    assert rec.calls == [((1, 3), gen, np.float32)] * 2 + [((2, 3), gen, np.float32)]
+    assert all(w.dtype == np.float32 for n in layer.neurons for w in n.w)
+
+
+def test_neuron_starts_with_a_zero_bias_of_its_dtype():
+    neuron = Neuron(3, dtype=np.float32)
+    assert neuron.b.data == 0.0 and neuron.b.dtype == np.float32
+    assert all(w.dtype == np.float32 for w in neuron.w)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_neuron_and_layer_without_init_draw_the_activations_initializer(activation):
+    from tinygrad_edu import init
+
+    make = init.for_activation(activation)
+    expected = make((1, 3), seed=np.random.default_rng(0), dtype=np.float64)[0]
+    np.testing.assert_array_equal([w.data for w in Neuron(3, activation, seed=0).w], expected)
+    rng = np.random.default_rng(0)
+    make((1, 3), seed=rng, dtype=np.float64)
+    make((1, 3), seed=rng, dtype=np.float64)
+    expected = make((2, 3), seed=rng, dtype=np.float64)  # the layer's fans
+    layer = Layer(3, 2, activation, seed=0)
+    np.testing.assert_array_equal([[w.data for w in n.w] for n in layer.neurons], expected)
+
+
+def test_layer_with_a_seed_is_reproducible():
+    a, b = Layer(3, 2, seed=5), Layer(3, 2, seed=5)
+    for na, nb in zip(a.neurons, b.neurons):
+        np.testing.assert_array_equal([w.data for w in na.w], [w.data for w in nb.w])
+
+
+def test_neuron_adds_its_bias_on_scalars_and_on_arrays():
+    neuron = Neuron(2, activation=None, init="ones")
+    neuron.b.data[...] = 0.5
+    assert neuron(scalars([1.0, 2.0])).data == 3.5
+    np.testing.assert_array_equal(neuron(Value(np.array([[1.0, 2.0]]))).data, [3.5])
+
+
+def test_layer_adds_its_biases_on_a_batch_and_accepts_one_neuron():
+    layer = Layer(2, 1, activation=None, init="ones")
+    layer.neurons[0].b.data[...] = 0.5
+    np.testing.assert_array_equal(layer(Value(np.array([[1.0, 2.0]]))).data, [[3.5]])
+
+
+def test_layer_refuses_a_non_integer_nin_naming_the_argument():
+    with pytest.raises(TypeError, match=r"^Layer: nin must be an int >= 1; got 2\.5 \(a float\)$"):
+        Layer(2.5, 3)
+
+
+def test_linear_default_bias_takes_both_signs():
+    bias = Linear(400, 300, seed=0).bias.data
+    assert bias.min() < 0 < bias.max()
+
+
+def test_linear_with_a_seed_is_reproducible():
+    np.testing.assert_array_equal(Linear(3, 2, seed=7).weight.data,
+                                  Linear(3, 2, seed=7).weight.data)
+
+
+def test_linear_passes_its_generator_and_dtype_to_a_callable_initializer():
+    gen = np.random.default_rng(0)
+    rec = RecordingInit()
+    lin = Linear(3, 2, init=rec, seed=gen, dtype=np.float32)
+    assert rec.calls == [((2, 3), gen, np.float32)]
+    assert lin.weight.dtype == np.float32 and lin.bias.dtype == np.float32
+    np.testing.assert_array_equal(lin.bias.data, [0.0, 0.0])
+
+
+def test_linear_without_bias_on_scalars_is_the_plain_weighted_sum():
+    lin = Linear(2, 2, bias=False, init="ones")
+    assert [o.data for o in lin(scalars([1.0, 2.0]))] == [3.0, 3.0]
+
+
+def test_linear_refuses_a_python_scalar_naming_the_shapes():
+    with pytest.raises(ValueError, match=r"^linear: input of shape \(\) does not fit a weight of "
+                       r"shape \(2, 1\) \(the input's last axis must be in_features=1\)$"):
+        Linear(1, 2)(3.0)
+
+
+def test_dropconnect_keeps_init_and_seed():
+    assert np.all(DropConnect(3, 2, init="ones").weight.data == 1.0)
+    np.testing.assert_array_equal(DropConnect(3, 2, seed=3).weight.data,
+                                  Linear(3, 2, seed=3).weight.data)
+
+
+def test_dropconnect_in_training_scales_kept_weights_by_its_p_and_adds_the_bias():
+    layer = DropConnect(50, 40, p=0.2, init="ones", seed=0)
+    layer.bias.data[...] = 0.5
+    out = layer(Value(np.eye(50))).data - 0.5
+    assert set(np.unique(out)) == {0.0, 1.25}
+
+
+def test_dropconnect_in_training_refuses_a_list_of_scalars():
+    with pytest.raises(TypeError,
+                       match=r"^DropConnect: give an array Value, not a list of scalars$"):
+        DropConnect(2, 2, seed=0)(scalars([1.0, 2.0]))
+
+
+def test_sequential_refuses_a_child_name_that_is_not_a_string():
+    with pytest.raises(ValueError, match=r"^Sequential: a child's name must be a non-empty "
+                       r"string without '\.'; got 5$"):
+        Sequential(OrderedDict([(5, Linear(2, 2))]))
+
+
+def test_sequential_indexes_its_first_child_from_the_end():
+    first, second = Linear(2, 2), Linear(2, 2)
+    assert Sequential(first, second)[-2] is first
+
+
+def test_modulelist_extend_refuses_a_module_or_a_non_iterable():
+    message = r"^ModuleList\.extend: expected an iterable of Modules; got {}$"
+    with pytest.raises(TypeError, match=message.format("Sequential")):
+        nn.ModuleList().extend(Sequential(Linear(2, 2)))
+    with pytest.raises(TypeError, match=message.format("int")):
+        nn.ModuleList().extend(5)
+
+
+def test_modulelist_deletes_by_slice_and_refuses_an_index_out_of_range():
+    items = [Linear(2, 2) for _ in range(3)]
+    modules = nn.ModuleList(items)
+    del modules[0:2]
+    assert list(modules) == [items[2]]
+    with pytest.raises(IndexError,
+                       match=r"^ModuleList: index 5 is out of range for 1 modules$"):
+        del modules[5]
+
+
+def test_flatten_stops_at_its_end_dim():
+    assert Flatten(1, 2)(Value(np.zeros((2, 3, 4, 5)))).shape == (2, 12, 5)
+
+
+def test_mlp_refuses_empty_sizes_with_the_whole_message():
+    with pytest.raises(ValueError, match=r"^MLP: sizes must hold at least one width, the output "
+                       r"layer's \(MLP\(2, \[16, 3\]\)\); got \[\] \(for no layer at all, use "
+                       r"Identity\)$"):
+        MLP(2, [])
+
+
+def test_mlp_uses_the_given_init_for_every_layer():
+    mlp = MLP(2, [3, 1], init="ones")
+    assert all(np.all(p.data == 1.0) for p in (mlp.layers[0].weight, mlp.layers[2].weight))
+
+
+def test_mlp_draws_hidden_and_output_layers_in_order_from_its_seed():
+    from tinygrad_edu import init
+
+    rng = np.random.default_rng(0)
+    hidden = init.for_activation("relu")((4, 3), seed=rng, dtype=np.float64)
+    output = init.for_activation(None)((2, 4), seed=rng, dtype=np.float64)
+    mlp = MLP(3, [4, 2], activation="relu", seed=0)
+    np.testing.assert_array_equal(mlp.layers[0].weight.data, hidden)
+    np.testing.assert_array_equal(mlp.layers[2].weight.data, output)
+
+
+def test_mlp_builds_batchnorm_of_its_dtype_and_dropout_of_its_p():
+    mlp = MLP(2, [3, 1], batchnorm=True, dropout=0.2, dtype=np.float32)
+    assert mlp.layers[1].dtype == np.float32
+    assert mlp.layers[1].running_mean.dtype == np.float32
+    assert mlp.layers[3].p == 0.2
+
+
+def test_mlp_on_a_batch_of_one_keeps_the_batch_axis():
+    assert MLP(2, [1], seed=0)(Value(np.ones((1, 2)))).shape == (1, 1)
