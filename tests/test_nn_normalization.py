@@ -102,3 +102,64 @@ def test_default_eps_and_momentum_against_hand_computed_values():
         np.reshape([1.10001, 1.70001], (1, 2, 1, 1)))
     np.testing.assert_allclose(bn(Value(x)).data, expected, rtol=1e-14)
     assert bn.num_batches_tracked == 1
+
+
+@pytest.mark.parametrize("name", ["BatchNorm1d", "BatchNorm2d"])
+def test_a_non_integer_num_features_is_refused_naming_the_layer_and_argument(name):
+    cls = {"BatchNorm1d": BatchNorm1d, "BatchNorm2d": BatchNorm2d}[name]
+    with pytest.raises(TypeError, match=rf"^{name}: num_features must be an int >= 1; got 2\.5 "
+                       r"\(a float\)$"):
+        cls(2.5)
+
+
+def test_parameters_and_running_statistics_follow_dtype():
+    bn = BatchNorm1d(3, dtype=np.float32)
+    for array in (bn.weight, bn.bias, bn.running_mean, bn.running_var):
+        assert array.dtype == np.float32
+    assert bn.num_batches_tracked.dtype == np.int64 and bn.num_batches_tracked == 0
+
+
+def test_without_affine_there_is_neither_weight_nor_bias():
+    bn = BatchNorm1d(3, affine=False)
+    assert bn.weight is None and bn.bias is None
+
+
+def test_without_tracking_every_buffer_is_none():
+    bn = BatchNorm1d(3, track_running_stats=False)
+    assert bn.running_mean is None and bn.running_var is None
+    assert bn.num_batches_tracked is None
+
+
+def test_wrong_rank_error_lists_the_accepted_ranks_whole():
+    with pytest.raises(ValueError, match=r"^BatchNorm1d\(3\): expected a 2-D or 3-D input with 3 "
+                       r"channels on axis 1; got shape \(2, 3, 4, 5\)$"):
+        BatchNorm1d(3)(Value(np.zeros((2, 3, 4, 5))))
+
+
+def test_an_input_of_another_float_dtype_is_refused_naming_the_layer():
+    with pytest.raises(TypeError, match=r"^BatchNorm2d: the input is float32 but the layer's "
+                       r"parameters are float64; convert the input \(Value\(x, "
+                       r"dtype=np\.float64\) or x\.astype\(np\.float64\)\) or build the layer "
+                       r"with dtype=np\.float32$"):
+        BatchNorm2d(2)(Value(np.ones((2, 2, 2, 2)), dtype=np.float32))
+
+
+def test_a_float32_layer_normalizes_a_float32_input_in_float32():
+    x = Value(np.arange(6.0).reshape(3, 2), dtype=np.float32)
+    assert BatchNorm1d(2, dtype=np.float32)(x).dtype == np.float32
+
+
+def test_num_batches_tracked_counts_every_training_batch():
+    bn = BatchNorm1d(2)
+    x = Value(np.arange(6.0).reshape(3, 2))
+    bn(x)
+    bn(x)
+    assert bn.num_batches_tracked == 2
+
+
+def test_the_given_momentum_and_eps_are_used():
+    x = np.array([[0.0, 1.0], [2.0, 5.0]])
+    bn = BatchNorm1d(2, momentum=0.5, eps=1.0)
+    out = bn(Value(x)).data
+    np.testing.assert_allclose(bn.running_mean, 0.5 * x.mean(axis=0))
+    np.testing.assert_allclose(out, (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1.0))
