@@ -13,6 +13,7 @@ from tinygrad_edu.functional.conv import (
     conv2d,
     max_pool2d,
 )
+from tinygrad_edu.rng import generator, manual_seed
 
 IMAGES = Value(np.random.default_rng(0).standard_normal((2, 4, 6, 5)))
 
@@ -226,3 +227,58 @@ def test_requires_grad_false_freezes_a_module_and_true_unfreezes_it():
     assert model[-1].weight.grad is not None
     model.requires_grad_()
     assert all(p.requires_grad for p in model.parameters())
+
+
+def test_conv2d_refuses_bad_groups_and_dilation_naming_them():
+    with pytest.raises(ValueError, match=r"^Conv2d: groups must be an int >= 1; got 0$"):
+        nn.Conv2d(2, 2, 3, groups=0)
+    with pytest.raises(ValueError, match=r"^Conv2d: dilation must be >= 1; got 0$"):
+        nn.Conv2d(2, 2, 3, dilation=0)
+    with pytest.raises(TypeError, match=r"^Conv2d: dilation must be an int or a pair of ints "
+                                        r"\(H, W\); got \(1, 2, 3\)$"):
+        nn.Conv2d(2, 2, 3, dilation=(1, 2, 3))
+
+
+def test_pooling_modules_refuse_a_negative_padding_naming_it():
+    with pytest.raises(ValueError, match=r"^MaxPool2d: padding must be >= 0; got -1$"):
+        nn.MaxPool2d(2, padding=-1)
+    with pytest.raises(TypeError, match=r"^AvgPool2d: padding must be an int or a pair of ints "
+                                        r"\(H, W\); got 'same'$"):
+        nn.AvgPool2d(2, padding="same")
+
+
+def test_fractional_max_pool2d_refuses_a_bad_kernel_size_naming_it():
+    with pytest.raises(ValueError, match=r"^FractionalMaxPool2d: kernel_size must be >= 1; "
+                                         r"got 0$"):
+        nn.FractionalMaxPool2d(0, output_size=2)
+
+
+def test_a_one_by_one_pooling_window_is_allowed():
+    x = Value(np.random.default_rng(0).standard_normal((1, 2, 4, 4)))
+    np.testing.assert_array_equal(nn.MaxPool2d(1)(x).data, x.data)
+    assert nn.FractionalMaxPool2d(1, output_size=2, seed=0)(x).shape == (1, 2, 2, 2)
+
+
+def test_max_pool2d_module_passes_its_stride_and_padding():
+    np.testing.assert_array_equal(nn.MaxPool2d(2, stride=1)(IMAGES).data,
+                                  max_pool2d(IMAGES, 2, 1).data)
+    np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1)(IMAGES).data,
+                                  max_pool2d(IMAGES, 3, 2, 1).data)
+
+
+def test_fractional_max_pool2d_with_a_seed_repeats_its_sequence_of_draws():
+    x = Value(np.random.default_rng(1).standard_normal((1, 1, 16, 16)))
+    first, second = (nn.FractionalMaxPool2d(2, output_size=5, seed=0) for _ in range(2))
+    calls = [first(x).data for _ in range(3)]
+    for out in calls:
+        np.testing.assert_array_equal(second(x).data, out)
+    assert not np.array_equal(calls[0], calls[1])  # fresh windows at every call
+
+
+def test_building_stochastic_depth_draws_nothing_from_the_default_generator():
+    manual_seed(0)
+    expected = generator().random(3)
+    manual_seed(0)
+    nn.StochasticDepth(0.5)
+    nn.StochasticDepth(0.5, "batch")
+    np.testing.assert_array_equal(generator().random(3), expected)
