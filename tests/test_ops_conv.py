@@ -589,3 +589,12 @@ W = Value(np.ones((6, 4, 3, 3)))
 def test_errors_name_the_function_the_argument_and_the_value(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_conv_and_pooling_refuse_an_input_that_is_not_a_value_or_an_array():
+    nested = np.ones((1, 1, 4, 4)).tolist()
+    with pytest.raises(TypeError, match=r"^conv2d: input must be a Value or an array of shape "
+                                        r"\(N, C, H, W\); got list$"):
+        conv2d(nested, Value(np.ones((1, 1, 3, 3))))
+    with pytest.raises(TypeError, match=r"^max_pool2d: input must be a Value or an array"):
+        max_pool2d(nested, 2)

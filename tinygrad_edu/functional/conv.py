@@ -23,6 +23,9 @@ Size = int | tuple[int, int]
 
 
 def _image(op: str, x: Any) -> None:
+    if not isinstance(x, (Value, np.ndarray)):
+        raise TypeError(f"{op}: input must be a Value or an array of shape (N, C, H, W); "
+                        f"got {type(x).__name__}")
     if np.ndim(x) != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W); got shape {np.shape(x)}")
 
