@@ -451,3 +451,15 @@ def test_mlp_builds_batchnorm_of_its_dtype_and_dropout_of_its_p():
 
 def test_mlp_on_a_batch_of_one_keeps_the_batch_axis():
     assert MLP(2, [1], seed=0)(Value(np.ones((1, 2)))).shape == (1, 1)
+
+
+def test_neuron_casts_weights_from_an_initializer_that_ignores_dtype():
+    neuron = Neuron(3, init=lambda shape, seed=None, dtype=None: np.ones(shape),
+                    dtype=np.float32)
+    assert all(w.dtype == np.float32 for w in neuron.w)
+
+
+def test_dropconnect_with_p_zero_is_a_plain_linear_even_on_scalars_in_training():
+    layer = DropConnect(2, 2, p=0.0, init="ones")
+    assert layer.training
+    assert [o.data for o in layer(scalars([1.0, 2.0]))] == [3.0, 3.0]
