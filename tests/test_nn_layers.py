@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_edu import Value, nn
+from tinygrad_edu import Value, init, nn
 from tinygrad_edu.nn import MLP, DropConnect, Flatten, Layer, Linear, Neuron, Sequential
 from tinygrad_edu.testing import gradcheck
 from tinygrad_edu.testing import strategies as ts
@@ -300,8 +300,6 @@ def test_neuron_starts_with_a_zero_bias_of_its_dtype():
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_neuron_and_layer_without_init_draw_the_activations_initializer(activation):
-    from tinygrad_edu import init
-
     make = init.for_activation(activation)
     expected = make((1, 3), seed=np.random.default_rng(0), dtype=np.float64)[0]
     np.testing.assert_array_equal([w.data for w in Neuron(3, activation, seed=0).w], expected)
@@ -432,8 +430,6 @@ def test_mlp_uses_the_given_init_for_every_layer():
 
 
 def test_mlp_draws_hidden_and_output_layers_in_order_from_its_seed():
-    from tinygrad_edu import init
-
     rng = np.random.default_rng(0)
     hidden = init.for_activation("relu")((4, 3), seed=rng, dtype=np.float64)
     output = init.for_activation(None)((2, 4), seed=rng, dtype=np.float64)
