@@ -47,7 +47,7 @@ def transfer_learning(fast: bool = False, out: str | os.PathLike = "lessons",
                 model = digits_cnn(seed=100 + s)
                 groups = [{"params": model.parameters()}]
                 data = (X_train, y_train), (X_test, y_test)
-            elif name == "fine-tuned":  # the pretrained layers learn 10x slower
+            elif name == "fine-tuned":  # small steps keep what pretraining learned
                 features = digits_cnn(pretrained=True)[:-1]
                 model = nn.Sequential(*features, head)
                 groups = [{"params": features.parameters(), "lr": LR / 10},
