@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from .diagnostics import LRFinderResult, Monitor
 
 
-def _figure(ncols: int = 1) -> tuple[Any, list[Any]]:
+def new_figure(ncols: int = 1) -> tuple[Any, list[Any]]:
+    """A figure of ``ncols`` plots side by side, drawn off screen (no pyplot state), and
+    its axes; for the package's own plots (the lessons', the search's)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -39,7 +41,9 @@ def _figure(ncols: int = 1) -> tuple[Any, list[Any]]:
     return figure, [figure.add_subplot(1, ncols, i + 1) for i in range(ncols)]
 
 
-def _save(figure: Any, path: str | os.PathLike) -> str:
+def save_figure(figure: Any, path: str | os.PathLike) -> str:
+    """Write ``figure`` to ``path`` (folders made as needed), show it below the cell in
+    Jupyter, and return the path."""
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     figure.savefig(path, dpi=110)
@@ -67,7 +71,7 @@ def plot_history(history: History, path: str | os.PathLike, verdict: bool = Fals
     gap and trend it used. Returns the path.
     """
     has_acc = any(a is not None for a in history.train_acc)
-    figure, axes = _figure(2 if has_acc else 1)
+    figure, axes = new_figure(2 if has_acc else 1)
     if verdict:
         from .diagnostics import verdict as read
 
@@ -88,7 +92,7 @@ def plot_history(history: History, path: str | os.PathLike, verdict: bool = Fals
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray,
@@ -107,18 +111,18 @@ def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray,
         scores = model(Value(grid, requires_grad=False)).data
     classes = scores.argmax(axis=1) if scores.ndim == 2 and scores.shape[1] > 1 else (
         scores.reshape(-1) > 0).astype(int)
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     ax.contourf(gx, gy, classes.reshape(gx.shape), alpha=0.3, cmap="viridis")
     ax.scatter(X[:, 0], X[:, 1], c=y, s=12, cmap="viridis", edgecolors="k", linewidths=0.3)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_curves(curves: dict[str, Sequence[float]], path: str | os.PathLike,
                 xlabel: str = "step", ylabel: str = "loss", log: bool = False) -> str:
     """Several named curves on one plot, e.g. the training loss of several optimizers."""
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     for label, values in curves.items():
         ax.plot(np.arange(1, len(values) + 1), values, label=label)
     ax.set_xlabel(xlabel)
@@ -127,18 +131,18 @@ def plot_curves(curves: dict[str, Sequence[float]], path: str | os.PathLike,
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_lr(lrs: History | Sequence[float], path: str | os.PathLike) -> str:
     """The learning rate per epoch (a History's ``lr``, or any sequence)."""
     values = lrs.lr if isinstance(lrs, History) else list(lrs)
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     ax.plot(np.arange(1, len(values) + 1), values, marker=".")
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
     ax.grid(alpha=0.3)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 # ----------------------------------------------------------------------------------------
@@ -154,7 +158,7 @@ def plot_activation_histograms(monitor: Monitor, path: str | os.PathLike,
     if not monitor.latest:
         raise ValueError("plot_activation_histograms: the monitor has recorded no "
                          "activation layer yet; train a step inside `with Monitor(model)`")
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     figure.set_size_inches(7, 4)
     for name in monitor.latest:
         counts, edges = monitor.histogram(name)
@@ -170,7 +174,7 @@ def plot_activation_histograms(monitor: Monitor, path: str | os.PathLike,
     ax.legend(fontsize="x-small")
     if title:
         ax.set_title(title)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def _weights(monitor: Monitor) -> list[str]:
@@ -187,14 +191,14 @@ def plot_grad_norms(monitor: Monitor, path: str | os.PathLike) -> str:
     if not names:
         raise ValueError("plot_grad_norms: the monitor has recorded no step yet")
     norms = [monitor.params[n][-1].grad_norm or 0.0 for n in names]
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     ax.bar(range(len(names)), norms)
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize="small")
     ax.set_ylabel("gradient norm")
     if any(v > 0 for v in norms):
         ax.set_yscale("log")
     ax.grid(alpha=0.3, axis="y")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_update_ratios(monitor: Monitor, path: str | os.PathLike) -> str:
@@ -203,7 +207,7 @@ def plot_update_ratios(monitor: Monitor, path: str | os.PathLike) -> str:
     names = _weights(monitor)
     if not names:
         raise ValueError("plot_update_ratios: the monitor has recorded no step yet")
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     figure.set_size_inches(7, 4)
     for name in names:
         steps, ratios = monitor.series(name, "ratio")
@@ -215,7 +219,7 @@ def plot_update_ratios(monitor: Monitor, path: str | os.PathLike) -> str:
     ax.set_ylabel("update / weight")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="x-small")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_lr_find(result: LRFinderResult, path: str | os.PathLike) -> str:
@@ -223,7 +227,7 @@ def plot_lr_find(result: LRFinderResult, path: str | os.PathLike) -> str:
     the suggestion marked (and where the loss diverged)."""
     if not result.lrs:
         raise ValueError("plot_lr_find: the result holds no step")
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     finite = [(lr, raw, s) for lr, raw, s in zip(result.lrs, result.losses, result.smoothed)
               if np.isfinite(raw) and np.isfinite(s)]
     lrs, raw, smooth = (list(column) for column in zip(*finite)) if finite else ([], [], [])
@@ -242,4 +246,4 @@ def plot_lr_find(result: LRFinderResult, path: str | os.PathLike) -> str:
         ax.set_ylim(min(smooth) * 0.9, max(smooth[0], min(smooth)) * 1.5)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    return _save(figure, path)
+    return save_figure(figure, path)

@@ -10,7 +10,7 @@ import numpy as np
 from .. import nn, search
 from ..diagnostics import Monitor, lr_find
 from ..optim import SGD, Adagrad, Adam, RMSprop
-from ..plots import _figure, _save, plot_curves
+from ..plots import new_figure, plot_curves, save_figure
 from ..train import fit
 from ..value import Value
 from .core import LessonResult, figure_path, finish, spiral_split
@@ -46,7 +46,7 @@ def optimizers(fast: bool = False, out: str | os.PathLike = "lessons",
             path.append(xy.data.copy())
         paths[name] = np.array(path)
         ravine[name] = float((scale.data * xy.data ** 2).sum() / 2)
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     figure.set_size_inches(8, 4)
     grid_x, grid_y = np.meshgrid(np.linspace(-1.2, 0.3, 100), np.linspace(-1.2, 1.2, 100))
     ax.contour(grid_x, grid_y, (grid_x ** 2 + 50 * grid_y ** 2) / 2, levels=15, alpha=0.4)
@@ -54,7 +54,7 @@ def optimizers(fast: bool = False, out: str | os.PathLike = "lessons",
         ax.plot(path[:, 0], path[:, 1], marker=".", markersize=3, label=name)
     ax.legend(fontsize="small")
     ax.set_title(f"{steps} steps on (x^2 + 50 y^2) / 2")
-    figures = [_save(figure, figure_path(out, "lesson_11_ravine.png"))]
+    figures = [save_figure(figure, figure_path(out, "lesson_11_ravine.png"))]
     X, y, _, _ = spiral_split(seed, n_per_class=40 if fast else 100)
     spiral_loss = {}
     for name, make in OPTIMIZERS.items():

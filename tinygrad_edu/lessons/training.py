@@ -12,7 +12,7 @@ from ..data import DataLoader
 from ..data.preprocessing import PCA, ZCA, Center, Standardize
 from ..diagnostics import check_initial_loss, check_overfit, verdict
 from ..optim import SGD
-from ..plots import _figure, _save, plot_curves, plot_history
+from ..plots import new_figure, plot_curves, plot_history, save_figure
 from ..train import fit
 from .core import LessonResult, figure_path, finish, spiral_split
 
@@ -42,7 +42,7 @@ def positive_inputs(fast: bool = False, out: str | os.PathLike = "lessons",
             DataLoader(inputs, outputs, batch_size=1, shuffle=True, seed=seed), epochs=epochs,
             on_batch_end=record, progress=False)
         paths[name], same_sign[name] = np.array(path), float(np.mean(signs))
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     for name, path in paths.items():
         ax.plot(path[:, 0], path[:, 1], marker=".", label=name)
     ax.plot(*target, "k*", markersize=12, label="best weights")
@@ -50,7 +50,7 @@ def positive_inputs(fast: bool = False, out: str | os.PathLike = "lessons",
     ax.set_ylabel("w2")
     ax.legend()
     ax.grid(alpha=0.3)
-    path = _save(figure, figure_path(out, "lesson_02_zigzag.png"))
+    path = save_figure(figure, figure_path(out, "lesson_02_zigzag.png"))
     return finish(LessonResult(
         2, "all-positive inputs force a neuron's weight gradients to share a sign",
         {"steps whose two weight gradients share a sign": same_sign},
@@ -79,7 +79,7 @@ def batchnorm_grid(fast: bool = False, out: str | os.PathLike = "lessons",
                               progress=False)
                 grid[i, j] = history.val_acc[-1] if len(history.val_acc) == epochs else 0.0
         accuracy["with BN" if batchnorm else "without BN"] = grid
-    figure, axes = _figure(ncols=2)
+    figure, axes = new_figure(ncols=2)
     for ax, (name, grid) in zip(axes, accuracy.items()):
         ax.imshow(grid, vmin=0, vmax=1, cmap="viridis")
         for (i, j), value in np.ndenumerate(grid):
@@ -96,7 +96,7 @@ def batchnorm_grid(fast: bool = False, out: str | os.PathLike = "lessons",
          "mean accuracy over the grid": {name: float(g.mean()) for name, g in accuracy.items()}},
         f"{good['with BN']} of 9 settings train well with batch norm, "
         f"{good['without BN']} without it",
-        [_save(figure, figure_path(out, "lesson_07_bn_grid.png"))]))
+        [save_figure(figure, figure_path(out, "lesson_07_bn_grid.png"))]))
 
 
 def dropout_gap(fast: bool = False, out: str | os.PathLike = "lessons",
@@ -158,7 +158,7 @@ def preprocessing(fast: bool = False, out: str | os.PathLike = "lessons",
              "decorrelated (PCA)": PCA(n_components=2).fit_transform(cloud),
              "whitened (PCA)": PCA(n_components=2, whiten=True).fit_transform(cloud),
              "whitened (ZCA)": ZCA().fit_transform(cloud)}
-    figure, axes = _figure(ncols=len(views))
+    figure, axes = new_figure(ncols=len(views))
     for ax, (name, points) in zip(axes, views.items()):
         ax.scatter(points[:, 0], points[:, 1], s=3)
         ax.axhline(0, color="k", lw=0.5)
@@ -173,7 +173,7 @@ def preprocessing(fast: bool = False, out: str | os.PathLike = "lessons",
          "covariance of the two features": covariance},
         f"standardized inputs reach a {final['raw'] / final['standardized']:.1f}x lower loss "
         f"than raw ones, centred ones {final['raw'] / final['centred']:.1f}x",
-        [loss_path, _save(figure, figure_path(out, "lesson_09_pca_whitening.png"))]))
+        [loss_path, save_figure(figure, figure_path(out, "lesson_09_pca_whitening.png"))]))
 
 
 def babysitting(fast: bool = False, out: str | os.PathLike = "lessons",

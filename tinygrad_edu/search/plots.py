@@ -16,24 +16,24 @@ def search_scatter(result: SearchResult, path: str | os.PathLike) -> str:
     (a log axis for a log range), a colour per stage; pruned and failed trials as grey
     crosses along the bottom (where the learning rate was too high, say). Returns the
     path."""
-    from ..plots import _save
+    from ..plots import save_figure
 
-    return _save(_scatter(result), path)
+    return save_figure(_scatter(result), path)
 
 
 def search_history(result: SearchResult, path: str | os.PathLike) -> str:
     """Each complete trial's score in the order of ``result.trials`` (a colour per stage)
     and the best score so far as a line. Returns the path."""
-    from ..plots import _save
+    from ..plots import save_figure
 
-    return _save(_history(result), path)
+    return save_figure(_history(result), path)
 
 
 def _scatter(result: SearchResult) -> Any:
-    from ..plots import _figure
+    from ..plots import new_figure
 
     names = result._names()
-    figure, axes = _figure(len(names))
+    figure, axes = new_figure(len(names))
     done = [t for t in result.trials if t.state == "complete"]
     bottom = min((t.score for t in done), default=0.0)
     for ax, name in zip(axes, names):
@@ -57,9 +57,9 @@ def _scatter(result: SearchResult) -> Any:
 
 
 def _history(result: SearchResult) -> Any:
-    from ..plots import _figure
+    from ..plots import new_figure
 
-    figure, (ax,) = _figure()
+    figure, (ax,) = new_figure()
     better = max if result.direction == "maximize" else min
     best, line = None, []
     for t in result.trials:
