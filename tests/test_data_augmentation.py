@@ -11,6 +11,7 @@ from tinygrad_edu.data.augmentation import (
     ColorJitter,
     Compose,
     Cutout,
+    RandomAffine,
     RandomCrop,
     RandomHorizontalFlip,
     RandomResizedCrop,
@@ -27,7 +28,8 @@ def same_shape_transforms(seed=None):
     """One of each transform, configured to keep 6 x 7 images' shape."""
     return [RandomHorizontalFlip(seed=seed), RandomCrop((6, 7), padding=2, seed=seed),
             RandomResizedCrop((6, 7), seed=seed), ColorJitter(0.4, 0.4, seed=seed),
-            Cutout(3, seed=seed)]
+            Cutout(3, seed=seed),
+            RandomAffine(10, (0.1, 0.1), (0.9, 1.1), 5, "bilinear", seed=seed)]
 
 
 # ----------------------------------------------------------------------------------------
@@ -288,6 +290,76 @@ def test_cutout_arguments_are_checked():
         Cutout(0)
     with pytest.raises(ValueError, match=r"Cutout: size 7 is larger than the images, \(6, 7\)"):
         Cutout(7)(batch())
+
+
+# ----------------------------------------------------------------------------------------
+# RandomAffine
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_affine_with_nothing_to_draw_is_the_identity(interpolation):
+    X = batch()
+    np.testing.assert_array_equal(RandomAffine(0, interpolation=interpolation)(X), X)
+
+
+def test_affine_rotation_turns_counter_clockwise_as_rot90():
+    X = batch(h=7, w=7)
+    np.testing.assert_array_equal(RandomAffine((90, 90))(X), np.rot90(X, 1, axes=(2, 3)))
+    np.testing.assert_array_equal(RandomAffine((-90, -90))(X), np.rot90(X, -1, axes=(2, 3)))
+
+
+def test_affine_horizontal_shear_moves_each_row_by_its_height_below_the_centre():
+    line = np.zeros((1, 9, 9))
+    line[0, :, 4] = 1  # a vertical line through the centre
+    np.testing.assert_array_equal(RandomAffine(0, shear=(45, 45))(line)[0], np.eye(9))
+    np.testing.assert_array_equal(RandomAffine(0, shear=(0, 0, 45, 45))(line.transpose(0, 2, 1))[0],
+                                  np.eye(9))
+
+
+def test_affine_shifts_are_whole_pixels_within_the_fraction_with_nearest_pixels():
+    X = batch(n=200, c=1, h=8, w=8)
+    out = RandomAffine(0, translate=(0.25, 0), seed=0)(X)
+    padded = np.pad(X, ((0, 0), (0, 0), (0, 0), (2, 2)))
+    shifted = [padded[..., 2 - s:10 - s] for s in range(-2, 3)]  # right by s pixels
+    matches = np.array([[np.array_equal(o, s[i]) for s in shifted] for i, o in enumerate(out)])
+    assert matches.sum(axis=1).tolist() == [1] * 200  # each image is one of those shifts
+    assert matches.any(axis=0).all()  # and every shift from -2 to 2 occurs
+
+
+def test_affine_bilinear_reproduces_a_linear_ramp_where_it_reads_inside_the_image():
+    ramp = np.broadcast_to(np.arange(9.0)[:, None], (1, 1, 9, 9))  # pixel value = its row
+    angle = np.deg2rad(20)
+    out = RandomAffine((20, 20), interpolation="bilinear")(ramp)[0, 0]
+    r, c = np.mgrid[0:9, 0:9] - 4.0
+    source_row = 4 + np.sin(angle) * c + np.cos(angle) * r  # the inverse rotation's row
+    source_col = 4 + np.cos(angle) * c - np.sin(angle) * r
+    inside = (source_row >= 0) & (source_row <= 8) & (source_col >= 0) & (source_col <= 8)
+    np.testing.assert_allclose(out[inside], source_row[inside], atol=1e-12)
+    far = (source_row <= -1) | (source_row >= 9) | (source_col <= -1) | (source_col >= 9)
+    assert inside.sum() > 40 and far.sum() == 4 and (out[far] == 0).all()  # the corners: 0
+
+
+def test_affine_zoom_out_leaves_a_zero_border_and_zoom_in_fills_the_image():
+    ones = np.ones((4, 1, 8, 8))
+    small = RandomAffine(0, scale=(0.5, 0.5))(ones)
+    assert (small[:, 0, [0, -1]] == 0).all() and (small[:, 0, 3:5, 3:5] == 1).all()
+    assert (RandomAffine(0, scale=(2, 2))(ones) == 1).all()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"degrees": -1}, r"RandomAffine: degrees must be a number >= 0 .* got -1"),
+    ({"degrees": (5, -5)}, r"degrees as a pair must be \(min, max\) .* got \(5, -5\)"),
+    ({"translate": (0.5, 2)}, r"translate must be None or a pair \(a, b\) .* got \(0.5, 2\)"),
+    ({"translate": 0.1}, r"translate must be None or a pair .* got 0.1"),
+    ({"scale": (0, 1)}, r"RandomAffine: scale must satisfy 0 < min <= max; got \(0, 1\)"),
+    ({"shear": (1, 2, 3)}, r"shear as a pair must be \(min, max\) .* got \(1, 2, 3\)"),
+    ({"shear": (0, 0, 5, 1)}, r"shear\[2:\] as a pair must be \(min, max\) .* got \(5, 1\)"),
+    ({"interpolation": "cubic"}, r"interpolation must be 'nearest' or 'bilinear'; got 'cubic'"),
+])
+def test_affine_arguments_are_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RandomAffine(**{"degrees": 0, **kwargs})
 
 
 # ----------------------------------------------------------------------------------------

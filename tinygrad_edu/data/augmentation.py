@@ -81,6 +81,19 @@ def _images(name: str, X: ArrayLike) -> np.ndarray:
     return X
 
 
+def _angle_range(name: str, what: str, value: Any) -> tuple[float, float]:
+    """Degrees to draw from: a number v >= 0 for (-v, v), or a pair (min, max)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2 or not all(is_real(v) for v in value) or value[0] > value[1]:
+            raise ValueError(f"{name}: {what} as a pair must be (min, max) numbers with "
+                             f"min <= max; got {value!r}")
+        return float(value[0]), float(value[1])
+    if not (is_real(value) and value >= 0):
+        raise ValueError(f"{name}: {what} must be a number >= 0 (for (-{what}, {what})) or "
+                         f"a pair (min, max); got {value!r}")
+    return -float(value), float(value)
+
+
 # ----------------------------------------------------------------------------------------
 # Per-image gathering: crops and bilinear resizing
 # ----------------------------------------------------------------------------------------
@@ -300,6 +313,94 @@ class Cutout(_Transform):
         rows = (np.arange(H) >= top[:, None]) & (np.arange(H) < top[:, None] + s)
         cols = (np.arange(W) >= left[:, None]) & (np.arange(W) < left[:, None] + s)
         return np.where(rows[:, None, :, None] & cols[:, None, None, :], 0, X)
+
+
+class RandomAffine(_Transform):
+    """Rotate, shift, scale and shear each image about its centre, by amounts drawn per
+    image, as torchvision's ``RandomAffine``; where the image moved out of view, zeros.
+
+    ``degrees``: a number d for an angle drawn uniformly from (-d, d), or (min, max);
+    positive turns the image counter-clockwise as displayed (rows down), as ``np.rot90``.
+    ``translate``: None, or (a, b) with 0 <= a, b <= 1: a shift drawn from (-a W, a W)
+    pixels to the right and one from (-b H, b H) pixels down.
+    ``scale``: None, or (min, max) with 0 < min <= max: a zoom factor.
+    ``shear``: None, a number s for a horizontal shear angle drawn from (-s, s) degrees,
+    (min, max), or (xmin, xmax, ymin, ymax) to shear vertically too. A horizontal shear
+    by angle a moves each row by tan(a) times its height below the centre.
+    ``interpolation``: ``"nearest"`` (torchvision's default) or ``"bilinear"``.
+
+    The image is sheared vertically, then horizontally, then rotated and scaled, then
+    shifted. Each output pixel takes the input where the inverse of that map sends it.
+    """
+
+    def __init__(self, degrees: float | tuple[float, float] = 0,
+                 translate: tuple[float, float] | None = None,
+                 scale: tuple[float, float] | None = None,
+                 shear: float | tuple[float, ...] | None = None,
+                 interpolation: str = "nearest",
+                 seed: int | np.random.Generator | None = None) -> None:
+        name = self._name
+        self.degrees = _angle_range(name, "degrees", degrees)
+        if translate is not None and not (
+                isinstance(translate, (tuple, list)) and len(translate) == 2
+                and all(is_real(t) and 0 <= t <= 1 for t in translate)):
+            raise ValueError(f"{name}: translate must be None or a pair (a, b) of fractions "
+                             f"of the width and height in [0, 1]; got {translate!r}")
+        self.translate = (0.0, 0.0) if translate is None else tuple(map(float, translate))
+        self.scale = (1.0, 1.0) if scale is None else _interval(name, "scale", scale)
+        if isinstance(shear, (tuple, list)) and len(shear) == 4:
+            shear = _angle_range(name, "shear[:2]", shear[:2]) + _angle_range(
+                name, "shear[2:]", shear[2:])
+        else:
+            shear = (0.0, 0.0) if shear is None else _angle_range(name, "shear", shear)
+            shear += (0.0, 0.0)
+        self.shear = shear
+        if interpolation not in ("nearest", "bilinear"):
+            raise ValueError(f"{name}: interpolation must be 'nearest' or 'bilinear'; got "
+                             f"{interpolation!r}")
+        self.interpolation = interpolation
+        super().__init__(seed)
+
+    def _apply(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        N, C, H, W = X.shape
+        angle = np.deg2rad(rng.uniform(*self.degrees, size=N))
+        shift = rng.uniform(-1, 1, size=(N, 2, 1)) * (np.array(self.translate) * (W, H))[:, None]
+        zoom = rng.uniform(*self.scale, size=N)[:, None, None]
+        sx, sy = np.tan(np.deg2rad([rng.uniform(*self.shear[:2], size=N),
+                                    rng.uniform(*self.shear[2:], size=N)]))
+        cos, sin = np.cos(angle), np.sin(angle)
+        # (x, y) = (column, row) offsets from the centre; with rows pointing down, this
+        # rotation turns counter-clockwise on screen.
+        rotate = np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
+        shears = np.stack([np.stack([1 + sx * sy, sx], -1), np.stack([sy, np.ones(N)], -1)],
+                          -2)  # [[1, sx], [0, 1]] @ [[1, 0], [sy, 1]]
+        inverse = np.linalg.inv(zoom * rotate @ shears)
+        rows, cols = np.meshgrid(np.arange(H) - (H - 1) / 2, np.arange(W) - (W - 1) / 2,
+                                 indexing="ij")
+        source = inverse @ (np.stack([cols.ravel(), rows.ravel()]) - shift)  # (N, 2, H W)
+        out = _sample(X, source[:, 1] + (H - 1) / 2, source[:, 0] + (W - 1) / 2,
+                      self.interpolation)
+        return out.transpose(0, 2, 1).reshape(N, C, H, W)
+
+
+def _sample(X: np.ndarray, rows: np.ndarray, cols: np.ndarray, interpolation: str,
+            ) -> np.ndarray:
+    """Each image ``X[n]`` read at the points ``(rows[n, k], cols[n, k])``, zero outside
+    it, as an (N, K, C) array: the nearest pixel, or the bilinear mix of the four around."""
+    N, _, H, W = X.shape
+    padded = np.pad(X, ((0, 0), (0, 0), (1, 1), (1, 1)))  # a zero border: outside reads it
+    n = np.arange(N)[:, None]
+
+    def pixels(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return padded[n, :, np.clip(r + 1, 0, H + 1), np.clip(c + 1, 0, W + 1)]
+
+    if interpolation == "nearest":
+        return pixels(np.floor(rows + 0.5).astype(np.intp), np.floor(cols + 0.5).astype(np.intp))
+    r0, c0 = np.floor(rows), np.floor(cols)
+    fr, fc = (rows - r0)[..., None], (cols - c0)[..., None]
+    r0, c0 = r0.astype(np.intp), c0.astype(np.intp)
+    return ((1 - fr) * ((1 - fc) * pixels(r0, c0) + fc * pixels(r0, c0 + 1))
+            + fr * ((1 - fc) * pixels(r0 + 1, c0) + fc * pixels(r0 + 1, c0 + 1)))
 
 
 class Compose:
