@@ -163,3 +163,62 @@ def test_the_given_momentum_and_eps_are_used():
     out = bn(Value(x)).data
     np.testing.assert_allclose(bn.running_mean, 0.5 * x.mean(axis=0))
     np.testing.assert_allclose(out, (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1.0))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (5, 3, 4), (5, 3, 2, 3)])
+def test_batch_norm_a_chunk_of_the_batch_at_a_time(monkeypatch, shape):
+    """With chunks of one sample (as large activations take), the output, the running
+    statistics, the gradients (also without weight and bias) and second derivatives
+    still follow the formula; float32 stays float32."""
+    from tinygrad_edu.ops import normalization
+    monkeypatch.setattr(normalization, "_CHUNK_BYTES", 1)
+    rng = np.random.default_rng(3)
+    axes = (0, *range(2, len(shape)))
+    x = Value(rng.normal(1.0, 2.0, shape))
+    w, b = Value(rng.uniform(0.5, 2.0, 3)), Value(rng.standard_normal(3))
+    running_mean, running_var = np.zeros(3), np.ones(3)
+    y = batch_norm(x, running_mean, running_var, w, b, training=True)
+    np.testing.assert_allclose(y.data, reference(x.data, axes, w.data, b.data), rtol=1e-12,
+                               atol=1e-12)
+    n = x.data.size // 3
+    np.testing.assert_allclose(running_mean, 0.1 * x.data.mean(axis=axes), rtol=1e-12)
+    np.testing.assert_allclose(running_var, 0.9 + 0.1 * x.data.var(axis=axes) * n / (n - 1),
+                               rtol=1e-12)
+    for args in ((w, b), (None, None)):
+        def fn(x, *p, args=args):
+            return batch_norm(x, None, None, *(p or args), training=True)
+
+        parameters = [a for a in args if a is not None]
+        gradcheck(fn, x, *parameters)
+        gradgradcheck(lambda *a, fn=fn: (fn(*a) ** 2).sum(), x, *parameters)
+    y32 = batch_norm(Value(x.data.astype(np.float32)), None, None,
+                     Value(w.data.astype(np.float32)), Value(b.data.astype(np.float32)),
+                     training=True)
+    y32.sum().backward()
+    assert y32.dtype == np.float32
+    np.testing.assert_allclose(y32.data, y.data, rtol=1e-5, atol=1e-5)
+
+
+def test_batch_norm_kernels_are_their_formulas_in_chunks(monkeypatch):
+    """_centered_sums and the in-place _input_grad, one sample per chunk, against their
+    formulas written out."""
+    from tinygrad_edu.ops import normalization
+    monkeypatch.setattr(normalization, "_CHUNK_BYTES", 1)
+    rng = np.random.default_rng(4)
+    x, g = rng.standard_normal((4, 3, 2, 5)), rng.standard_normal((4, 3, 2, 5))
+    axes = (0, 2, 3)
+    mean = x.mean(axis=axes, keepdims=True)
+    centered, grad_sum, grad_dot = normalization._centered_sums(g, x, mean, axes)
+    np.testing.assert_allclose(centered, x - mean, rtol=1e-15)
+    np.testing.assert_allclose(grad_sum, g.sum(axis=axes, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(grad_dot, (g * (x - mean)).sum(axis=axes, keepdims=True),
+                               rtol=1e-12)
+    scale, mean_grad, slope = (rng.standard_normal((1, 3, 1, 1)) for _ in range(3))
+    dx = normalization._input_grad(g, centered, scale, mean_grad, slope)
+    assert dx is centered
+    np.testing.assert_allclose(dx, scale * (g - mean_grad - (x - mean) * slope), rtol=1e-12)
+    # a view that is not contiguous is not written in place (its rows would be a copy)
+    view = np.asfortranarray(x - mean)
+    got = normalization._input_grad(g, view, scale, mean_grad, slope)
+    np.testing.assert_allclose(got, scale * (g - mean_grad - (x - mean) * slope), rtol=1e-12)
+    np.testing.assert_array_equal(view, x - mean)

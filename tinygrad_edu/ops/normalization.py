@@ -16,41 +16,114 @@ import numpy as np
 from ..autograd import Function
 from . import kernels
 
+# ----------------------------------------------------------------------------------------
+# Kernels: batch norm's passes over arrays, as rows and a chunk of the batch at a time
+# ----------------------------------------------------------------------------------------
+
+# Bytes of the batch per chunk: small enough to stay in the CPU's cache between the
+# operations applied to it
+_CHUNK_BYTES = 1 << 20
+
+
+def _chunks(a):
+    """Slices of the batch (axis 0) holding about ``_CHUNK_BYTES`` of ``a`` each, at least
+    one sample per slice."""
+    if a.nbytes <= _CHUNK_BYTES:
+        return _WHOLE
+    step = max(1, _CHUNK_BYTES * len(a) // a.nbytes)
+    return [slice(start, start + step) for start in range(0, len(a), step)]
+
+
+_WHOLE = (slice(None),)
+
+
+def _rows(a):
+    """An (N, C, ...) array as (N, C S), one row per sample (a view of a contiguous one)."""
+    return a.reshape(a.shape[0], math.prod(a.shape[1:]))
+
+
+def _row(per_channel, spatial):
+    """A per-channel (1, C, 1, ...) array as a row (C S,): each channel's value repeated
+    over its ``spatial`` positions.
+
+    NOTE: NumPy runs an operation between (N, C S) rows and such a row in long loops over
+    whole rows; with the (1, C, 1, ...) array itself it runs one short loop per sample
+    and channel, which is much slower on a convolutional layer's activations.
+    """
+    flat = per_channel.reshape(-1)
+    return flat if spatial == 1 else np.repeat(flat, spatial)
+
 
 def _moments(x, axes, count):
     """(mean, var, x - mean) over ``axes`` (kept as size-1 axes), which hold ``count``
     values per channel; var is the biased batch variance.
 
-    Written with operators and methods that arrays and Values share: forward calls it on
-    arrays, and backward under ``create_graph`` calls it on the Value x so that the
-    centered x and σ are recorded as functions of x and differentiate again.
+    Written with operators and methods that arrays and Values share: backward under
+    ``create_graph`` calls it on the Value x so that the centered x and σ are recorded as
+    functions of x and differentiate again. For an array, each chunk of the batch is
+    centered (as rows, ``_row``) and its squares summed while it is in the cache.
     """
     mean = x.mean(axis=axes, keepdims=True)
-    centered = x - mean
-    var = kernels.channel_dot(centered, centered, axes) / count
-    return mean, var, centered
+    if type(x) is not np.ndarray:
+        centered = x - mean
+        return mean, kernels.channel_dot(centered, centered, axes) / count, centered
+    centered = np.empty(x.shape, np.result_type(x, mean))
+    rows, out, mean_row = _rows(x), _rows(centered), _row(mean, math.prod(x.shape[2:]))
+    squares = 0
+    for part in _chunks(x):
+        np.subtract(rows[part], mean_row, out=out[part])
+        squares = squares + kernels.channel_dot(centered[part], centered[part], axes)
+    return mean, squares / count, centered
 
 
-def _same_dtype_arrays(*arrays):
-    """Whether every argument is an ndarray of the first one's dtype: then an in-place
-    operation gives exactly what the operator would."""
-    return all(type(a) is np.ndarray and a.dtype == arrays[0].dtype for a in arrays)
+def _centered_sums(grad, x, mean, axes):
+    """(x - mean, Σ grad, Σ grad (x - mean)) per channel over ``axes`` (kept as size-1
+    axes), for arrays: what batch norm's backward needs of x and grad.
+
+    A chunk of the batch at a time: each chunk of x is centered and summed with grad's
+    chunk while both are in the cache, so x and grad are read once. grad is summed as
+    rows into one row, and the row's channels summed at the end.
+    """
+    centered = np.empty(x.shape, np.result_type(x, mean))
+    spatial = math.prod(x.shape[2:])
+    rows, out, mean_row = _rows(x), _rows(centered), _row(mean, spatial)
+    grad_rows = _rows(grad)
+    grad_row = grad_dot = 0
+    for part in _chunks(x):
+        np.subtract(rows[part], mean_row, out=out[part])
+        grad_row = grad_row + grad_rows[part].sum(axis=0)
+        grad_dot = grad_dot + kernels.channel_dot(grad[part], centered[part], axes)
+    grad_sum = grad_row if spatial == 1 else grad_row.reshape(x.shape[1], spatial).sum(axis=1)
+    return centered, grad_sum.reshape(mean.shape), grad_dot
+
+
+def _in_place_ok(out, *arrays):
+    """Whether ``out`` and every other argument are ndarrays of ``out``'s dtype and ``out``
+    is contiguous (its rows are views of it): then an in-place operation on ``out`` gives
+    exactly what the operator would."""
+    return all(type(a) is np.ndarray and a.dtype == out.dtype
+               for a in (out, *arrays)) and out.flags.c_contiguous
 
 
 def _scale_shift(centered, scale, shift):
     """centered scale + shift, per channel (``shift`` None means 0): batch norm's output.
 
     ``centered`` is a temporary no one else holds: for arrays of one dtype the result is
-    written over it in two in-place passes, instead of a new full-size array per operator
-    (each a new allocation and a pass through memory, which dominate on the large
-    activations of a convolutional layer).
+    written over it as rows (``_row``), a chunk of the batch at a time, the shift added
+    while the scaled chunk is in the cache: no new full-size array, one pass through
+    memory.
     """
-    if not _same_dtype_arrays(centered, scale, *([] if shift is None else [shift])):
+    if not _in_place_ok(centered, scale, *([] if shift is None else [shift])):
         y = centered * scale
         return y if shift is None else y + shift
-    centered *= scale
-    if shift is not None:
-        centered += shift
+    spatial = math.prod(centered.shape[2:])
+    rows, scale_row = _rows(centered), _row(scale, spatial)
+    shift_row = None if shift is None else _row(shift, spatial)
+    for part in _chunks(centered):
+        block = rows[part]
+        block *= scale_row
+        if shift_row is not None:
+            block += shift_row
     return centered
 
 
@@ -58,17 +131,22 @@ def _input_grad(grad, centered, scale, mean_grad, slope):
     """scale (grad - mean_grad - centered slope), per channel: batch norm's dx.
 
     For arrays of one dtype ``centered`` must be a temporary no one else holds: the
-    result is written over it in four in-place passes (see ``_scale_shift``). Values
-    (under ``create_graph``) get the recorded formula.
+    result is written over it as rows, a chunk of the batch at a time, its four steps
+    while the chunk is in the cache (see ``_scale_shift``). Values (under
+    ``create_graph``) get the recorded formula.
     """
-    if not _same_dtype_arrays(grad, centered, scale, mean_grad, slope):
+    if not _in_place_ok(centered, grad, scale, mean_grad, slope):
         return scale * (grad - mean_grad - centered * slope)
-    dx = centered
-    dx *= -slope
-    dx += grad
-    dx -= mean_grad
-    dx *= scale
-    return dx
+    spatial = math.prod(centered.shape[2:])
+    rows, grad_rows = _rows(centered), _rows(grad)
+    minus_slope, mean_grad, scale = (_row(v, spatial) for v in (-slope, mean_grad, scale))
+    for part in _chunks(centered):
+        dx = rows[part]
+        dx *= minus_slope
+        dx += grad_rows[part]
+        dx -= mean_grad
+        dx *= scale
+    return centered
 
 
 class BatchNorm(Function):
@@ -109,13 +187,15 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        if type(x) is np.ndarray:  # plain arrays: forward's mean and 1/σ
-            centered, inv_std = x - ctx.mean, ctx.inv_std
-        else:  # create_graph: x - mean and 1/σ as recorded functions of the Value x
+        if type(x) is np.ndarray and type(grad) is np.ndarray:  # forward's mean and 1/σ
+            centered, d_beta, grad_dot = _centered_sums(grad, x, ctx.mean, ctx.axes)
+            inv_std = ctx.inv_std
+        else:  # create_graph: x - mean and 1/σ as recorded functions of x
             _, var, centered = _moments(x, ctx.axes, ctx.count)
             inv_std = (var + ctx.eps) ** -0.5
-        d_beta = grad.sum(axis=ctx.axes, keepdims=True)
-        d_gamma = kernels.channel_dot(grad, centered, ctx.axes) * inv_std  # Σ g x̂
+            d_beta = grad.sum(axis=ctx.axes, keepdims=True)
+            grad_dot = kernels.channel_dot(grad, centered, ctx.axes)
+        d_gamma = grad_dot * inv_std  # Σ g x̂
         dx = None
         if ctx.needs_input_grad[0]:
             scale = inv_std if weight is None else weight.reshape(ctx.per_channel) * inv_std
