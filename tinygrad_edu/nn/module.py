@@ -34,10 +34,12 @@ def zero_grads(params: Iterable[Value], set_to_none: bool = True) -> None:
     """Forget the gradients: ``.grad = None`` (``set_to_none``, PyTorch's default), or a
     new array of zeros for each gradient that exists (a fresh array, never writing into
     one the engine may share)."""
-    for p in params:
-        if set_to_none:
+    if set_to_none:
+        for p in params:
             p.grad = None
-        elif p.grad is not None:
+        return
+    for p in params:
+        if p.grad is not None:
             p.grad = np.zeros_like(p.data)
 
 

@@ -198,7 +198,8 @@ class Optimizer:
         PyTorch's default; ``step`` then skips the parameter until a backward gives it a
         gradient), or with ``set_to_none=False`` an array of zeros for each gradient that
         exists (``step`` then still moves parameters by their weight decay and momentum)."""
-        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+        for group in self.param_groups:
+            zero_grads(group["params"], set_to_none)
 
     def step(self) -> None:
         """Update every trainable parameter that has a gradient, in place.
@@ -208,14 +209,28 @@ class Optimizer:
         """
         for group in self.param_groups:
             for i, p in enumerate(group["params"]):
-                if not p.requires_grad or p.grad is None:
+                grad = p.grad
+                if grad is None or not p.requires_grad:
                     continue
-                grad = grad_array(p)
-                if grad.shape != p.data.shape:
-                    raise ValueError(f"{type(self).__name__}.step: {_describe(p, i)} has "
-                                     f"shape {p.data.shape} but its grad has shape {grad.shape}")
-                state = self.state.setdefault(p, {})
-                self._update(p.data, grad.astype(p.data.dtype, copy=False), state, group)
+                param = p._data
+                # As a rule .grad is an ndarray of the parameter's own shape and dtype (one
+                # dtype object per float type): it is used as it is, and only anything else
+                # is converted and checked.
+                if (type(grad) is not np.ndarray or grad.dtype is not param.dtype
+                        or grad.shape != param.shape):
+                    grad = self._gradient(p, i)
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
+                self._update(param, grad, state, group)
+
+    def _gradient(self, p: Value, index: int) -> np.ndarray:
+        """``p.grad`` as an array of ``p``'s dtype, checked to have its shape."""
+        grad = grad_array(p)
+        if grad.shape != p.data.shape:
+            raise ValueError(f"{type(self).__name__}.step: {_describe(p, index)} has "
+                             f"shape {p.data.shape} but its grad has shape {grad.shape}")
+        return grad.astype(p.data.dtype, copy=False)
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
