@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from ..autograd import Function
 
@@ -142,8 +142,8 @@ def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
 
 # Columns built per matrix product: small enough to stay in the CPU's cache
 _CHUNK_BYTES = 1 << 20
-# OpenBLAS runs a product on one thread below this many multiply-adds
-_ONE_THREAD = 1 << 19
+# OpenBLAS runs a product on one thread below about a million multiply-adds
+_ONE_THREAD = 15 << 16
 
 
 def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -185,6 +185,119 @@ def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation:
         yield part, _im2col(x[part], kernel, stride, padding, dilation, groups)
 
 
+# ----------------------------------------------------------------------------------------
+# Flat rows: a stride-1 window cell as one contiguous run
+# ----------------------------------------------------------------------------------------
+
+
+def _flat_rows(x_size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
+               channels: int, out_channels: int) -> bool:
+    """Whether a convolution builds its columns from flat rows (``_flat_padded``): with
+    stride 1, when the columns are larger than the output (more input channels times
+    kernel cells than output channels) and the output rows are short, but not so short
+    that ``_im2col`` gathers them by index. Building im2col's columns costs per output row
+    and kernel cell, which then outweighs the wider product and the output's cropping."""
+    wo = _output_size(x_size, kernel, stride, padding, dilation)[1]
+    return (stride == (1, 1) and channels * kernel[0] * kernel[1] > out_channels
+            and _SHORT_ROW <= wo < _FLAT_ROW)
+
+
+# Stride-1 output rows shorter than this take flat rows (see _flat_rows)
+_FLAT_ROW = 16
+
+
+def _flat_padded(x: np.ndarray, kernel: Pair, padding: Pair,
+                 dilation: Pair) -> tuple[np.ndarray, int]:
+    """x zero-padded into rows of ``width`` values, (N, C, rows, width), and ``width``.
+
+    Each padded row holds one row of x after ``padding[1]`` zeros, and the zeros at the end
+    of a row are also the left padding of the next, so that the padded image of a channel,
+    read as one flat array, has ``x_pad[r, c] = flat[r width + c]`` for every column c of
+    the padded input. With stride 1, the cell (a, b) of the windows of all output pixels
+    (i, j), j < width, is then ``flat[a dH width + b dW + (i width + j)]``: one contiguous
+    run of Ho width values per channel, whose positions j >= Wo are not output pixels. The
+    extra rows at the bottom hold the last of those runs.
+    """
+    (ph, pw), span = padding, dilation[1] * (kernel[1] - 1)
+    n, c, h, w = x.shape
+    width = w + max(pw, 2 * pw - span)  # at least pw zeros between rows, and >= Wo values
+    out = np.zeros((n, c, h + 2 * ph + -(-span // width), width), x.dtype)
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out, width
+
+
+def _flat_columns(xp: np.ndarray, width: int, kernel: Pair, dilation: Pair, out_rows: int,
+                  groups: int, images_inside: bool = False) -> np.ndarray:
+    """The columns of flat rows (``_flat_padded``), with every window cell's run copied
+    once: (n, G, C/G kH kW, Ho width), or with ``images_inside`` (G, C/G kH kW,
+    n Ho width), the images side by side in each row (for one product over the batch).
+    Columns at positions j >= Wo of an output row hold other pixels."""
+    n, c = xp.shape[:2]
+    (kh, kw), (dh, dw), item = kernel, dilation, xp.itemsize
+    run = out_rows * width
+    steps = (xp.strides[1], dh * width * item, dw * item)
+    if images_inside:
+        view = as_strided(xp, (c, kh, kw, n, run), (*steps, xp.strides[0], item))
+        return view.reshape(groups, c // groups * kh * kw, n * run)
+    view = as_strided(xp, (n, c, kh, kw, run), (xp.strides[0], *steps, item))
+    return view.reshape(n, groups, c // groups * kh * kw, run)
+
+
+def _batch_chunks(n: int, per_image: int) -> list[slice]:
+    """Slices of a batch of n images taking about ``_CHUNK_BYTES`` each (``per_image``
+    bytes an image), at least one image each."""
+    step = max(1, _CHUNK_BYTES // max(per_image, 1))
+    return [slice(start, start + step) for start in range(0, n, step)]
+
+
+def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding: Pair,
+                    dilation: Pair, groups: int, dtype: np.dtype) -> np.ndarray:
+    """``_correlate`` with stride 1 from flat rows: per image and group, the kernels as
+    rows times the flat columns (a product Ho width wide), then each output row's first
+    Wo values, plus the bias, copied into the (N, O, Ho, Wo) output a chunk at a time."""
+    kernel, o = w.shape[2:], w.shape[0]
+    ho, wo = _output_size(x.shape[2:], kernel, (1, 1), padding, dilation)
+    xp, width = _flat_padded(x, kernel, padding, dilation)
+    rows = w.reshape(groups, o // groups, math.prod(w.shape[1:]))
+    y = np.empty((x.shape[0], o, ho, wo), dtype)
+    per_image = max(rows.shape[2] * groups, o) * ho * width * dtype.itemsize
+    for part in _batch_chunks(len(x), per_image):
+        cols = _flat_columns(xp[part], width, kernel, dilation, ho, groups)
+        out = _matmul(rows, cols, np.empty((len(cols), groups, o // groups, ho * width), dtype))
+        rows_out = out.reshape(len(cols), o, ho, width)[..., :wo]
+        if b is None:
+            y[part] = rows_out
+        else:
+            np.add(rows_out, b.reshape(-1, 1, 1), out=y[part])
+    return y
+
+
+def _weight_grad_flat(x: np.ndarray, g: np.ndarray, kernel: Pair, padding: Pair,
+                      dilation: Pair, groups: int) -> np.ndarray:
+    """``_weight_grad`` with stride 1 from flat rows: per group and chunk of images, one
+    product of g's rows (the images side by side, zeros at the positions past each
+    output row) times the flat columns transposed, read in place.
+
+    The columns' values past each output row are set to zero too: they are other pixels,
+    and an inf or NaN there times the zero of g would add a NaN.
+    """
+    o, c, (ho, wo) = g.shape[1], x.shape[1], g.shape[2:]
+    dtype = np.result_type(x, g)
+    xp, width = _flat_padded(x, kernel, padding, dilation)
+    gw = np.zeros((groups, o // groups, c // groups * kernel[0] * kernel[1]), dtype)
+    per_image = max(c * kernel[0] * kernel[1], o) * ho * width * dtype.itemsize
+    for part in _batch_chunks(len(x), per_image):
+        cols = _flat_columns(xp[part], width, kernel, dilation, ho, groups, images_inside=True)
+        past_end = cols.reshape(-1, width)
+        for j in range(wo, width):
+            past_end[:, j] = 0
+        g_rows = np.zeros((o, len(xp[part]), ho, width), dtype)
+        g_rows[..., :wo] = g[part].swapaxes(0, 1)
+        g_rows = g_rows.reshape(groups, o // groups, cols.shape[2])
+        gw += _matmul(g_rows, cols.swapaxes(1, 2), np.empty(gw.shape, dtype))
+    return gw.reshape(o, c // groups, *kernel)
+
+
 def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
                padding: Pair, dilation: Pair, groups: int
                ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -195,8 +308,10 @@ def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
     is in the cache. Also the columns, when the whole batch took one chunk (the weight's
     gradient can use them again), else None."""
     kernel = w.shape[2:]
-    out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+    if _flat_rows(x.shape[2:], kernel, stride, padding, dilation, x.shape[1], w.shape[0]):
+        return _correlate_flat(x, w, b, padding, dilation, groups, dtype), None
+    out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     y = np.empty((x.shape[0], w.shape[0], *out_size), dtype)
     rows = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))  # (G, O/G, C/G kH kW)
     cols = None
@@ -212,7 +327,11 @@ def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
     """conv2d_weight(x, g), (O, C/G, kH, kW): per image and group, g's rows times x's
     columns transposed (computed as its transpose, the columns times g transposed),
     summed over the images. ``cols`` hands over the whole batch's columns, if the
-    caller has them; otherwise they are built a chunk at a time."""
+    caller has them; otherwise they are built a chunk at a time (from flat rows where
+    ``_flat_rows`` says so)."""
+    if cols is None and _flat_rows(x.shape[2:], kernel, stride, padding, dilation,
+                                   x.shape[1], g.shape[1]):
+        return _weight_grad_flat(x, g, kernel, padding, dilation, groups)
     # transposed, (G, C/G kH kW, O/G): the columns as the left operand, read row by row
     gw_t = np.zeros((groups, x.shape[1] // groups * kernel[0] * kernel[1], g.shape[1] // groups),
                     np.result_type(x, g))

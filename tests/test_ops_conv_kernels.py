@@ -1,0 +1,99 @@
+"""The kernels behind conv2d and the pools (tinygrad_edu.ops.conv): each way of computing a
+convolution or a pooling against its definition written out, whichever way the sizes
+select, with first and second derivatives."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value
+from tinygrad_edu.functional.conv import conv2d
+from tinygrad_edu.ops import conv as conv_ops
+from tinygrad_edu.testing import gradcheck, gradgradcheck
+
+
+def correlate(x, w, b, padding, dilation, groups):
+    """conv2d with stride 1 by its definition: a sum over kernel cells of shifted inputs."""
+    n, _, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    ho, wo = h + 2 * padding[0] - dilation[0] * (kh - 1), wd + 2 * padding[1] - dilation[1] * (
+        kw - 1)
+    y = np.zeros((n, o, ho, wo)) + (0.0 if b is None else b.reshape(-1, 1, 1))
+    per_group = o // groups
+    for oc, ci, a, bb in itertools.product(range(o), range(cg), range(kh), range(kw)):
+        channel = oc // per_group * cg + ci
+        rows, cols = a * dilation[0], bb * dilation[1]
+        y[:, oc] += w[oc, ci, a, bb] * xp[:, channel, rows:rows + ho, cols:cols + wo]
+    return y
+
+
+# (x shape, weight shape, padding, dilation, groups): stride-1 convolutions whose columns
+# are larger than their output, with output rows from 8 to 15 pixels
+FLAT = [((2, 4, 9, 11), (2, 4, 3, 3), (1, 1), (1, 1), 1),
+        ((2, 6, 10, 12), (4, 3, 3, 2), (0, 2), (2, 1), 2),
+        ((1, 3, 10, 10), (2, 3, 3, 3), (3, 3), (1, 1), 1),  # padding wider than the kernel
+        ((1, 8, 12, 12), (3, 8, 5, 5), (2, 2), (1, 1), 1)]
+
+
+@pytest.mark.parametrize("xs, ws, padding, dilation, groups", FLAT)
+def test_flat_rows_are_taken_and_give_the_definition(xs, ws, padding, dilation, groups):
+    """These sizes take flat rows (forward, the input's gradient as a correlation, the
+    weight's gradient); values and gradients are the definition's, to second order."""
+    assert conv_ops._flat_rows(xs[2:], ws[2:], (1, 1), padding, dilation, xs[1], ws[0])
+    rng = np.random.default_rng(0)
+    x, w, b = (Value(rng.standard_normal(s)) for s in (xs, ws, (ws[0],)))
+    options = dict(padding=padding, dilation=dilation, groups=groups)
+    y = conv2d(x, w, b, **options)
+    np.testing.assert_allclose(y.data, correlate(x.data, w.data, b.data, padding, dilation,
+                                                 groups), rtol=1e-12, atol=1e-12)
+    gradcheck(lambda *a: conv2d(*a, **options), x, w, b)
+    gradgradcheck(lambda *a: (conv2d(*a, **options) ** 2).sum(), x, w, b)
+
+
+def test_flat_rows_in_chunks_of_one_image_and_thin_products(monkeypatch):
+    """With a chunk per image and products cut into single rows or columns, flat rows
+    still give the definition, float32 stays float32."""
+    monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv_ops, "_ONE_THREAD", 1)
+    rng = np.random.default_rng(1)
+    xs, ws, padding, dilation, groups = FLAT[1]
+    x, w, b = (Value(rng.standard_normal(s)) for s in (xs, ws, (ws[0],)))
+    options = dict(padding=padding, dilation=dilation, groups=groups)
+    np.testing.assert_allclose(conv2d(x, w, b, **options).data,
+                               correlate(x.data, w.data, b.data, padding, dilation, groups),
+                               rtol=1e-12, atol=1e-12)
+    gradcheck(lambda *a: conv2d(*a, **options), x, w, b)
+    x32, w32 = (Value(v.data.astype(np.float32)) for v in (x, w))
+    y32 = conv2d(x32, w32, **options)
+    y32.sum().backward()
+    assert y32.dtype == x32.grad.dtype == w32.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_flat_weight_gradient_adds_nothing_from_pixels_past_the_rows(bad):
+    """The flat columns past each output row hold other pixels; an inf or NaN there must
+    not reach kernel cells that never see it (inf times the zero gradient is NaN)."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 4, 9, 11))
+    x[:, :, :, -1] = bad  # the last column: never under kernel column 0 with padding 0
+    g = rng.standard_normal((2, 2, 7, 9))
+    with np.errstate(invalid="ignore"):  # the last kernel column sums infs of both signs
+        gw = conv_ops._weight_grad_flat(x, g, (3, 3), (0, 0), (1, 1), 1)
+        expected = np.zeros((2, 4, 3, 3))
+        for a, bb in itertools.product(range(3), range(3)):
+            expected[:, :, a, bb] = np.einsum("nohw,nchw->oc", g, x[:, :, a:a + 7, bb:bb + 9])
+    assert np.isfinite(gw[:, :, :, :2]).all()
+    np.testing.assert_allclose(gw[:, :, :, :2], expected[:, :, :, :2], rtol=1e-12)
+    assert not np.isfinite(gw[:, :, :, 2]).any()
+
+
+def test_flat_rows_are_not_taken_where_im2col_is_cheaper():
+    """Other strides, few input channels per output channel, rows short enough to gather
+    by index, and long rows keep im2col's columns."""
+    assert not conv_ops._flat_rows((12, 12), (3, 3), (2, 2), (1, 1), (1, 1), 8, 2)
+    assert not conv_ops._flat_rows((12, 12), (3, 3), (1, 1), (1, 1), (1, 1), 1, 16)
+    assert not conv_ops._flat_rows((4, 4), (3, 3), (1, 1), (1, 1), (1, 1), 16, 32)
+    assert not conv_ops._flat_rows((28, 28), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32)
+    assert conv_ops._flat_rows((14, 14), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32)
