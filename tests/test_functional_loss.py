@@ -2,6 +2,8 @@
 first and second derivatives are proved, extreme logits stay finite, and every error
 message is raised where it should be."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -477,6 +479,30 @@ def test_bad_class_labels(name, labels, error, message):
     loss = CLASS_LOSSES[name]
     with pytest.raises(error, match=f"^{name}: {message}"):
         loss(X, labels)
+
+
+@pytest.mark.parametrize("labels, bad", [([0, 3], "[3]"), ([-1, 2], "[-1]"),
+                                         ([-2**62, 2**62], "[-4611686018427387904, "
+                                                            "4611686018427387904]")])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_a_training_step_refuses_labels_out_of_range(labels, bad, reduction):
+    # the call of every training step (a Value of scores, an int64 array of labels) is
+    # checked as it is computed; its errors are those of the full checks
+    x = Value(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=rf"^cross_entropy: class labels must be in \[0, 3\) "
+                                         rf"for input of shape \(2, 3\); got {re.escape(bad)}"):
+        cross_entropy(x, np.array(labels), reduction=reduction)
+
+
+@pytest.mark.parametrize("label_smoothing", [None, "0", np.float64(1.5)])
+def test_cross_entropy_refuses_a_bad_label_smoothing_of_any_type(label_smoothing):
+    with pytest.raises((TypeError, ValueError), match=r"^cross_entropy: label_smoothing"):
+        cross_entropy(Value(np.zeros((2, 3))), LABELS, label_smoothing=label_smoothing)
+
+
+def test_cross_entropy_of_an_empty_batch_with_mean_is_an_error_for_int64_labels():
+    with pytest.raises(ValueError, match=r"^cross_entropy: reduction='mean' of an empty batch"):
+        cross_entropy(Value(np.zeros((0, 3))), np.zeros(0, dtype=np.intp))
 
 
 @pytest.mark.parametrize("name", sorted(CLASS_LOSSES))

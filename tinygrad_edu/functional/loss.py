@@ -255,6 +255,11 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
     ``log_softmax(x) = x - logsumexp(x)`` subtracts the largest score first, so logits of
     any size (±1e4 and beyond) give finite losses and gradients.
     """
+    if _common_call(input, target, weight, reduction, label_smoothing):
+        try:
+            return SoftmaxCrossEntropy.apply(input, labels=target, axis=1, reduction=reduction)
+        except ValueError:  # a label out of range: the checks below name it
+            pass
     name = "cross_entropy"
     _check_reduction(name, reduction)
     if not 0.0 <= real_number(name, "label_smoothing", label_smoothing) <= 1.0:
@@ -282,6 +287,28 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
     loss = SoftmaxCrossEntropy.apply(x, labels=labels, axis=axis)
     wy = w[labels]
     return _reduce(name, reduction, loss * wy, wy.sum())
+
+
+def _common_call(input: Any, target: Any, weight: Any, reduction: Any,
+                 label_smoothing: Any) -> bool:
+    """Whether ``cross_entropy``'s arguments are those of a training step: a Value of
+    (N, C) scores with N >= 1, integer labels of shape (N,) in an ndarray of NumPy's index
+    type, no weights, no smoothing, a known reduction.
+
+    Of such a call only the labels' range is left to check, and the op checks it as it
+    computes each label's position (``np.ravel_multi_index`` raises for an index outside
+    its axis); every other call, and this one if the op raises, goes through the checks
+    that name what is wrong.
+    """
+    if not (isinstance(input, ValueBase) and type(target) is np.ndarray):
+        return False
+    shape = input._data.shape
+    return (len(shape) == 2 and target.dtype is _INDEX and target.shape == shape[:1]
+            and shape[0] > 0 and weight is None and type(label_smoothing) is float
+            and label_smoothing == 0.0 and type(reduction) is str and reduction in _REDUCTIONS)
+
+
+_INDEX = np.dtype(np.intp)
 
 
 def _margin_sums(name: str, input: Any, target: Any, p: int, margin: float, weight: Any,

@@ -23,14 +23,15 @@ class SoftmaxCrossEntropy(Function):
 
     Cross-entropy against class labels in one node instead of six (max, log-sum-exp,
     subtract, pick, negate, mean). ``labels`` has x's shape without ``axis`` (a
-    non-negative int). Computed from x - max(x), so logits of any size never overflow.
+    non-negative int); a label outside [0, C) is a ValueError. Computed from x - max(x),
+    so logits of any size never overflow.
     """
 
     @staticmethod
     def forward(ctx, x, *, labels, axis, reduction="none"):
         ctx.axis, ctx.reduction, ctx.count = axis, reduction, labels.size
-        ctx.expanded = labels.shape[:axis] + (1,) + labels.shape[axis:]
-        # each sample's labelled entry, as a position in x.reshape(-1)
+        # each sample's labelled entry, as a position in x.reshape(-1) (of labels' shape);
+        # ravel_multi_index refuses a label outside its axis
         ctx.flat = np.ravel_multi_index(label_index(labels, axis), x.shape)
         shifted = x - kernels.max_along(x, axis)
         e = np.exp(shifted)
@@ -46,8 +47,8 @@ class SoftmaxCrossEntropy(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         g = kernels.softmax_minus_onehot(x, ctx.axis, ctx.flat, ctx.e, ctx.total)
-        if ctx.reduction == "none":
-            return g * grad.reshape(ctx.expanded)
+        if ctx.reduction == "none":  # one gradient per sample: broadcast along the axis
+            return g * np.expand_dims(grad, ctx.axis)
         if ctx.reduction == "mean":
             grad = grad / ctx.count
         return g * grad
