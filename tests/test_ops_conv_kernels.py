@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Value
-from tinygrad_edu.functional.conv import conv2d
+from tinygrad_edu.functional.conv import conv2d, max_pool2d
 from tinygrad_edu.ops import conv as conv_ops
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 
@@ -97,3 +97,34 @@ def test_flat_rows_are_not_taken_where_im2col_is_cheaper():
     assert not conv_ops._flat_rows((4, 4), (3, 3), (1, 1), (1, 1), (1, 1), 16, 32)
     assert not conv_ops._flat_rows((28, 28), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32)
     assert conv_ops._flat_rows((14, 14), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [
+    ((3, 2), (1, 2), (1, 1)), ((1, 1), (1, 1), (0, 0)), ((2, 2), (2, 2), (0, 0))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_window_max_picks_pytorchs_cell_and_routes_the_gradient_there(kernel, stride, padding,
+                                                                       dtype):
+    """_window_max's choice (the count of leading cells that differ from the maximum, or
+    the last NaN) against a loop over each window, with many ties and some NaNs; max
+    pooling's gradient lands on that cell, in the input's dtype."""
+    rng = np.random.default_rng(6)
+    data = rng.integers(0, 2, (2, 3, 7, 8)).astype(dtype)
+    data[rng.random(data.shape) < 0.03] = np.nan
+    out_size = conv_ops._output_size(data.shape[2:], kernel, stride, padding, (1, 1))
+    best, choice = conv_ops._window_max(data, kernel, stride, padding, out_size)
+    padded = np.pad(data, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2),
+                    constant_values=-np.inf)
+    expected = np.zeros(data.shape, dtype)
+    for n, c, i, j in np.ndindex(*best.shape):
+        window = padded[n, c, i * stride[0]:i * stride[0] + kernel[0],
+                        j * stride[1]:j * stride[1] + kernel[1]].reshape(-1)
+        nans = np.flatnonzero(np.isnan(window))
+        k = nans[-1] if len(nans) else int(np.argmax(window))  # argmax: the first maximum
+        assert choice[n, c, i, j] == k
+        row, col = i * stride[0] + k // kernel[1], j * stride[1] + k % kernel[1]
+        expected[n, c, row - padding[0], col - padding[1]] += 1
+    x = Value(data)
+    y = max_pool2d(x, kernel, stride=stride, padding=padding)
+    y.sum().backward()
+    assert x.grad.dtype == dtype
+    np.testing.assert_array_equal(x.grad, expected)

@@ -503,9 +503,12 @@ def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     for cell in cells[1:-1]:
         np.maximum(best, cell, out=best)
     last = len(cells) - 1
-    choice = np.full(best.shape, last, np.min_scalar_type(last))
-    for k in range(last - 1, -1, -1):  # the first cell equal to the maximum, set last
-        choice -= (choice - k) * (cells[k] == best)  # = k there: arithmetic, no branches
+    # the first cell equal to the maximum: the count of leading cells that differ from it
+    # (all but the last, where none is equal: a NaN maximum)
+    choice, differ = np.zeros(best.shape, np.min_scalar_type(last)), None
+    for cell in cells[:-1]:
+        differ = cell != best if differ is None else differ & (cell != best)
+        choice += differ
     if np.isnan(best).any():  # the last NaN, which compares equal to nothing
         for k in range(len(cells)):
             choice[np.isnan(cells[k])] = k
@@ -560,9 +563,11 @@ class WindowScatter(Function):
             o * k == n for o, k, n in zip(g.shape[2:], kernel_size, padded))
         out = (np.empty if tiled else np.zeros)(g.shape[:2] + padded, g.dtype)
         disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
-        picked = np.empty(g.shape, bool)
+        # 1 where picked, else 0, in g's dtype: a product of two float arrays runs in
+        # NumPy's vector loops, a float times a bool array converts the bools on the way
+        picked = np.empty(g.shape, g.dtype)
         for a, b, window in _offsets(kernel_size, stride, (1, 1), g.shape[2:]):
-            np.equal(choice, a * kernel_size[1] + b, out=picked)
+            np.equal(choice, a * kernel_size[1] + b, out=picked, casting="unsafe")
             if disjoint:  # each input cell is in one window at most: write, don't add
                 np.multiply(g, picked, out=out[(..., *window)])
             else:
