@@ -102,11 +102,15 @@ def test_flat_rows_are_not_taken_where_im2col_is_cheaper():
 @pytest.mark.parametrize("kernel, stride, padding", [
     ((3, 2), (1, 2), (1, 1)), ((1, 1), (1, 1), (0, 0)), ((2, 2), (2, 2), (0, 0))])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_window_max_picks_pytorchs_cell_and_routes_the_gradient_there(kernel, stride, padding,
-                                                                       dtype):
+@pytest.mark.parametrize("chunk_bytes", [None, 1])
+def test_window_max_picks_pytorchs_cell_and_routes_the_gradient_there(
+        monkeypatch, kernel, stride, padding, dtype, chunk_bytes):
     """_window_max's choice (the count of leading cells that differ from the maximum, or
-    the last NaN) against a loop over each window, with many ties and some NaNs; max
-    pooling's gradient lands on that cell, in the input's dtype."""
+    the last NaN) against a loop over each window, with many ties and some NaNs, in one
+    chunk or image by image; max pooling's gradient lands on that cell, in the input's
+    dtype."""
+    if chunk_bytes is not None:
+        monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(6)
     data = rng.integers(0, 2, (2, 3, 7, 8)).astype(dtype)
     data[rng.random(data.shape) < 0.03] = np.nan

@@ -494,30 +494,42 @@ def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     """Each window's maximum and which kernel cell (a kW + b) holds it, as PyTorch picks:
     visiting the cells in row-major order, a cell takes over when it is larger or NaN.
     So of equal maxima the first wins, and of NaNs the last. Padding is never picked:
-    where a window's real inputs are all -inf, its first real input is."""
-    if stride == kernel and padding == (0, 0):
-        cells = _tiles(x, kernel, out_size)
-    else:
-        cells = _cells(x, kernel, stride, padding, out_size, fill=-np.inf)
-    best = np.maximum(cells[0], cells[-1])  # NaN wherever a window holds one
-    for cell in cells[1:-1]:
-        np.maximum(best, cell, out=best)
-    last = len(cells) - 1
-    # the first cell equal to the maximum: the count of leading cells that differ from it
-    # (all but the last, where none is equal: a NaN maximum)
-    choice, differ = np.zeros(best.shape, np.min_scalar_type(last)), None
-    for cell in cells[:-1]:
-        differ = cell != best if differ is None else differ & (cell != best)
-        choice += differ
-    if np.isnan(best).any():  # the last NaN, which compares equal to nothing
-        for k in range(len(cells)):
-            choice[np.isnan(cells[k])] = k
+    where a window's real inputs are all -inf, its first real input is.
+
+    A chunk of images at a time (``_batch_chunks``): the comparisons read each cell
+    several times, from the cache.
+    """
+    best = np.empty(x.shape[:2] + out_size, x.dtype)
+    choice = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
+    for part in _batch_chunks(len(x), math.prod(x.shape[1:]) * x.itemsize):
+        if stride == kernel and padding == (0, 0):
+            cells = _tiles(x[part], kernel, out_size)
+        else:
+            cells = _cells(x[part], kernel, stride, padding, out_size, fill=-np.inf)
+        _first_max(cells, best[part], choice[part])
     if padding != (0, 0):
         first_real = [np.maximum(p - np.arange(n) * s, 0)
                       for p, n, s in zip(padding, out_size, stride)]
         first = first_real[0][:, None] * kernel[1] + first_real[1][None, :]
         choice = np.where(best == -np.inf, first, choice).astype(choice.dtype)
     return best, choice
+
+
+def _first_max(cells: list[np.ndarray], best: np.ndarray, choice: np.ndarray) -> None:
+    """Into ``best`` the cells' elementwise maximum (NaN where any is NaN), into ``choice``
+    the index of the first cell holding it, or of the last NaN."""
+    np.maximum(cells[0], cells[-1], out=best)
+    for cell in cells[1:-1]:
+        np.maximum(best, cell, out=best)
+    # the first cell equal to the maximum: the count of leading cells that differ from it
+    # (all but the last, where none is equal: a NaN maximum)
+    choice[...], differ = 0, None
+    for cell in cells[:-1]:
+        differ = cell != best if differ is None else differ & (cell != best)
+        choice += differ
+    if np.isnan(best).any():  # the last NaN, which compares equal to nothing
+        for k, cell in enumerate(cells):
+            choice[np.isnan(cell)] = k
 
 
 class MaxPool2d(Function):
@@ -562,16 +574,9 @@ class WindowScatter(Function):
         tiled = stride == kernel_size and all(
             o * k == n for o, k, n in zip(g.shape[2:], kernel_size, padded))
         out = (np.empty if tiled else np.zeros)(g.shape[:2] + padded, g.dtype)
-        disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
-        # 1 where picked, else 0, in g's dtype: a product of two float arrays runs in
-        # NumPy's vector loops, a float times a bool array converts the bools on the way
-        picked = np.empty(g.shape, g.dtype)
-        for a, b, window in _offsets(kernel_size, stride, (1, 1), g.shape[2:]):
-            np.equal(choice, a * kernel_size[1] + b, out=picked, casting="unsafe")
-            if disjoint:  # each input cell is in one window at most: write, don't add
-                np.multiply(g, picked, out=out[(..., *window)])
-            else:
-                out[(..., *window)] += g * picked
+        # a chunk of images at a time: the kernel cells' strided writes meet in the cache
+        for part in _batch_chunks(len(g), math.prod(out.shape[1:]) * out.itemsize):
+            _scatter_picked(g[part], choice[part], out[part], kernel_size, stride)
         ctx.options = dict(kernel_size=kernel_size, stride=stride, padding=padding,
                            choice=choice)
         return out[:, :, ph:ph + input_size[0], pw:pw + input_size[1]]
@@ -579,6 +584,22 @@ class WindowScatter(Function):
     @staticmethod
     def backward(ctx, grad):
         return MaxPool2d.apply(grad, **ctx.options)
+
+
+def _scatter_picked(g: np.ndarray, choice: np.ndarray, out: np.ndarray, kernel: Pair,
+                    stride: Pair) -> None:
+    """Add g[n, c, i, j] into ``out`` (the padded input's shape) at the cell ``choice``
+    picks in window (i, j); where windows do not overlap, write g or 0 to each cell."""
+    disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
+    # 1 where picked, else 0, in g's dtype: a product of two float arrays runs in NumPy's
+    # vector loops, a float times a bool array converts the bools on the way
+    picked = np.empty(g.shape, g.dtype)
+    for a, b, window in _offsets(kernel, stride, (1, 1), g.shape[2:]):
+        np.equal(choice, a * kernel[1] + b, out=picked, casting="unsafe")
+        if disjoint:  # each input cell is in one window at most: write, don't add
+            np.multiply(g, picked, out=out[(..., *window)])
+        else:
+            out[(..., *window)] += g * picked
 
 
 class AvgPool2d(Function):
