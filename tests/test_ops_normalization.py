@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_edu import Value
+from tinygrad_edu.autograd import grad
 from tinygrad_edu.functional.normalization import batch_norm
 from tinygrad_edu.ops.normalization import BatchNorm, _input_grad, _scale_shift
 from tinygrad_edu.testing import gradcheck, gradgradcheck
@@ -205,3 +206,74 @@ def test_kernels_match_their_formulas_on_arrays_and_values():
         recorded = kernel(Value(centered), Value(g))
         assert isinstance(recorded, Value)
         np.testing.assert_allclose(recorded.data, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_kernels_write_in_place_only_when_every_array_has_the_temporarys_dtype():
+    """One float64 argument among float32 ones (a float64 weight or bias with a float32
+    input promotes them), wherever it stands, sends _scale_shift and _input_grad to the
+    operators: a float64 result of the formula, and the float32 temporary left alone."""
+    rng = np.random.default_rng(1)
+    g, centered = (rng.standard_normal((3, 2, 4)).astype(np.float32) for _ in range(2))
+    scale, shift, slope = (rng.standard_normal((1, 2, 1)).astype(np.float32) for _ in range(3))
+    cases = [(lambda a: _scale_shift(centered, *a), [scale, shift],
+              lambda s, b: centered * s + b),
+             (lambda a: _input_grad(a[0], centered, *a[1:]), [g, scale, shift, slope],
+              lambda g, s, m, k: s * (g - m - centered * k))]
+    for kernel, arrays, formula in cases:
+        for k in range(len(arrays)):
+            args = [a.astype(np.float64) if i == k else a for i, a in enumerate(arrays)]
+            kept = centered.copy()
+            got = kernel(args)
+            assert got.dtype == np.float64
+            np.testing.assert_allclose(got, formula(*args), rtol=1e-12)
+            np.testing.assert_array_equal(centered, kept)
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (2, 3, 2, 2)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_create_graph_gives_the_same_first_derivatives(shape, affine):
+    """Under create_graph the backward recomputes x - mean and 1/σ as functions of x;
+    gradgradcheck differentiates those gradients but never compares them with the plain
+    ones, so this does."""
+    rng = np.random.default_rng(2)
+    x = Value(rng.normal(1.0, 2.0, shape))
+    params = [Value(rng.uniform(0.5, 2.0, shape[1])), Value(rng.standard_normal(shape[1]))]
+    params = params if affine else []
+    upstream = rng.standard_normal(shape)
+    y = batch_norm(x, None, None, *params, training=True)
+    plain = grad(y, [x, *params], grad_outputs=upstream)
+    recorded = grad(y, [x, *params], grad_outputs=upstream, create_graph=True)
+    for p, r in zip(plain, recorded):
+        assert isinstance(r, Value)
+        np.testing.assert_allclose(r.data, p, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(50000, 3), (11, 3, 64, 64)])
+def test_a_batch_larger_than_a_chunk_follows_the_formula(shape):
+    """A float64 batch of a little over one chunk (1 MiB), so the last chunk is shorter
+    than the others: the output, the running statistics and the gradients of every
+    input against the formula written out."""
+    rng = np.random.default_rng(3)
+    axes = (0, *range(2, len(shape)))
+    per_channel = (1, shape[1]) + (1,) * (len(shape) - 2)
+    x = Value(rng.normal(1.0, 2.0, shape))
+    w, b = Value(rng.uniform(0.5, 2.0, shape[1])), Value(rng.standard_normal(shape[1]))
+    running_mean, running_var = np.zeros(shape[1]), np.ones(shape[1])
+    y = batch_norm(x, running_mean, running_var, w, b, training=True)
+    np.testing.assert_allclose(y.data, reference(x.data, w.data, b.data), rtol=1e-10,
+                               atol=1e-12)
+    m = x.data.size // shape[1]
+    np.testing.assert_allclose(running_mean, 0.1 * x.data.mean(axis=axes), rtol=1e-12)
+    np.testing.assert_allclose(running_var, 0.9 + 0.1 * x.data.var(axis=axes) * m / (m - 1),
+                               rtol=1e-12)
+    upstream = rng.standard_normal(shape)
+    y.backward(upstream)
+    mean = x.data.mean(axis=axes, keepdims=True)
+    inv_std = 1 / np.sqrt(x.data.var(axis=axes, keepdims=True) + 1e-5)
+    x_hat = (x.data - mean) * inv_std
+    dx = w.data.reshape(per_channel) * inv_std * (
+        upstream - upstream.mean(axis=axes, keepdims=True)
+        - x_hat * (upstream * x_hat).mean(axis=axes, keepdims=True))
+    np.testing.assert_allclose(x.grad, dx, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(w.grad, (upstream * x_hat).sum(axis=axes), rtol=1e-10)
+    np.testing.assert_allclose(b.grad, upstream.sum(axis=axes), rtol=1e-10)
