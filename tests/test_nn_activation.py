@@ -55,6 +55,23 @@ def test_prelu_learns_one_slope_per_channel():
     np.testing.assert_allclose(layer.weight.grad, [-2.0] * 4)
 
 
+
+@pytest.mark.parametrize("frozen", ["input", "weight"])
+def test_prelu_backward_computes_nothing_for_what_needs_no_gradient(frozen):
+    """On data (an input that does not require grad) PReLU's backward returns None for
+    the input and only the slopes' gradient; with frozen slopes, None for the slopes."""
+    layer = nn.PReLU(num_parameters=2, init=0.25)
+    x = Value(np.array([[-2.0, 3.0], [4.0, -1.0]]), requires_grad=frozen != "input")
+    layer.weight.requires_grad = frozen != "weight"
+    y = layer(x)
+    gx, ga = y.grad_fn.backward(y.grad_fn, np.ones((2, 2)))
+    if frozen == "input":
+        assert gx is None
+        np.testing.assert_array_equal(ga, [[-2.0, 0.0], [0.0, -1.0]])
+    else:
+        assert ga is None
+        np.testing.assert_array_equal(gx, [[0.25, 1.0], [1.0, 0.25]])
+
 def test_rrelu_random_in_training_mean_slope_in_eval():
     layer = nn.RReLU(0.1, 0.3, seed=0)
     x = Value(-np.ones(1000))

@@ -138,3 +138,46 @@ def test_linear_op_with_a_frozen_weight_passes_the_gradient_to_its_input():
     w = Value(np.arange(6.0).reshape(2, 3), requires_grad=False)
     Linear.apply(x, w).sum().backward()
     np.testing.assert_array_equal(x.grad, np.tile([3.0, 5.0, 7.0], (4, 1)))
+
+
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((3,), (2, 3, 4)), ((2, 2, 3), (3,)),
+                                    ((2, 2, 3), (3, 4))])
+@pytest.mark.parametrize("frozen", [0, 1])
+def test_matmul_backward_computes_nothing_for_an_input_that_needs_no_gradient(shapes, frozen):
+    """An op's backward returns None for an input that does not require grad (data, a
+    frozen weight) instead of computing a gradient the engine would drop; the other
+    input's gradient is still right. Every NumPy matmul case."""
+    rng = np.random.default_rng(0)
+    x, w = (Value(rng.standard_normal(s), requires_grad=i != frozen)
+            for i, s in enumerate(shapes))
+    y = x @ w
+    upstream = rng.standard_normal(y.shape)
+    grads = y.grad_fn.backward(y.grad_fn, upstream)
+    assert grads[frozen] is None
+    both = [Value(x.data), Value(w.data)]  # the same product with both inputs live
+    (both[0] @ both[1]).backward(upstream)
+    live = grads[1 - frozen]  # the engine sums it over the batch axes it broadcast to
+    live = live.sum(axis=tuple(range(live.ndim - len(shapes[1 - frozen]))))
+    np.testing.assert_allclose(live, both[1 - frozen].grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("batch", [(4,), (2, 3)])
+@pytest.mark.parametrize("frozen", [0, 1, 2])
+def test_linear_op_backward_computes_nothing_for_an_input_that_needs_no_gradient(batch, frozen):
+    """Linear's backward returns None for whichever of x, W, b does not require grad (the
+    data, a frozen weight or bias), with a batch of one axis or two; the others'
+    gradients are those of the same op with every input live."""
+    from tinygrad_edu.ops.linalg import Linear
+
+    rng = np.random.default_rng(1)
+    shapes = [(*batch, 3), (2, 3), (2,)]
+    args = [Value(rng.standard_normal(s), requires_grad=i != frozen)
+            for i, s in enumerate(shapes)]
+    z = Linear.apply(*args)
+    upstream = rng.standard_normal(z.shape)
+    grads = z.grad_fn.backward(z.grad_fn, upstream)
+    assert grads[frozen] is None
+    live = [Value(a.data) for a in args]
+    Linear.apply(*live).backward(upstream)
+    for i in {0, 1, 2} - {frozen}:
+        np.testing.assert_allclose(grads[i], live[i].grad, rtol=1e-12)
