@@ -117,6 +117,30 @@ def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
         gradgradcheck(lambda x: SquareFrozenBackward.apply(x).sum(), Value([1.0]))
 
 
+class SquareWrongWhenRecorded(Function):
+    """z = x**2 whose backward is right (2x g) on arrays but gives 3x g when it records
+    (under create_graph the saved x arrives as a Value): a differentiable, wrong path."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x * (3 if isinstance(x, Value) else 2)
+
+
+def test_gradgradcheck_compares_the_recorded_first_derivative_with_the_plain_one():
+    x = Value([1.0, -2.0])
+    assert gradcheck(lambda x: SquareWrongWhenRecorded.apply(x), x)
+    # d/dx of the recorded 3 x r is 3 r, which the numeric check alone would accept.
+    with pytest.raises(GradcheckError, match=r"^gradgradcheck \(first derivative under "
+                                             r"create_graph\): input 0 .*vs plain backward "):
+        gradgradcheck(lambda x: SquareWrongWhenRecorded.apply(x), x)
+
+
 def test_check_op_fails_on_a_wrong_op():
     with pytest.raises(GradcheckError):
         check_op(lambda x: SquareWrongBackward.apply(x), max_examples=5)

@@ -58,12 +58,12 @@ def _check(fn: Callable[..., Value], inputs: tuple[Any, ...], eps: float, atol: 
 
     def projected(k: int, data: np.ndarray) -> float:
         trial = list(xs)
-        trial[k] = Value(data, requires_grad=True)
-        return float((np.asarray(_output(fn, trial, label).data, np.float64) * r).sum())
+        trial[k] = Value(data)
+        return float((_output(fn, trial, label).data * r).sum())
 
     for k, a in zip(checked, analytic):
         base = xs[k].data
-        a = np.zeros_like(base) if a is None else np.asarray(a, dtype=np.float64)
+        a = np.zeros_like(base) if a is None else np.asarray(a)
         numeric = np.empty_like(base)
         for j in np.ndindex(base.shape):
             plus, minus = base.copy(), base.copy()
@@ -75,7 +75,7 @@ def _check(fn: Callable[..., Value], inputs: tuple[Any, ...], eps: float, atol: 
 
 
 def _compare(analytic: np.ndarray, numeric: np.ndarray, k: int, atol: float, rtol: float,
-             label: str) -> None:
+             label: str, reference: str = "numeric") -> None:
     excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
     if np.all(excess <= 0):
         return
@@ -83,7 +83,7 @@ def _compare(analytic: np.ndarray, numeric: np.ndarray, k: int, atol: float, rto
     j = np.unravel_index(worst, numeric.shape)  # () for a 0-d input
     raise GradcheckError(
         f"{label}: input {k} (shape {numeric.shape}), element {tuple(int(i) for i in j)}: "
-        f"analytic {float(analytic[j]):.6g} vs numeric {float(numeric[j]):.6g} "
+        f"analytic {float(analytic[j]):.6g} vs {reference} {float(numeric[j]):.6g} "
         f"(atol={atol}, rtol={rtol})"
     )
 
@@ -123,11 +123,18 @@ def gradgradcheck(
     random directions ``u_k`` (fixed by ``seed``, one per input), giving the scalar
     ``sum_k <u_k, r @ dfn/dx_k>``; its gradient -- Hessian-vector products -- is checked
     numerically. Failures say ``gradgradcheck`` and report those projected values.
+
+    First, the first-order gradient computed with ``create_graph=True`` must equal the one
+    a plain backward gives (same tolerances): an op's backward may take another path when
+    it records, and the numeric check alone differentiates that path without ever
+    comparing it with the gradient training uses.
     """
     xs, checked = _leaves(inputs, "gradgradcheck")
     out = _output(fn, xs, "gradgradcheck")
     rng = np.random.default_rng(seed + 1)
     r = _direction(rng, out.shape)
+    if out.requires_grad:
+        _compare_recorded(fn, xs, checked, r, atol, rtol)
     # NOTE: random even for one-element inputs: with every u_k = 1 the probe of a function
     # of x - y is g(x - y) - g(x - y) = 0 whatever the second derivative is.
     us = [np.asarray(rng.standard_normal(np.shape(xs[i].data))) for i in checked]
@@ -146,3 +153,17 @@ def gradgradcheck(
         return total
 
     return _check(first_order, tuple(xs), eps, atol, rtol, seed, "gradgradcheck")
+
+
+def _compare_recorded(fn: Callable[..., Value], xs: list[Any], checked: list[int],
+                      r: np.ndarray, atol: float, rtol: float) -> None:
+    """The gradient of ``sum(fn(*xs) * r)`` with ``create_graph=True`` against the plain
+    backward's, input by input."""
+    wrt = [xs[i] for i in checked]
+    plain = grad(_output(fn, xs, "gradgradcheck"), wrt, grad_outputs=r, allow_unused=True)
+    recorded = grad(_output(fn, xs, "gradgradcheck"), wrt, grad_outputs=r, create_graph=True,
+                    allow_unused=True)
+    for k, p, g in zip(checked, plain, recorded):
+        zeros = np.zeros(np.shape(xs[k].data))
+        _compare(zeros if g is None else np.asarray(g), zeros if p is None else p, k, atol,
+                 rtol, "gradgradcheck (first derivative under create_graph)", "plain backward")
