@@ -119,9 +119,10 @@ class ScatterAdd(Function):
         return GetItem.apply(grad, index=ctx.index)
 
 
-def _along(axis: int, ndim: int, where) -> tuple:
-    """An index that picks ``where`` (an int or a slice) on ``axis`` and everything else."""
-    return (slice(None),) * axis + (where,) + (slice(None),) * (ndim - axis - 1)
+def _along(axis: int, where) -> tuple:
+    """An index that picks ``where`` (an int or a slice) on ``axis`` and everything else
+    (NumPy takes the axes after it whole)."""
+    return (slice(None),) * axis + (where,)
 
 
 class Concatenate(Function):
@@ -149,7 +150,7 @@ class Concatenate(Function):
     def backward(ctx, grad):
         b = ctx.bounds
         return tuple(
-            grad[_along(ctx.axis, grad.ndim, slice(b[i], b[i + 1]))] for i in range(len(b) - 1)
+            grad[_along(ctx.axis, slice(b[i], b[i + 1]))] for i in range(len(b) - 1)
         )
 
 
@@ -168,7 +169,7 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(grad[_along(ctx.axis, grad.ndim, i)] for i in range(grad.shape[ctx.axis]))
+        return tuple(grad[_along(ctx.axis, i)] for i in range(grad.shape[ctx.axis]))
 
 
 class Pad(Function):
@@ -193,7 +194,7 @@ class Pad(Function):
         ctx.interior = tuple(
             slice(int(b), int(b) + n) for (b, _), n in zip(widths, x.shape)
         )
-        return np.pad(x, widths, mode="constant", constant_values=constant_values)
+        return np.pad(x, widths, constant_values=constant_values)
 
     @staticmethod
     def backward(ctx, grad):
