@@ -37,11 +37,18 @@ FLAT = [((2, 4, 9, 11), (2, 4, 3, 3), (1, 1), (1, 1), 1),
         ((1, 8, 12, 12), (3, 8, 5, 5), (2, 2), (1, 1), 1)]
 
 
+@pytest.fixture
+def few_channels(monkeypatch):
+    """Flat rows for the few channels per group of shapes small enough for gradcheck."""
+    monkeypatch.setattr(conv_ops, "_CELL_CHANNELS", 1)
+
+
 @pytest.mark.parametrize("xs, ws, padding, dilation, groups", FLAT)
-def test_flat_rows_are_taken_and_give_the_definition(xs, ws, padding, dilation, groups):
+def test_flat_rows_are_taken_and_give_the_definition(few_channels, xs, ws, padding, dilation,
+                                                     groups):
     """These sizes take flat rows (forward, the input's gradient as a correlation, the
     weight's gradient); values and gradients are the definition's, to second order."""
-    assert conv_ops._flat_rows(xs[2:], ws[2:], (1, 1), padding, dilation, xs[1], ws[0])
+    assert conv_ops._flat_rows(xs[2:], ws[2:], (1, 1), padding, dilation, xs[1], ws[0], groups)
     rng = np.random.default_rng(0)
     x, w, b = (Value(rng.standard_normal(s)) for s in (xs, ws, (ws[0],)))
     options = dict(padding=padding, dilation=dilation, groups=groups)
@@ -52,7 +59,7 @@ def test_flat_rows_are_taken_and_give_the_definition(xs, ws, padding, dilation, 
     gradgradcheck(lambda *a: (conv2d(*a, **options) ** 2).sum(), x, w, b)
 
 
-def test_flat_rows_in_chunks_of_one_image_and_thin_products(monkeypatch):
+def test_flat_rows_image_by_image_and_in_thin_products(few_channels, monkeypatch):
     """With a chunk per image and products cut into single rows or columns, flat rows
     still give the definition, float32 stays float32."""
     monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", 1)
@@ -71,32 +78,59 @@ def test_flat_rows_in_chunks_of_one_image_and_thin_products(monkeypatch):
     assert y32.dtype == x32.grad.dtype == w32.grad.dtype == np.float32
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_flat_rows_at_the_benchmarks_size_match_im2col(monkeypatch, groups):
+    """The 28x28 CNN's second convolution (as the default rule selects it) and a grouped
+    one: values and both gradients as im2col's columns give them."""
+    rng = np.random.default_rng(7)
+    x, w, b = (rng.standard_normal(s) for s in ((4, 32, 14, 14), (32, 32 // groups, 3, 3), (32,)))
+    g = rng.standard_normal((4, 32, 14, 14))
+    assert conv_ops._flat_rows((14, 14), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32, groups)
+
+    def run():
+        xv, wv, bv = Value(x), Value(w), Value(b)
+        y = conv2d(xv, wv, bv, padding=1, groups=groups)
+        y.backward(g)
+        return y.data, xv.grad, wv.grad
+
+    flat = run()
+    monkeypatch.setattr(conv_ops, "_FLAT_ROW", 0)
+    for got, expected in zip(flat, run()):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("bad", [np.inf, np.nan])
-def test_flat_weight_gradient_adds_nothing_from_pixels_past_the_rows(bad):
-    """The flat columns past each output row hold other pixels; an inf or NaN there must
-    not reach kernel cells that never see it (inf times the zero gradient is NaN)."""
+def test_weight_gradient_of_an_input_with_inf_or_nan_skips_flat_rows(few_channels, bad):
+    """The flat runs hold other pixels past each output row, multiplied by zeros of g: an
+    inf or NaN there would put a NaN into kernel cells that never see it. Such an input's
+    weight gradient takes im2col's columns, whose kernel column 0 stays finite."""
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 4, 9, 11))
     x[:, :, :, -1] = bad  # the last column: never under kernel column 0 with padding 0
     g = rng.standard_normal((2, 2, 7, 9))
+    options = ((1, 1), (0, 0), (1, 1), 1)
+    assert conv_ops._flat_rows((9, 11), (3, 3), *options[:3], 4, 2, 1)
     with np.errstate(invalid="ignore"):  # the last kernel column sums infs of both signs
-        gw = conv_ops._weight_grad_flat(x, g, (3, 3), (0, 0), (1, 1), 1)
-        expected = np.zeros((2, 4, 3, 3))
-        for a, bb in itertools.product(range(3), range(3)):
-            expected[:, :, a, bb] = np.einsum("nohw,nchw->oc", g, x[:, :, a:a + 7, bb:bb + 9])
-    assert np.isfinite(gw[:, :, :, :2]).all()
+        gw = conv_ops._weight_grad(x, g, (3, 3), *options, None)
+        flat = conv_ops._weight_grad_flat(x, g, (3, 3), (0, 0), (1, 1), 1)
+    expected = np.zeros((2, 4, 3, 3))
+    for a, bb in itertools.product(range(3), range(2)):
+        expected[:, :, a, bb] = np.einsum("nohw,nchw->oc", g, x[:, :, a:a + 7, bb:bb + 9])
     np.testing.assert_allclose(gw[:, :, :, :2], expected[:, :, :, :2], rtol=1e-12)
     assert not np.isfinite(gw[:, :, :, 2]).any()
+    assert not np.isfinite(flat[:, :, :, 0]).all()  # what the flat runs would have given
 
 
 def test_flat_rows_are_not_taken_where_im2col_is_cheaper():
-    """Other strides, few input channels per output channel, rows short enough to gather
-    by index, and long rows keep im2col's columns."""
-    assert not conv_ops._flat_rows((12, 12), (3, 3), (2, 2), (1, 1), (1, 1), 8, 2)
-    assert not conv_ops._flat_rows((12, 12), (3, 3), (1, 1), (1, 1), (1, 1), 1, 16)
-    assert not conv_ops._flat_rows((4, 4), (3, 3), (1, 1), (1, 1), (1, 1), 16, 32)
-    assert not conv_ops._flat_rows((28, 28), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32)
-    assert conv_ops._flat_rows((14, 14), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32)
+    """Other strides, few input channels per group or per output channel, rows short
+    enough to gather by index, and long rows keep im2col's columns."""
+    assert not conv_ops._flat_rows((12, 12), (3, 3), (2, 2), (1, 1), (1, 1), 32, 2, 1)
+    assert not conv_ops._flat_rows((12, 12), (3, 3), (1, 1), (1, 1), (1, 1), 1, 16, 1)
+    assert not conv_ops._flat_rows((12, 12), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32, 32)
+    assert not conv_ops._flat_rows((12, 12), (1, 1), (1, 1), (0, 0), (1, 1), 32, 64, 1)
+    assert not conv_ops._flat_rows((4, 4), (3, 3), (1, 1), (1, 1), (1, 1), 16, 32, 1)
+    assert not conv_ops._flat_rows((28, 28), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32, 1)
+    assert conv_ops._flat_rows((14, 14), (3, 3), (1, 1), (1, 1), (1, 1), 32, 32, 1)
 
 
 @pytest.mark.parametrize("kernel, stride, padding", [

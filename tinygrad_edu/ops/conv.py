@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd import Function
 
@@ -191,19 +191,24 @@ def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation:
 
 
 def _flat_rows(x_size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-               channels: int, out_channels: int) -> bool:
-    """Whether a convolution builds its columns from flat rows (``_flat_padded``): with
-    stride 1, when the columns are larger than the output (more input channels times
-    kernel cells than output channels) and the output rows are short, but not so short
-    that ``_im2col`` gathers them by index. Building im2col's columns costs per output row
-    and kernel cell, which then outweighs the wider product and the output's cropping."""
+               channels: int, out_channels: int, groups: int) -> bool:
+    """Whether a convolution runs as products over flat rows (``_flat_padded``), one per
+    kernel cell, with no columns: with stride 1 and many channels per group (each
+    product sums over them), when the columns would be larger than the output (more input
+    channels times kernel cells than output channels) and the output rows short, but not
+    so short that ``_im2col`` gathers them by index. Building im2col's columns costs per
+    output row and kernel cell, which then outweighs the wider products and the output's
+    cropping."""
     wo = _output_size(x_size, kernel, stride, padding, dilation)[1]
-    return (stride == (1, 1) and channels * kernel[0] * kernel[1] > out_channels
+    return (stride == (1, 1) and channels // groups >= _CELL_CHANNELS
+            and channels * kernel[0] * kernel[1] > out_channels
             and _SHORT_ROW <= wo < _FLAT_ROW)
 
 
 # Stride-1 output rows shorter than this take flat rows (see _flat_rows)
 _FLAT_ROW = 16
+# Input channels per group from which a product per kernel cell pays (see _flat_rows)
+_CELL_CHANNELS = 16
 
 
 def _flat_padded(x: np.ndarray, kernel: Pair, padding: Pair,
@@ -226,45 +231,49 @@ def _flat_padded(x: np.ndarray, kernel: Pair, padding: Pair,
     return out, width
 
 
-def _flat_columns(xp: np.ndarray, width: int, kernel: Pair, dilation: Pair, out_rows: int,
-                  groups: int, images_inside: bool = False) -> np.ndarray:
-    """The columns of flat rows (``_flat_padded``), with every window cell's run copied
-    once: (n, G, C/G kH kW, Ho width), or with ``images_inside`` (G, C/G kH kW,
-    n Ho width), the images side by side in each row (for one product over the batch).
-    Columns at positions j >= Wo of an output row hold other pixels."""
+def _cell_runs(x: np.ndarray, kernel: Pair, padding: Pair, dilation: Pair, groups: int,
+               out_rows: int) -> tuple[np.ndarray, list[slice], int]:
+    """x as flat rows per image, group and channel, (N, G, C/G, rows width), the slice
+    of each kernel cell's run (row-major order) and ``width``."""
+    xp, width = _flat_padded(x, kernel, padding, dilation)
     n, c = xp.shape[:2]
-    (kh, kw), (dh, dw), item = kernel, dilation, xp.itemsize
+    flat = xp.reshape(n, groups, c // groups, math.prod(xp.shape[2:]))
     run = out_rows * width
-    steps = (xp.strides[1], dh * width * item, dw * item)
-    if images_inside:
-        view = as_strided(xp, (c, kh, kw, n, run), (*steps, xp.strides[0], item))
-        return view.reshape(groups, c // groups * kh * kw, n * run)
-    view = as_strided(xp, (n, c, kh, kw, run), (xp.strides[0], *steps, item))
-    return view.reshape(n, groups, c // groups * kh * kw, run)
+    starts = [a * dilation[0] * width + b * dilation[1]
+              for a in range(kernel[0]) for b in range(kernel[1])]
+    return flat, [slice(start, start + run) for start in starts], width
 
 
-def _batch_chunks(n: int, per_image: int) -> list[slice]:
-    """Slices of a batch of n images taking about ``_CHUNK_BYTES`` each (``per_image``
-    bytes an image), at least one image each."""
-    step = max(1, _CHUNK_BYTES // max(per_image, 1))
+def _batch_chunks(n: int, per_image: int, budget: int | None = None) -> list[slice]:
+    """Slices of a batch of n images taking about ``budget`` bytes each (``_CHUNK_BYTES``
+    unless given; ``per_image`` bytes an image), at least one image each."""
+    step = max(1, (_CHUNK_BYTES if budget is None else budget) // max(per_image, 1))
     return [slice(start, start + step) for start in range(0, n, step)]
 
 
 def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding: Pair,
                     dilation: Pair, groups: int, dtype: np.dtype) -> np.ndarray:
-    """``_correlate`` with stride 1 from flat rows: per image and group, the kernels as
-    rows times the flat columns (a product Ho width wide), then each output row's first
-    Wo values, plus the bias, copied into the (N, O, Ho, Wo) output a chunk at a time."""
+    """``_correlate`` with stride 1 from flat rows, without columns: per kernel cell, the
+    cell's weights (O/G, C/G per group) times the cell's runs read in place (a matrix of
+    C/G rows, one per channel, Ho width values each), the kH kW products summed; then
+    each output row's first Wo values, plus the bias, copied into the (N, O, Ho, Wo)
+    output. A small chunk of images at a time, so that the sum stays in the fastest
+    cache."""
     kernel, o = w.shape[2:], w.shape[0]
     ho, wo = _output_size(x.shape[2:], kernel, (1, 1), padding, dilation)
-    xp, width = _flat_padded(x, kernel, padding, dilation)
-    rows = w.reshape(groups, o // groups, math.prod(w.shape[1:]))
+    flat, runs, width = _cell_runs(x, kernel, padding, dilation, groups, ho)
+    # (kH kW, G, O/G, C/G): each cell's weights as one contiguous matrix per group
+    cells = np.ascontiguousarray(w.reshape(groups, o // groups, w.shape[1], len(runs))
+                                 .transpose(3, 0, 1, 2))
     y = np.empty((x.shape[0], o, ho, wo), dtype)
-    per_image = max(rows.shape[2] * groups, o) * ho * width * dtype.itemsize
-    for part in _batch_chunks(len(x), per_image):
-        cols = _flat_columns(xp[part], width, kernel, dilation, ho, groups)
-        out = _matmul(rows, cols, np.empty((len(cols), groups, o // groups, ho * width), dtype))
-        rows_out = out.reshape(len(cols), o, ho, width)[..., :wo]
+    shape = (groups, o // groups, ho * width)
+    for part in _batch_chunks(len(x), o * ho * width * dtype.itemsize, _CHUNK_BYTES // 8):
+        images = flat[part]
+        total = _matmul(cells[0], images[..., runs[0]], np.empty((len(images), *shape), dtype))
+        product = np.empty(total.shape, dtype)
+        for cell, run in zip(cells[1:], runs[1:]):
+            total += _matmul(cell, images[..., run], product)
+        rows_out = total.reshape(len(images), o, ho, width)[..., :wo]
         if b is None:
             y[part] = rows_out
         else:
@@ -274,28 +283,24 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
 
 def _weight_grad_flat(x: np.ndarray, g: np.ndarray, kernel: Pair, padding: Pair,
                       dilation: Pair, groups: int) -> np.ndarray:
-    """``_weight_grad`` with stride 1 from flat rows: per group and chunk of images, one
-    product of g's rows (the images side by side, zeros at the positions past each
-    output row) times the flat columns transposed, read in place.
-
-    The columns' values past each output row are set to zero too: they are other pixels,
-    and an inf or NaN there times the zero of g would add a NaN.
-    """
+    """``_weight_grad`` with stride 1 from flat rows, without columns: per kernel cell
+    and image, g's rows (zeros at the positions past each output row) times the cell's
+    runs transposed, read in place, summed over the images. x must be finite: the runs'
+    values past each output row are other pixels, and an inf or NaN times 0 is NaN."""
     o, c, (ho, wo) = g.shape[1], x.shape[1], g.shape[2:]
     dtype = np.result_type(x, g)
-    xp, width = _flat_padded(x, kernel, padding, dilation)
-    gw = np.zeros((groups, o // groups, c // groups * kernel[0] * kernel[1]), dtype)
-    per_image = max(c * kernel[0] * kernel[1], o) * ho * width * dtype.itemsize
-    for part in _batch_chunks(len(x), per_image):
-        cols = _flat_columns(xp[part], width, kernel, dilation, ho, groups, images_inside=True)
-        past_end = cols.reshape(-1, width)
-        for j in range(wo, width):
-            past_end[:, j] = 0
-        g_rows = np.zeros((o, len(xp[part]), ho, width), dtype)
-        g_rows[..., :wo] = g[part].swapaxes(0, 1)
-        g_rows = g_rows.reshape(groups, o // groups, cols.shape[2])
-        gw += _matmul(g_rows, cols.swapaxes(1, 2), np.empty(gw.shape, dtype))
-    return gw.reshape(o, c // groups, *kernel)
+    flat, runs, width = _cell_runs(x, kernel, padding, dilation, groups, ho)
+    gw = np.zeros((len(runs), groups, o // groups, c // groups), dtype)
+    for part in _batch_chunks(len(x), o * ho * width * dtype.itemsize, _CHUNK_BYTES // 2):
+        images = flat[part]
+        g_rows = np.zeros((len(images), o, ho, width), dtype)
+        g_rows[..., :wo] = g[part]
+        g_rows = g_rows.reshape(len(images), groups, o // groups, ho * width)
+        per_image = np.empty((len(images), *gw.shape[1:]), dtype)
+        for cell, run in zip(gw, runs):
+            cell += _matmul(g_rows, images[..., run].swapaxes(2, 3), per_image).sum(axis=0)
+    # (kH kW, G, O/G, C/G) -> (O, C/G, kH, kW)
+    return gw.transpose(1, 2, 3, 0).reshape(o, c // groups, *kernel)
 
 
 def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
@@ -309,7 +314,8 @@ def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
     gradient can use them again), else None."""
     kernel = w.shape[2:]
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
-    if _flat_rows(x.shape[2:], kernel, stride, padding, dilation, x.shape[1], w.shape[0]):
+    if _flat_rows(x.shape[2:], kernel, stride, padding, dilation, x.shape[1], w.shape[0],
+                  groups):
         return _correlate_flat(x, w, b, padding, dilation, groups, dtype), None
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     y = np.empty((x.shape[0], w.shape[0], *out_size), dtype)
@@ -327,10 +333,10 @@ def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
     """conv2d_weight(x, g), (O, C/G, kH, kW): per image and group, g's rows times x's
     columns transposed (computed as its transpose, the columns times g transposed),
     summed over the images. ``cols`` hands over the whole batch's columns, if the
-    caller has them; otherwise they are built a chunk at a time (from flat rows where
-    ``_flat_rows`` says so)."""
+    caller has them; otherwise they are built a chunk at a time, or, where ``_flat_rows``
+    says so and x is finite, the products run over flat rows without columns."""
     if cols is None and _flat_rows(x.shape[2:], kernel, stride, padding, dilation,
-                                   x.shape[1], g.shape[1]):
+                                   x.shape[1], g.shape[1], groups) and np.isfinite(x).all():
         return _weight_grad_flat(x, g, kernel, padding, dilation, groups)
     # transposed, (G, C/G kH kW, O/G): the columns as the left operand, read row by row
     gw_t = np.zeros((groups, x.shape[1] // groups * kernel[0] * kernel[1], g.shape[1] // groups),
