@@ -285,8 +285,9 @@ def _weight_grad_flat(x: np.ndarray, g: np.ndarray, kernel: Pair, padding: Pair,
                       dilation: Pair, groups: int) -> np.ndarray:
     """``_weight_grad`` with stride 1 from flat rows, without columns: per kernel cell
     and image, g's rows (zeros at the positions past each output row) times the cell's
-    runs transposed, read in place, summed over the images. x must be finite: the runs'
-    values past each output row are other pixels, and an inf or NaN times 0 is NaN."""
+    runs transposed, read in place, summed over the images. Exact for finite x: the
+    runs' values past each output row are other pixels, and an inf or NaN times 0 is NaN
+    (see ``_weight_grad``)."""
     o, c, (ho, wo) = g.shape[1], x.shape[1], g.shape[2:]
     dtype = np.result_type(x, g)
     flat, runs, width = _cell_runs(x, kernel, padding, dilation, groups, ho)
@@ -334,10 +335,19 @@ def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
     columns transposed (computed as its transpose, the columns times g transposed),
     summed over the images. ``cols`` hands over the whole batch's columns, if the
     caller has them; otherwise they are built a chunk at a time, or, where ``_flat_rows``
-    says so and x is finite, the products run over flat rows without columns."""
+    says so, the products run over flat rows without columns.
+
+    NOTE: flat rows multiply pixels past each output row by zeros of g, exact for finite
+    pixels; an inf or NaN there gives a NaN. Every pixel is in some product, so flat rows
+    give a finite result exactly when all x and g are finite, and otherwise the columns
+    compute the result again (flat rows' warnings about it silenced, the columns' not).
+    """
     if cols is None and _flat_rows(x.shape[2:], kernel, stride, padding, dilation,
-                                   x.shape[1], g.shape[1], groups) and np.isfinite(x).all():
-        return _weight_grad_flat(x, g, kernel, padding, dilation, groups)
+                                   x.shape[1], g.shape[1], groups):
+        with np.errstate(all="ignore"):
+            gw = _weight_grad_flat(x, g, kernel, padding, dilation, groups)
+        if np.isfinite(gw).all():
+            return gw
     # transposed, (G, C/G kH kW, O/G): the columns as the left operand, read row by row
     gw_t = np.zeros((groups, x.shape[1] // groups * kernel[0] * kernel[1], g.shape[1] // groups),
                     np.result_type(x, g))
