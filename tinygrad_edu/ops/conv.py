@@ -267,6 +267,8 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
                                  .transpose(3, 0, 1, 2))
     y = np.empty((x.shape[0], o, ho, wo), dtype)
     shape = (groups, o // groups, ho * width)
+    # chunks of an eighth: the running sum and each product are read and written kH kW
+    # times, so they should stay in the smallest, fastest cache
     for part in _batch_chunks(len(x), o * ho * width * dtype.itemsize, _CHUNK_BYTES // 8):
         images = flat[part]
         total = _matmul(cells[0], images[..., runs[0]], np.empty((len(images), *shape), dtype))
@@ -292,6 +294,7 @@ def _weight_grad_flat(x: np.ndarray, g: np.ndarray, kernel: Pair, padding: Pair,
     dtype = np.result_type(x, g)
     flat, runs, width = _cell_runs(x, kernel, padding, dilation, groups, ho)
     gw = np.zeros((len(runs), groups, o // groups, c // groups), dtype)
+    # chunks of half: g's rows are read once per kernel cell, from the cache
     for part in _batch_chunks(len(x), o * ho * width * dtype.itemsize, _CHUNK_BYTES // 2):
         images = flat[part]
         g_rows = np.zeros((len(images), o, ho, width), dtype)
