@@ -335,6 +335,27 @@ def test_pools_defaults_stride_is_the_kernel_and_no_padding():
                                                  [0, 1, 0, 1]])
 
 
+
+def test_max_pool2d_gives_zero_gradient_to_pixels_no_window_covers():
+    """A 2x2 window with stride 2 on a 5x5 image never reaches the last row and column:
+    their gradient is exactly 0, not whatever the memory held."""
+    np.full((1, 2, 5, 5), np.nan)  # a freed buffer of the gradient's size, holding NaN
+    x = Value(np.arange(50.0).reshape(1, 2, 5, 5))
+    max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad[:, :, 4, :], 0.0)
+    np.testing.assert_array_equal(x.grad[:, :, :, 4], 0.0)
+    np.testing.assert_array_equal(x.grad.sum(axis=(2, 3)), [[4.0, 4.0]])
+
+
+def test_pooling_a_float32_input_stays_float32():
+    x = Value(np.arange(32.0).reshape(1, 2, 4, 4), dtype=np.float32)
+    for pool in (lambda x: max_pool2d(x, 2), lambda x: avg_pool2d(x, 3, 1, 1),
+                 lambda x: adaptive_avg_pool2d(x, (3, 2))):
+        x.grad = None
+        y = pool(x)
+        y.sum().backward()
+        assert y.dtype == x.grad.dtype == np.float32
+
 def test_avg_pool2d_counts_the_padding_zeros():
     """PyTorch's default count_include_pad=True: a corner window with padding 1 and a
     3x3 kernel sums 4 pixels and divides by 9."""
