@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .ops import kernels
+
 # ----------------------------------------------------------------------------------------
 # Modes: gradient recording and anomaly detection
 # ----------------------------------------------------------------------------------------
@@ -344,7 +346,9 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op", index: int = 
             f"{op} backward: gradient for input {index} has shape {tuple(grad.shape)}, "
             f"fewer axes than the input's shape {shape}"
         )
-    if extra:
+    if extra == 1:  # as a rule a bias's gradient, summed over the batch
+        grad = kernels.sum_along(grad, 0)
+    elif extra:
         grad = grad.sum(axis=tuple(range(extra)))
     ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if ones:
