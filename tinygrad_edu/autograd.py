@@ -138,12 +138,11 @@ def _user_site() -> str:
 
 
 def _check_finite(what: str, ctx: Function, array: Any) -> None:
-    data = array._data if isinstance(array, ValueBase) else array
-    if not np.all(np.isfinite(data)):
+    if not np.all(np.isfinite(array)):
         site = getattr(ctx, "_site", None) or _user_site()
         raise FloatingPointError(
             f"detect_anomaly: {what} of {type(ctx).__name__} produced "
-            f"{'nan' if np.isnan(data).any() else 'inf'}; the node was created at {site}"
+            f"{'nan' if np.isnan(array).any() else 'inf'}; the node was created at {site}"
         )
 
 
@@ -370,7 +369,7 @@ def _fit_gradient(g: Any, inp: ValueBase, ctx: Function, create_graph: bool) -> 
     if g.shape != data.shape:
         g = unbroadcast(g, data.shape, type(ctx).__name__, index)
     if g.dtype != data.dtype:
-        g = g.astype(data.dtype, copy=False)
+        g = g.astype(data.dtype)
     if create_graph:
         g = _as_value(g, inp)
     if _modes.anomaly:
@@ -611,7 +610,7 @@ def _run_hooks(node: ValueBase, grad: Any) -> Any:
 def _checked_hook_result(node: ValueBase, hook: Callable, result: Any) -> Any:
     """A hook's replacement gradient: real numbers of the node's shape, in its dtype."""
     data = node._data
-    array = result._data if isinstance(result, ValueBase) else np.asarray(result)
+    array = np.asarray(result)
     name = getattr(hook, "__name__", repr(hook))
     if array.dtype.kind not in "biuf":
         raise TypeError(f"register_hook: the hook {name} on {_describe(node)} returned "

@@ -38,7 +38,7 @@ class SoftmaxCrossEntropy(Function):
         total = kernels.sum_along(e, axis)
         ctx.save_for_backward(x)
         ctx.e, ctx.total = e, total
-        losses = np.log(total) - shifted.reshape(-1).take(ctx.flat)
+        losses = np.log(total) - shifted.take(ctx.flat)
         if reduction == "none":
             return losses
         return losses.sum() / ctx.count if reduction == "mean" else losses.sum()

@@ -75,7 +75,7 @@ def buffer(state: dict[str, Any], name: str, like: np.ndarray, fill: float = 0.0
 
 def grad_array(p: Value) -> np.ndarray:
     """``p.grad`` as an ndarray (after ``backward(create_graph=True)`` it is a Value)."""
-    return p.grad.data if isinstance(p.grad, Value) else np.asarray(p.grad)
+    return np.asarray(p.grad)
 
 
 def module_hint(obj: Any) -> str:
@@ -322,4 +322,4 @@ def _load(value: Any, p: Value, where: str) -> Any:
     if value.shape != p.data.shape:
         raise ValueError(f"{where} has shape {value.shape} in the state but the parameter "
                          f"has shape {p.data.shape}")
-    return value.astype(p.data.dtype, copy=True)
+    return value.astype(p.data.dtype)
