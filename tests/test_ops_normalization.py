@@ -277,3 +277,31 @@ def test_a_batch_larger_than_a_chunk_follows_the_formula(shape):
     np.testing.assert_allclose(x.grad, dx, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(w.grad, (upstream * x_hat).sum(axis=axes), rtol=1e-10)
     np.testing.assert_allclose(b.grad, upstream.sum(axis=axes), rtol=1e-10)
+
+
+def test_backward_returns_none_for_an_input_that_needs_no_gradient():
+    """Normalizing data (an input that does not require grad) computes only the
+    parameters' gradients: backward returns None for x."""
+    rng = np.random.default_rng(4)
+    x = Value(rng.standard_normal((4, 2, 3)), requires_grad=False)
+    w, b = Value(rng.uniform(0.5, 2.0, 2)), Value(rng.standard_normal(2))
+    y = batch_norm(x, None, None, w, b, training=True)
+    upstream = rng.standard_normal(y.shape)
+    dx, dw, db = y.grad_fn.backward(y.grad_fn, upstream)
+    assert dx is None
+    x_hat = reference(x.data, np.ones(2), np.zeros(2))
+    np.testing.assert_allclose(dw, (upstream * x_hat).sum(axis=(0, 2)), rtol=1e-10)
+    np.testing.assert_allclose(db, upstream.sum(axis=(0, 2)), rtol=1e-12)
+
+
+def test_float64_parameters_with_a_float32_image_batch_act_per_channel():
+    """A float64 weight and bias with a float32 (N, C, H, W) input: NumPy's promotion makes
+    the output float64, and the shift still goes to each channel (axis 1), not to the
+    last axis that a (C,) array would broadcast against."""
+    rng = np.random.default_rng(5)
+    x = Value(rng.standard_normal((2, 3, 2, 3)).astype(np.float32))
+    w, b = Value(rng.uniform(0.5, 2.0, 3)), Value(rng.standard_normal(3))
+    y = batch_norm(x, None, None, w, b, training=True)
+    assert y.dtype == np.float64
+    expected = reference(x.data.astype(np.float64), w.data, b.data)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-5, atol=1e-5)
