@@ -11,9 +11,10 @@ from test_examples import ENV
 
 import tinygrad_edu as tg
 from tinygrad_edu import Value, nn
+from tinygrad_edu.data import RandomAffine
 from tinygrad_edu.functional import softmax
 from tinygrad_edu.models import PRETRAINED, digits_cnn, predict_tta, pretraining_split
-from tinygrad_edu.models.digits import RandomDistortion, orientations
+from tinygrad_edu.models.digits import distortions, orientations
 
 # The layout of torch.nn's state_dict for the same network (issue 17: it loads there).
 STATE_SHAPES = {
@@ -101,27 +102,16 @@ def test_orientations_are_the_eight_symmetries_of_the_square():
     assert len({turned[o].tobytes() for o in range(0, 16, 2)}) == 8  # all different
 
 
-def test_random_distortion_without_range_is_the_identity():
-    images = np.random.default_rng(0).random((3, 2, 8, 8)).astype(np.float32)
-    still = RandomDistortion(degrees=0, scale=(1, 1), shear=0, shift=0, seed=0)
-    out = still(images)
-    assert out.dtype == np.float32
-    np.testing.assert_allclose(out, images, rtol=1e-6)
-
-
-def test_random_distortion_magnifies_and_draws_per_image_from_its_seed():
-    dot = np.zeros((1, 1, 7, 7))
-    dot[0, 0, 3, 4] = 1.0  # one pixel right of the centre
-    twice = RandomDistortion(degrees=0, scale=(2, 2), shear=0, shift=0, seed=0)(dot)
-    # the dot lands 2 pixels right of the centre, spread over its neighbours bilinearly
-    np.testing.assert_allclose(twice[0, 0, 2:5, 4:7], [[0.25, 0.5, 0.25], [0.5, 1, 0.5],
-                                                        [0.25, 0.5, 0.25]])
-    assert np.count_nonzero(twice) == 9
+def test_pretraining_distorts_as_handwriting_varies_from_its_seed():
+    distort = distortions(seed=3)
+    assert isinstance(distort, RandomAffine) and distort.interpolation == "bilinear"
+    assert distort.degrees == (-15, 15) and distort.translate == (1 / 8, 1 / 8)
+    assert distort.scale == (0.85, 1.15)
+    np.testing.assert_allclose(np.tan(np.deg2rad(distort.shear)), [-0.2, 0.2, 0, 0])
     images = np.repeat(np.random.default_rng(1).random((1, 1, 8, 8)), 4, axis=0)
-    a, b = RandomDistortion(seed=3)(images), RandomDistortion(seed=3)(images)
-    np.testing.assert_array_equal(a, b)
-    assert not np.allclose(a[0], a[1])  # each image its own draw
-    assert a.min() >= 0 and a.max() <= images.max() + 1e-12  # a mean of pixels and zeros
+    a = distort(images.astype(np.float32))
+    np.testing.assert_array_equal(a, distortions(seed=3)(images.astype(np.float32)))
+    assert a.dtype == np.float32 and not np.allclose(a[0], a[1])  # each image its own draw
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,16 +15,16 @@ from a seed.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from .. import nn
 from ..autograd import no_grad
-from ..data import DataLoader, load_digits, train_test_split
+from ..data import DataLoader, RandomAffine, load_digits, train_test_split
 from ..optim import Adam
 from ..optim.lr_scheduler import CosineAnnealingLR
-from ..rng import generator, own_generator
 from ..serialization import load
 from ..train import fit
 from ..value import Value
@@ -95,45 +95,14 @@ def orientations(images: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(turned + [t[..., ::-1] for t in turned]))
 
 
-class RandomDistortion:
-    """A transform for a loader: each (N, C, H, W) image rotated by up to ``degrees``,
-    scaled by a factor drawn from ``scale``, sheared by up to ``shear`` and shifted by up
-    to ``shift`` pixels, all drawn per image, then resampled bilinearly about the image's
-    centre (zeros outside it): the small changes of slant, size and place that
-    handwriting has. ``seed`` as in ``tinygrad_edu.data``'s transforms."""
-
-    def __init__(self, degrees: float = 15.0, scale: tuple[float, float] = (0.85, 1.15),
-                 shear: float = 0.2, shift: float = 1.0,
-                 seed: int | np.random.Generator | None = None) -> None:
-        self.degrees, self.scale, self.shear, self.shift = degrees, scale, shear, shift
-        self._rng = own_generator(seed)
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        N, C, H, W = X.shape
-        rng = generator(self._rng)
-        angle = np.deg2rad(rng.uniform(-self.degrees, self.degrees, N))
-        zoom = rng.uniform(*self.scale, N)
-        shear = rng.uniform(-self.shear, self.shear, N)
-        move = rng.uniform(-self.shift, self.shift, (2, N, 1))
-        cos, sin = np.cos(angle), np.sin(angle)
-        # Each output pixel samples the input where the inverse map sends it.
-        inverse = np.stack([np.stack([cos, shear - sin], -1), np.stack([sin, cos], -1)],
-                           -2) / zoom[:, None, None]
-        rows, cols = np.meshgrid(np.arange(H) - (H - 1) / 2, np.arange(W) - (W - 1) / 2,
-                                 indexing="ij")
-        where = inverse @ np.stack([rows.ravel(), cols.ravel()])  # (N, 2, H W)
-        r = where[:, 0] + (H - 1) / 2 - move[0]
-        c = where[:, 1] + (W - 1) / 2 - move[1]
-        r0, c0 = np.floor(r).astype(np.intp), np.floor(c).astype(np.intp)
-        padded = np.pad(X, ((0, 0), (0, 0), (1, 1), (1, 1)))  # a border of zeros to clip to
-        n = np.arange(N)[:, None]
-        out = np.zeros((N, H * W, C))
-        for dr, wr in ((0, 1 - (r - r0)), (1, r - r0)):
-            for dc, wc in ((0, 1 - (c - c0)), (1, c - c0)):
-                pixels = padded[n, :, np.clip(r0 + dr + 1, 0, H + 1),
-                                np.clip(c0 + dc + 1, 0, W + 1)]  # (N, H W, C)
-                out += pixels * (wr * wc)[..., None]
-        return out.transpose(0, 2, 1).reshape(N, C, H, W).astype(X.dtype)
+def distortions(seed: int | np.random.Generator | None = None) -> RandomAffine:
+    """The pretraining's augmentation: each image rotated by up to 15 degrees, shifted by
+    up to a pixel, scaled by 0.85-1.15 and sheared by up to 11.3 degrees (a shear factor
+    of 0.2), resampled bilinearly: the small changes of slant, size and place that
+    handwriting has."""
+    return RandomAffine(degrees=15, translate=(1 / 8, 1 / 8), scale=(0.85, 1.15),
+                        shear=math.degrees(math.atan(0.2)), interpolation="bilinear",
+                        seed=seed)
 
 
 def pretrain(seed: int = PRETRAINED_SEED, epochs: int = _EPOCHS) -> nn.Sequential:
@@ -142,7 +111,7 @@ def pretrain(seed: int = PRETRAINED_SEED, epochs: int = _EPOCHS) -> nn.Sequentia
 
     The features (layers 0-8) learn to tell apart 40 classes, each digit 0-4 in each of
     its 8 ``orientations()`` (self-supervised label augmentation: a mirrored 2 is a shape
-    of its own), each image randomly distorted (``RandomDistortion``), through a
+    of its own), each image randomly distorted (``distortions()``), through a
     projector head (linear, batch norm, ReLU, linear) that is then thrown away: Adam at
     3e-3 with weight decay 1e-4 and a cosine schedule, batches of 64. Then the classifier
     (layer 9) is fitted to the upright digits 0-4 on the frozen features.
@@ -161,7 +130,7 @@ def pretrain(seed: int = PRETRAINED_SEED, epochs: int = _EPOCHS) -> nn.Sequentia
     net = nn.Sequential(features, projector)
     optimizer = Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
     loader = DataLoader(X, y, batch_size=64, shuffle=True, seed=seed,
-                        transform=RandomDistortion(seed=seed))
+                        transform=distortions(seed))
     fit(net, nn.CrossEntropyLoss(), optimizer, loader, epochs=epochs,
         scheduler=CosineAnnealingLR(optimizer, T_max=epochs), progress=False)
     features.eval()
