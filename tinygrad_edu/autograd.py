@@ -349,9 +349,10 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op", index: int = 
         grad = kernels.sum_along(grad, 0)
     elif extra:
         grad = grad.sum(axis=tuple(range(extra)))
-    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if ones:
-        grad = grad.sum(axis=ones, keepdims=True)
+    if 1 in shape:  # axes of size 1 that broadcasting stretched
+        ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if ones:
+            grad = grad.sum(axis=ones, keepdims=True)
     if tuple(grad.shape) != shape:
         raise ValueError(
             f"{op} backward: gradient for input {index} has shape "
