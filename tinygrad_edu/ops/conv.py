@@ -107,7 +107,7 @@ def _window_index(padded: Pair, kernel: Pair, stride: Pair, dilation: Pair,
     _im2col's order: ``index[(a, b, i, j)] = (i sH + a dH) Wp + j sW + b dW``."""
     rows = np.arange(kernel[0])[:, None] * dilation[0] + np.arange(out_size[0]) * stride[0]
     cols = np.arange(kernel[1])[:, None] * dilation[1] + np.arange(out_size[1]) * stride[1]
-    index = (rows[:, None, :, None] * padded[1] + cols[None, :, None, :]).reshape(-1)
+    index = (rows[:, None, :, None] * padded[1] + cols[None, :, None, :]).ravel()
     index.flags.writeable = False
     return index
 
@@ -279,7 +279,7 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
         if b is None:
             y[part] = rows_out
         else:
-            np.add(rows_out, b.reshape(-1, 1, 1), out=y[part])
+            np.add(rows_out, b[:, None, None], out=y[part])
     return y
 
 
@@ -328,7 +328,7 @@ def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
     for part, cols in _columns(x, kernel, stride, padding, dilation, groups):
         _matmul(rows, cols, out=_per_group(y[part], groups))
         if b is not None:
-            y[part] += b.reshape(-1, 1, 1)
+            y[part] += b[:, None, None]
     return y, cols if cols is not None and len(cols) == len(x) else None
 
 
@@ -496,7 +496,7 @@ def _cells(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, out_size: P
     (strided slices of the input are much slower to compare and combine)."""
     (sh, sw) = stride
     win = sliding_window_view(_pad(x, padding, fill), kernel, axis=(2, 3))[:, :, ::sh, ::sw]
-    return win.transpose(4, 5, 0, 1, 2, 3).reshape(-1, *x.shape[:2], *out_size)
+    return win.transpose(4, 5, 0, 1, 2, 3).reshape(kernel[0] * kernel[1], *x.shape[:2], *out_size)
 
 
 def _tiles(x: np.ndarray, kernel: Pair, out_size: Pair) -> list[np.ndarray]:

@@ -50,7 +50,7 @@ def _row(per_channel, spatial):
     whole rows; with the (1, C, 1, ...) array itself it runs one short loop per sample
     and channel, which is much slower on a convolutional layer's activations.
     """
-    flat = per_channel.reshape(-1)
+    flat = per_channel.ravel()
     return flat if spatial == 1 else np.repeat(flat, spatial)
 
 
@@ -67,7 +67,7 @@ def _moments(x, axes, count):
     if type(x) is not np.ndarray:
         centered = x - mean
         return mean, kernels.channel_dot(centered, centered, axes) / count, centered
-    centered = np.empty(x.shape, np.result_type(x, mean))
+    centered = np.empty(x.shape, x.dtype)
     rows, out, mean_row = _rows(x), _rows(centered), _row(mean, math.prod(x.shape[2:]))
     squares = 0
     for part in _chunks(x):
@@ -84,7 +84,7 @@ def _centered_sums(grad, x, mean, axes):
     chunk while both are in the cache, so x and grad are read once. grad is summed as
     rows into one row, and the row's channels summed at the end.
     """
-    centered = np.empty(x.shape, np.result_type(x, mean))
+    centered = np.empty(x.shape, x.dtype)
     spatial = math.prod(x.shape[2:])
     rows, out, mean_row = _rows(x), _rows(centered), _row(mean, spatial)
     grad_rows = _rows(grad)
@@ -187,7 +187,7 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        if type(x) is np.ndarray and type(grad) is np.ndarray:  # forward's mean and 1/σ
+        if type(x) is np.ndarray:  # forward's mean and 1/σ (grad is an array too)
             centered, d_beta, grad_dot = _centered_sums(grad, x, ctx.mean, ctx.axes)
             inv_std = ctx.inv_std
         else:  # create_graph: x - mean and 1/σ as recorded functions of x
