@@ -251,6 +251,26 @@ def test_conv2d_bias_is_added_per_output_channel_and_its_gradient_sums_the_rest(
     np.testing.assert_array_equal(b.grad, [8.0, 8.0])
 
 
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_flat_row_weight_gradient_is_the_definition_by_itself(groups):
+    """The stride-1 weight gradient from flat rows, called directly on finite input, is
+    w'[o, c, a, b] = sum g[n, o, i, j] x_pad[n, q C/G + c, i + a dH, j + b dW]: conv2d's
+    backward recomputes a non-finite result another way, which would hide a wrong one."""
+    rng = np.random.default_rng(6)
+    x, g = rng.standard_normal((2, 16, 5, 7)), rng.standard_normal((2, 4, 6, 3))
+    kernel, padding, dilation = (2, 3), (1, 0), (1, 2)
+    xp = _padded(x, padding)
+    expected = np.zeros((4, 16 // groups, *kernel))
+    for q, a, b in itertools.product(range(groups), range(kernel[0]), range(kernel[1])):
+        outs = slice(q * 4 // groups, (q + 1) * 4 // groups)
+        ins = slice(q * 16 // groups, (q + 1) * 16 // groups)
+        top, left = a * dilation[0], b * dilation[1]
+        window = xp[:, ins, top:top + 6, left:left + 3]
+        expected[outs, :, a, b] = np.einsum("noij,ncij->oc", g[:, outs], window)
+    got = conv_ops._weight_grad_flat(x, g, kernel, padding, dilation, groups)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
 def test_conv2d_gives_no_gradient_to_an_input_that_does_not_need_one():
     x = Value(np.ones((1, 2, 4, 4)), requires_grad=False)
     w = Value(np.ones((3, 2, 3, 3)))
