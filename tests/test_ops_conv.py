@@ -279,6 +279,28 @@ def test_conv2d_gives_no_gradient_to_an_input_that_does_not_need_one():
     np.testing.assert_array_equal(w.grad, np.full((3, 2, 3, 3), 4.0))
 
 
+
+@pytest.mark.parametrize("frozen", [0, 1, 2])
+def test_the_convolution_ops_backward_returns_none_for_what_needs_no_gradient(frozen):
+    """conv2d, its input gradient and its weight gradient (the ops that second derivatives
+    go through) return None from backward for an input that does not require grad."""
+    from tinygrad_edu.ops.conv import Conv2d
+
+    rng = np.random.default_rng(7)
+    options = dict(stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1)
+    x, w, g = (rng.standard_normal(s) for s in ((2, 3, 4, 4), (5, 3, 3, 3), (2, 5, 4, 4)))
+    cases = [(Conv2d, (x, w, rng.standard_normal(5)), {}),
+             (ConvTranspose2d, (g, w), {"input_size": (4, 4)}),
+             (Conv2dWeight, (x, g), {"kernel_size": (3, 3)})]
+    for op, arrays, extra in cases:
+        if frozen >= len(arrays):
+            continue
+        inputs = [Value(a, requires_grad=i != frozen) for i, a in enumerate(arrays)]
+        y = op.apply(*inputs, **extra, **options)
+        grads = y.grad_fn.backward(y.grad_fn, rng.standard_normal(y.shape))
+        assert grads[frozen] is None, op.__name__
+        assert all(gr is not None for i, gr in enumerate(grads) if i != frozen), op.__name__
+
 def test_conv2d_output_and_max_pool_gradient_are_contiguous():
     """The layout of the per-image matrix products: a convolution's output, and the
     gradient max pooling hands back, are contiguous (N, C, H, W) arrays, so the next
