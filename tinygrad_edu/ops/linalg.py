@@ -71,7 +71,11 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        if w.ndim != 2 or not getattr(x, "ndim", 0) or x.shape[-1] != w.shape[1]:
+        try:  # a number or a 0-d x has no feature axis, a 1-D w no second axis
+            fits = x.shape[-1] == w.shape[1] and w.ndim == 2
+        except (AttributeError, IndexError):
+            fits = False
+        if not fits:
             raise ValueError(
                 f"linear: input of shape {np.shape(x)} does not fit a weight of shape {w.shape} "
                 f"(the input's last axis must be in_features={w.shape[-1]})"
@@ -80,10 +84,10 @@ class Linear(Function):
         z = x @ w.T
         if b is None:
             return z
-        if b.dtype != z.dtype or b.shape != z.shape[-1:]:
-            return z + b
-        z += b  # into the product's own memory: no second output-sized array
-        return z
+        if b.dtype is z.dtype and b.shape == w.shape[:1]:  # the layer's own bias
+            z += b  # into the product's own memory: no second output-sized array
+            return z
+        return z + b
 
     @staticmethod
     def backward(ctx, grad):
