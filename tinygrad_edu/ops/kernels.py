@@ -106,15 +106,15 @@ def softmax_minus_onehot(x, axis, flat, e, total):
 # ----------------------------------------------------------------------------------------
 
 
-def channel_dot(a, b, axes):
-    """Σ a b over ``axes``, every axis but the channel axis 1, kept as size-1 axes.
+def channel_dot(a, b):
+    """Σ a b over every axis but the channel axis 1, kept as size-1 axes.
 
     For arrays, one ``einsum`` over (N, C, rest) views: it accumulates the products as it
     goes instead of first writing the full-size array a b. Values (under
     ``create_graph``) get the recorded ``(a * b).sum(...)``.
     """
     if type(a) is not np.ndarray or type(b) is not np.ndarray:
-        return (a * b).sum(axis=axes, keepdims=True)
+        return (a * b).sum(axis=(0, *range(2, a.ndim)), keepdims=True)
     n, channels, rest = a.shape[0], a.shape[1], math.prod(a.shape[2:])
     dot = np.einsum("ncs,ncs->c", a.reshape(n, channels, rest), b.reshape(n, channels, rest))
     return dot.reshape((1, channels) + (1,) * (a.ndim - 2))
