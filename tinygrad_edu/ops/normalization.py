@@ -66,19 +66,19 @@ def _moments(x, axes, count):
     mean = x.mean(axis=axes, keepdims=True)
     if type(x) is not np.ndarray:
         centered = x - mean
-        return mean, kernels.channel_dot(centered, centered, axes) / count, centered
+        return mean, kernels.channel_dot(centered, centered) / count, centered
     centered = np.empty(x.shape, x.dtype)
     rows, out, mean_row = _rows(x), _rows(centered), _row(mean, math.prod(x.shape[2:]))
     squares = 0
     for part in _chunks(x):
         np.subtract(rows[part], mean_row, out=out[part])
-        squares = squares + kernels.channel_dot(centered[part], centered[part], axes)
+        squares = squares + kernels.channel_dot(centered[part], centered[part])
     return mean, squares / count, centered
 
 
-def _centered_sums(grad, x, mean, axes):
-    """(x - mean, Σ grad, Σ grad (x - mean)) per channel over ``axes`` (kept as size-1
-    axes), for arrays: what batch norm's backward needs of x and grad.
+def _centered_sums(grad, x, mean):
+    """(x - mean, Σ grad, Σ grad (x - mean)) per channel, over every axis but 1 (kept as
+    size-1 axes), for arrays: what batch norm's backward needs of x and grad.
 
     A chunk of the batch at a time: each chunk of x is centered and summed with grad's
     chunk while both are in the cache, so x and grad are read once. grad is summed as
@@ -92,7 +92,7 @@ def _centered_sums(grad, x, mean, axes):
     for part in _chunks(x):
         np.subtract(rows[part], mean_row, out=out[part])
         grad_row = grad_row + grad_rows[part].sum(axis=0)
-        grad_dot = grad_dot + kernels.channel_dot(grad[part], centered[part], axes)
+        grad_dot = grad_dot + kernels.channel_dot(grad[part], centered[part])
     grad_sum = grad_row if spatial == 1 else grad_row.reshape(x.shape[1], spatial).sum(axis=1)
     return centered, grad_sum.reshape(mean.shape), grad_dot
 
@@ -188,13 +188,13 @@ class BatchNorm(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         if type(x) is np.ndarray:  # forward's mean and 1/σ (grad is an array too)
-            centered, d_beta, grad_dot = _centered_sums(grad, x, ctx.mean, ctx.axes)
+            centered, d_beta, grad_dot = _centered_sums(grad, x, ctx.mean)
             inv_std = ctx.inv_std
         else:  # create_graph: x - mean and 1/σ as recorded functions of x
             _, var, centered = _moments(x, ctx.axes, ctx.count)
             inv_std = (var + ctx.eps) ** -0.5
             d_beta = grad.sum(axis=ctx.axes, keepdims=True)
-            grad_dot = kernels.channel_dot(grad, centered, ctx.axes)
+            grad_dot = kernels.channel_dot(grad, centered)
         d_gamma = grad_dot * inv_std  # Σ g x̂
         dx = None
         if ctx.needs_input_grad[0]:
