@@ -150,3 +150,27 @@ def test_channel_dot_of_a_value_and_an_array_is_recorded(value_first):
     assert isinstance(recorded, Value)
     np.testing.assert_allclose(recorded.data, (a * b).sum(axis=(0, 2), keepdims=True),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 64), (2, 3, 5), (7,)])
+def test_relu_grad_is_grad_times_x_positive(shape, dtype):
+    x = RNG.standard_normal(shape).astype(dtype)
+    grad = RNG.standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:3] = [0.0, np.nan, -0.0]
+    grad.reshape(-1)[3:5] = [np.inf, -2.0]
+    x.reshape(-1)[3:5] = [-1.0, -1.0]  # inf * 0 and -2 * 0: nan and -0.0, as the formula
+    with np.errstate(invalid="ignore"):
+        expected = grad * (x > 0)
+        z = kernels.relu_grad(grad, x)
+    assert z.dtype == dtype and z.shape == shape
+    np.testing.assert_array_equal(z, expected)
+    assert np.array_equal(np.signbit(z), np.signbit(expected))
+
+
+def test_relu_grad_of_values_and_mixed_dtypes_is_the_formula():
+    x, grad = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_array_equal(kernels.relu_grad(grad, x), grad * (x > 0))
+    recorded = kernels.relu_grad(Value(grad), x)
+    assert isinstance(recorded, Value)
+    np.testing.assert_array_equal(recorded.data, grad * (x > 0))

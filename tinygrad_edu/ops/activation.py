@@ -77,7 +77,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * (x > 0)
+        return kernels.relu_grad(grad, x)
 
 
 # ----------------------------------------------------------------------------------------
