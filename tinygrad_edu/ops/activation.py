@@ -114,7 +114,7 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _erf(x).astype(np.result_type(x), copy=False)
+        return np.asarray(_erf(x), dtype=np.result_type(x))
 
     @staticmethod
     def backward(ctx, grad):

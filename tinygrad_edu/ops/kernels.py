@@ -93,13 +93,13 @@ def max_along(x, axis):
     """
     if x.ndim == 2 and axis == 1:
         starts = np.arange(0, x.size, x.shape[1])
-        return x.reshape(-1).take(starts + x.argmax(axis=1)).reshape(x.shape[0], 1)
+        return x.take(starts + x.argmax(axis=1)).reshape(x.shape[0], 1)  # take reads x flat
     return x.max(axis=axis, keepdims=True)
 
 
 def softmax_minus_onehot(x, axis, flat, e, total):
     """softmax(x) - onehot along ``axis``: the softmax with 1 subtracted at the labelled
-    positions ``flat`` (indices into ``x.reshape(-1)``), for cross-entropy's backward.
+    positions ``flat`` (indices into ``x.ravel()``), for cross-entropy's backward.
 
     For an array x it divides ``e``, the shifted exponentials forward computed, by their
     sums ``total`` and subtracts the 1s in place: no exponential computed twice and no
@@ -108,10 +108,10 @@ def softmax_minus_onehot(x, axis, flat, e, total):
     """
     if type(x) is np.ndarray:
         g = e / total.reshape(e.shape[:axis] + (1,) + e.shape[axis + 1:])
-        g.reshape(-1)[flat] -= 1
+        g.ravel()[flat] -= 1  # g is new and contiguous: its ravel is a view
         return g
     onehot = np.zeros(x.shape, dtype=x.dtype)
-    onehot.reshape(-1)[flat] = 1
+    onehot.ravel()[flat] = 1
     return (x - x.logsumexp(axis=axis, keepdims=True)).exp() - onehot
 
 

@@ -52,11 +52,11 @@ class MatMul(Function):
         if x.ndim == 1:  # (k,) @ (..., k, n) -> (..., n): x is a row
             g = grad.reshape(grad.shape[:-1] + (1, grad.shape[-1]))
             gx = (g @ _mT(y)).reshape(grad.shape[:-1] + (x.shape[0],)) if need_x else None
-            return gx, x.reshape((-1, 1)) @ g if need_y else None
+            return gx, x[:, None] @ g if need_y else None
         if y.ndim == 1:  # (..., m, k) @ (k,) -> (..., m): y is a column
             g = grad.reshape(grad.shape + (1,))
             gy = (_mT(x) @ g).reshape(grad.shape[:-1] + (y.shape[0],)) if need_y else None
-            return g @ y.reshape((1, -1)) if need_x else None, gy
+            return g @ y[None, :] if need_x else None, gy
         return grad @ _mT(y) if need_x else None, _mT(x) @ grad if need_y else None
 
 
