@@ -117,14 +117,9 @@ def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
         gradgradcheck(lambda x: SquareFrozenBackward.apply(x).sum(), Value([1.0]))
 
 
-class SquareWrongWhenRecorded(Function):
+class SquareWrongWhenRecorded(SquareWrongBackward):
     """z = x**2 whose backward is right (2x g) on arrays but gives 3x g when it records
     (under create_graph the saved x arrives as a Value): a differentiable, wrong path."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
 
     @staticmethod
     def backward(ctx, grad):
