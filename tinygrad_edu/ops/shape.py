@@ -187,7 +187,7 @@ class Pad(Function):
                 f"pad: pad_width {pad_width!r} does not fit a Value of shape {x.shape}; "
                 f"give one (before, after) pair per axis"
             ) from None
-        if widths.dtype.kind not in "iu":
+        if not np.issubdtype(widths.dtype, np.integer):
             raise TypeError(f"pad: pad_width must be whole numbers of elements; got {pad_width!r}")
         if (widths < 0).any():
             raise ValueError(f"pad: pad_width must be >= 0; got {pad_width!r}")
