@@ -179,9 +179,7 @@ def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation:
     """
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     per_image = x.shape[1] * kernel[0] * kernel[1] * out_size[0] * out_size[1] * x.itemsize
-    step = max(1, _CHUNK_BYTES // max(per_image, 1))
-    for start in range(0, x.shape[0], step):
-        part = slice(start, start + step)
+    for part in _batch_chunks(x.shape[0], per_image):
         yield part, _im2col(x[part], kernel, stride, padding, dilation, groups)
 
 
