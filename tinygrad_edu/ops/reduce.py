@@ -15,14 +15,14 @@ from .axes import keepdims_shape, normalize_axes
 
 
 def _restore(ctx, grad):
-    """The gradient of a reduction's output, reshaped to the keepdims shape."""
-    return grad if ctx.keepdims else grad.reshape(keepdims_shape(ctx.shape, ctx.axes))
+    """The gradient of a reduction's output, reshaped to the keepdims shape (which it
+    already has under ``keepdims=True``, where the reshape changes nothing)."""
+    return grad.reshape(keepdims_shape(ctx.shape, ctx.axes))
 
 
-def _start(ctx, x, axis, keepdims, op):
+def _start(ctx, x, axis, op):
     ctx.shape = x.shape
     ctx.axes = normalize_axes(axis, x.ndim, op)
-    ctx.keepdims = bool(keepdims)
     return ctx.axes
 
 
@@ -31,7 +31,7 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
-        axes = _start(ctx, x, axis, keepdims, "sum")
+        axes = _start(ctx, x, axis, "sum")
         return x.sum(axis=axes, keepdims=keepdims)
 
     @staticmethod
@@ -44,7 +44,7 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
-        axes = _start(ctx, x, axis, keepdims, "mean")
+        axes = _start(ctx, x, axis, "mean")
         ctx.count = math.prod([x.shape[a] for a in axes])
         if ctx.count == 0:
             raise ValueError(f"mean: no elements to average over axis {axis!r} of {x.shape}")
@@ -65,7 +65,7 @@ class _Extremum(Function):
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
         op = type(ctx)
-        axes = _start(ctx, x, axis, keepdims, op.label)
+        axes = _start(ctx, x, axis, op.label)
         if x.size == 0:
             raise ValueError(f"{op.label}: cannot reduce an empty Value of shape {x.shape}")
         z = op.reduce(x, axis=axes, keepdims=keepdims)
@@ -94,14 +94,14 @@ class Min(_Extremum):
     label = "min"
 
 
-def _spread(ctx, x, axis, ddof, keepdims, op):
+def _spread(ctx, x, axis, ddof, op):
     """Shared start of Var and Std: the axes, the degrees of freedom, and ``ctx.scale``,
     the largest |x| over the axes (1 where that is 0 or not finite).
 
     Dividing by the scale before squaring keeps every square at most 1, so no
     intermediate overflows, in float32 as in float64, even where x**2 would.
     """
-    axes = _start(ctx, x, axis, keepdims, op)
+    axes = _start(ctx, x, axis, op)
     count = math.prod([x.shape[a] for a in axes])
     ctx.dof = count - ddof
     if ctx.dof <= 0:
@@ -121,9 +121,9 @@ def _unit_centred(ctx, x):
     return unit - unit.mean(axis=ctx.axes, keepdims=True)
 
 
-def _reduced(ctx, z):
+def _reduced(ctx, z, keepdims):
     """A result computed with keepdims=True, in the shape the caller asked for."""
-    return z if ctx.keepdims else z.reshape(
+    return z if keepdims else z.reshape(
         [n for i, n in enumerate(ctx.shape) if i not in ctx.axes])
 
 
@@ -136,12 +136,12 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, *, axis=None, ddof=0, keepdims=False):
-        unit = _spread(ctx, x, axis, ddof, keepdims, "var")
+        unit = _spread(ctx, x, axis, ddof, "var")
         # NOTE: a variance above the dtype's largest number is inf, as in PyTorch, and
         # not a warning.
         with np.errstate(over="ignore"):
             z = unit.var(axis=ctx.axes, ddof=ddof, keepdims=True) * ctx.scale**2
-        return _reduced(ctx, z)
+        return _reduced(ctx, z, keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -158,8 +158,9 @@ class Std(Function):
 
     @staticmethod
     def forward(ctx, x, *, axis=None, ddof=0, keepdims=False):
-        unit = _spread(ctx, x, axis, ddof, keepdims, "std")
-        z = _reduced(ctx, unit.std(axis=ctx.axes, ddof=ddof, keepdims=True) * ctx.scale)
+        unit = _spread(ctx, x, axis, ddof, "std")
+        z = _reduced(ctx, unit.std(axis=ctx.axes, ddof=ddof, keepdims=True) * ctx.scale,
+                     keepdims)
         ctx.save_for_backward(x, z)
         return z
 
@@ -179,7 +180,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
-        axes = _start(ctx, x, axis, keepdims, "logsumexp")
+        axes = _start(ctx, x, axis, "logsumexp")
         if x.size == 0:
             raise ValueError(f"logsumexp: cannot reduce an empty Value of shape {x.shape}")
         m = x.max(axis=axes, keepdims=True)
@@ -187,7 +188,7 @@ class LogSumExp(Function):
         # where the maximum is inf or nan, so is the result (m + log n): shift by nothing
         # there, and exponentiate zeros, so that no exp overflows and no log sees 0
         shifted = np.where(finite, x - np.where(finite, m, 0), 0)
-        z = _reduced(ctx, np.log(np.exp(shifted).sum(axis=axes, keepdims=True)) + m)
+        z = _reduced(ctx, np.log(np.exp(shifted).sum(axis=axes, keepdims=True)) + m, keepdims)
         ctx.save_for_backward(x, z)
         return z
 
