@@ -1,13 +1,19 @@
 """Kernels compute exactly what their docstrings' formulas say, on the inputs that take
 their faster road and on those that do not."""
 
+import math
+import os
+import threading
+import time
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value
-from tinygrad_edu.ops import kernels
+import tinygrad_edu.functional as F
+from tinygrad_edu import Value, nn
+from tinygrad_edu.ops import conv, kernels, normalization
 from tinygrad_edu.optim import SGD
 
 RNG = np.random.default_rng(0)
@@ -174,3 +180,295 @@ def test_relu_grad_of_values_and_mixed_dtypes_is_the_formula():
     recorded = kernels.relu_grad(Value(grad), x)
     assert isinstance(recorded, Value)
     np.testing.assert_array_equal(recorded.data, grad * (x > 0))
+
+
+# ----------------------------------------------------------------------------------------
+# Threads
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def set_threads(monkeypatch):
+    """kernels.set_num_threads for one test; the previous setting comes back after it."""
+    monkeypatch.setattr(kernels, "_num_threads", kernels._num_threads)
+    monkeypatch.setattr(kernels, "_pool", kernels._pool)
+    return kernels.set_num_threads
+
+
+def test_get_num_threads_is_the_cpus_of_the_process_until_set(set_threads, monkeypatch):
+    monkeypatch.setattr(kernels, "_num_threads", None)
+    assert kernels.get_num_threads() == len(os.sched_getaffinity(0))
+    set_threads(3)
+    assert kernels.get_num_threads() == 3
+    set_threads(np.int64(1))
+    assert kernels.get_num_threads() == 1 and type(kernels.get_num_threads()) is int
+
+
+@pytest.mark.parametrize(("n", "error", "message"), [
+    (0, ValueError, "set_num_threads: n must be at least 1, got 0"),
+    (-2, ValueError, "set_num_threads: n must be at least 1, got -2"),
+    (1.0, TypeError, "set_num_threads: n must be an int, got float 1.0"),
+    (True, TypeError, "set_num_threads: n must be an int, got bool True"),
+    ("2", TypeError, "set_num_threads: n must be an int, got str '2'"),
+])
+def test_set_num_threads_rejects_what_is_not_a_positive_int(set_threads, n, error, message):
+    before = kernels.get_num_threads()
+    with pytest.raises(error, match=f"^{message}$"):
+        set_threads(n)
+    assert kernels.get_num_threads() == before
+
+
+def _together(parts):
+    """A part function that returns (part * 10, its thread) only once ``parts`` threads
+    are inside it at the same time (a timeout error otherwise)."""
+    barrier = threading.Barrier(parts, timeout=10)
+
+    def fn(part):
+        barrier.wait()
+        return part * 10, threading.get_ident()
+
+    return fn
+
+
+def test_parallel_map_runs_parts_on_two_threads_at_once_in_order(set_threads):
+    set_threads(2)
+    results = kernels.parallel_map(_together(2), [1, 2])
+    assert [r for r, _ in results] == [10, 20]
+    assert len({thread for _, thread in results}) == 2
+
+
+def test_parallel_map_on_one_thread_runs_every_part_in_the_caller_in_order(set_threads):
+    set_threads(1)
+    calls = []
+    assert kernels.parallel_map(lambda p: calls.append(p) or threading.get_ident(),
+                                range(5)) == [threading.get_ident()] * 5
+    assert calls == list(range(5))
+
+
+def test_parallel_map_inside_a_part_runs_in_that_thread(set_threads):
+    set_threads(3)  # two parts run at once, and a third thread is free
+    barrier = threading.Barrier(2, timeout=10)
+
+    def inner(part):
+        time.sleep(0.005)
+        return threading.get_ident()
+
+    def outer(part):
+        barrier.wait()
+        return kernels.parallel_map(inner, range(4)) == [threading.get_ident()] * 4
+
+    assert kernels.parallel_map(outer, range(2)) == [True] * 2
+
+
+def test_parallel_map_raises_a_parts_error_once_no_part_runs(set_threads):
+    set_threads(2)
+    done = []
+
+    def fn(part):
+        if part == 3:
+            raise ValueError("part 3 failed")
+        time.sleep(0.01)
+        done.append(part)
+
+    with pytest.raises(ValueError, match="part 3 failed"):
+        kernels.parallel_map(fn, range(8))
+    finished = list(done)
+    time.sleep(0.05)
+    assert done == finished and 3 not in done
+
+
+def test_a_forked_child_shares_parts_among_threads_of_its_own(set_threads):
+    set_threads(2)
+    kernels.parallel_map(_together(2), [0, 1])  # the parent's helper thread is running
+    with warnings.catch_warnings():  # Python 3.12+ warns of forking a threaded process
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: exit status 0 when two of its threads ran the parts
+        status = 1
+        try:
+            results = kernels.parallel_map(_together(2), [1, 2])
+            status = 0 if len({thread for _, thread in results}) == 2 else 1
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def _cnn_step(x, labels):
+    """Output, loss and every gradient of one step of a conv-BN-ReLU-pool network (its
+    second convolution by flat rows) and a linear layer, with fixed weights."""
+    f32 = np.float32
+    model = nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1, seed=0, dtype=f32), nn.BatchNorm2d(16, dtype=f32),
+        nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 16, 3, padding=1, seed=1, dtype=f32), nn.BatchNorm2d(16, dtype=f32),
+        nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 6 * 6, 10, seed=2, dtype=f32))
+    xv = Value(x, requires_grad=True)
+    out = model(xv)
+    loss = F.cross_entropy(out, labels)
+    loss.backward()
+    return [out.data, loss.data, xv.grad] + [p.grad for p in model.parameters()]
+
+
+def _kernel_step(x, w1, w2, lin):
+    """The arrays of such a step, from the kernels alone (no graph is recorded)."""
+    one = (1, 1)
+    y1, _ = conv._correlate(x, w1, None, one, one, one, 1)  # im2col
+    _, var, centered = normalization._moments(y1, (0, 2, 3), y1.size // y1.shape[1])
+    h = kernels.relu(normalization._scale_shift(centered, (var + 1e-5) ** -0.5, None))
+    pooled, _ = conv._window_max(h, (2, 2), (2, 2), (0, 0), (12, 12))
+    y2, _ = conv._correlate(pooled, w2, None, one, one, one, 1)  # flat rows
+    g1 = kernels.relu_grad(y1, h)
+    return [y1, h, pooled, y2, g1, kernels.matmul(y2.reshape(len(x), -1), lin.T),
+            conv._weight_grad(pooled, y2, (3, 3), one, one, one, 1, None),
+            conv._conv_transpose(y2, w2, (12, 12), one, one, one, 1),
+            conv._weight_grad(x, g1, (3, 3), one, one, one, 1, None)]
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    """Every kernel splits even small arrays and products into parts (many parts, fast)."""
+    monkeypatch.setattr(normalization, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 64)
+    monkeypatch.setattr(kernels, "_PART_BYTES", 64)
+    monkeypatch.setattr(kernels, "ONE_THREAD", 2000)
+
+
+def _same_bits(got, expected):
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def test_a_training_step_on_threads_is_bit_for_bit_the_one_thread_step(set_threads, small_parts):
+    """Conv (both ways of computing it), batch norm, ReLU, max pooling and the linear
+    layer, split into parts: the same bits on 1 and 2 threads."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 3, 24, 24)).astype(np.float32)
+    labels = rng.integers(0, 10, 6)
+    set_threads(1)
+    expected = _cnn_step(x, labels)
+    set_threads(2)
+    _same_bits(_cnn_step(x, labels), expected)
+
+
+def test_kernels_called_from_several_threads_at_once_give_the_one_thread_bits(set_threads,
+                                                                             small_parts):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((6, 3, 24, 24)).astype(np.float32)
+    w1, w2 = (rng.standard_normal(s).astype(np.float32) for s in [(16, 3, 3, 3), (16, 16, 3, 3)])
+    lin = rng.standard_normal((10, 16 * 12 * 12)).astype(np.float32)
+    set_threads(1)
+    expected = _kernel_step(x, w1, w2, lin)
+    set_threads(2)
+    results = [None] * 4
+
+    def user(i):
+        results[i] = _kernel_step(x, w1, w2, lin)
+
+    users = [threading.Thread(target=user, args=(i,)) for i in range(4)]
+    for t in users:
+        t.start()
+    for t in users:
+        t.join()
+    for got in results:
+        _same_bits(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_and_its_gradient_of_a_large_array_are_the_formulas_in_parts(dtype, set_threads,
+                                                                         monkeypatch):
+    monkeypatch.setattr(kernels, "_PART_BYTES", 1000)
+    set_threads(2)
+    x = RNG.standard_normal((7, 3, 101)).astype(dtype)
+    grad = RNG.standard_normal(x.shape).astype(dtype)
+    x.reshape(-1)[[0, 900, 2000]] = [np.nan, -0.0, 0.0]
+    z = kernels.relu(x)
+    assert z.dtype == dtype and z.shape == x.shape
+    np.testing.assert_array_equal(z, np.maximum(x, 0))
+    expected = grad * (x > 0)
+    got = kernels.relu_grad(grad, x)
+    assert got.dtype == dtype and got.tobytes() == expected.tobytes()
+    strided = x[:, :, ::2]  # not contiguous: the whole call
+    np.testing.assert_array_equal(kernels.relu(strided), np.maximum(strided, 0))
+
+
+def test_in_parts_splits_into_near_equal_views_and_returns_out(set_threads, monkeypatch):
+    monkeypatch.setattr(kernels, "_PART_BYTES", 80)  # 10 float64 values
+    set_threads(2)
+    a, b = RNG.standard_normal((5, 7)), RNG.standard_normal((5, 7))
+    sizes = []
+
+    def add(out, a, b):
+        sizes.append(out.size)
+        np.add(a, b, out=out)
+
+    out = np.empty((5, 7))
+    assert kernels.in_parts(add, out, a, b) is out
+    np.testing.assert_array_equal(out, a + b)
+    assert sorted(sizes) == [8, 9, 9, 9]  # 35 values in 4 parts
+
+
+# ----------------------------------------------------------------------------------------
+# Matrix products in one-thread slices
+# ----------------------------------------------------------------------------------------
+
+
+def _matmul_spy(monkeypatch):
+    """Record the multiply-adds per matrix of every np.matmul call."""
+    calls = []
+    real = np.matmul
+
+    def spy(a, b, **kwargs):
+        calls.append(math.prod(a.shape[-2:]) * b.shape[-1])
+        return real(a, b, **kwargs)
+
+    monkeypatch.setattr(np, "matmul", spy)
+    return calls
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("sa", "sb"), [
+    ((64, 1568), (1568, 10)),  # more rows than columns: sliced by rows
+    ((10, 64), (64, 1568)),  # sliced by columns
+    ((3, 64, 800), (800, 20)),  # a batch of matrices
+])
+def test_matmul_of_middling_size_is_the_product_in_one_thread_slices(sa, sb, dtype,
+                                                                     monkeypatch):
+    a = RNG.standard_normal(sa).astype(dtype)
+    b = RNG.standard_normal(sb).astype(dtype)
+    expected = a @ b
+    calls = _matmul_spy(monkeypatch)
+    z = kernels.matmul(a, b)
+    assert z.dtype == dtype and z.shape == expected.shape
+    # sums of up to 1568 products, perhaps in another order: float32 keeps about 1e-5
+    # of the largest entry
+    tolerance = (2e-5 if dtype == np.float32 else 1e-13) * np.abs(expected).max()
+    np.testing.assert_allclose(z, expected, rtol=0, atol=tolerance)
+    assert len(calls) == 2 and max(calls) < kernels.ONE_THREAD  # two near-equal slices
+    assert max(calls) - min(calls) <= max(calls) // 10
+
+
+@pytest.mark.parametrize(("sa", "sb"), [((64, 1568), (1568, 100)), ((3, 5), (5, 2)),
+                                        ((4, 3), (3,)), ((3,), (3, 4))])
+def test_matmul_of_a_large_or_small_product_is_left_whole(sa, sb, monkeypatch):
+    a, b = RNG.standard_normal(sa), RNG.standard_normal(sb)
+    expected = a @ b
+    calls = _matmul_spy(monkeypatch)
+    np.testing.assert_array_equal(kernels.matmul(a, b), expected)
+    assert calls == []  # one @, no slices
+
+
+def test_matmul_in_slices_of_an_empty_or_a_small_product_is_one_call(monkeypatch):
+    calls = _matmul_spy(monkeypatch)
+    for sa, sb in [((0, 5), (5, 3)), ((4, 0), (0, 3)), ((4, 5), (5, 3))]:
+        a, b = RNG.standard_normal(sa), RNG.standard_normal(sb)
+        np.testing.assert_array_equal(kernels.matmul_in_slices(a, b, 1000), a @ b)
+    assert len(calls) == 3
+
+
+def test_matmul_of_values_is_recorded():
+    a, b = RNG.standard_normal((64, 1568)), RNG.standard_normal((1568, 10))
+    recorded = kernels.matmul(Value(a), b)
+    assert isinstance(recorded, Value) and recorded.requires_grad
+    np.testing.assert_allclose(recorded.data, a @ b, rtol=0, atol=1e-13 * np.abs(a @ b).max())

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd import Function
+from . import kernels
 
 Pair = tuple[int, int]
 
@@ -142,36 +143,27 @@ def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
 
 # Columns built per matrix product: small enough to stay in the CPU's cache
 _CHUNK_BYTES = 1 << 20
-# OpenBLAS runs a product on one thread below about a million multiply-adds
-_ONE_THREAD = 15 << 16
+# Multiply-adds per matrix that BLAS runs on one thread (kernels.ONE_THREAD)
+_ONE_THREAD = kernels.ONE_THREAD
 
 
 def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``np.matmul(a, b, out=out)``, in slices of a's rows or b's columns (whichever are
-    more) small enough for BLAS to multiply each on one thread.
+    """``np.matmul(a, b, out=out)``, in slices of a's rows or b's columns small enough
+    for BLAS to multiply each on one thread (``kernels.matmul_in_slices``).
 
     NOTE: BLAS splits a larger product across threads, and each split call waits for
     all of its threads: when the machine's cores are busy with anything else, that wait
-    outlasts the work many times over, once per call (per image, here). Products of this
-    size are fast on one thread, and the rest of a step (NumPy's elementwise passes)
-    runs on one thread anyway.
+    outlasts the work many times over, once per call (per image, here). The chunks of
+    images that call these products already share the cores among our threads.
     """
-    m, k, p = a.shape[-2], a.shape[-1], b.shape[-1]
-    step = max(1, (_ONE_THREAD - 1) // max(1, k * min(m, p)))
-    by_rows = m >= p
-    for start in range(0, m if by_rows else p, step):
-        part = slice(start, start + step)
-        if by_rows:
-            np.matmul(a[..., part, :], b, out=out[..., part, :])
-        else:
-            np.matmul(a, b[..., part], out=out[..., part])
-    return out
+    return kernels.matmul_in_slices(a, b, _ONE_THREAD, out)
 
 
-def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-             groups: int) -> Iterator[tuple[slice, np.ndarray]]:
-    """(images, their im2col columns) for slices of the batch whose columns take about
-    ``_CHUNK_BYTES`` each (at least one image per slice).
+def _column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
+                   dilation: Pair) -> list[slice]:
+    """Slices of the batch whose im2col columns take about ``_CHUNK_BYTES`` each (at least
+    one image per slice): the chunks whose columns ``_correlate`` and ``_weight_grad``
+    build and use one at a time, shared among threads (``kernels.parallel_map``).
 
     Each chunk's columns are used while they are still in the cache, and the whole
     batch's columns, kH kW times the size of the input, are never one large new array,
@@ -179,8 +171,7 @@ def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation:
     """
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     per_image = x.shape[1] * kernel[0] * kernel[1] * out_size[0] * out_size[1] * x.itemsize
-    for part in _batch_chunks(x.shape[0], per_image):
-        yield part, _im2col(x[part], kernel, stride, padding, dilation, groups)
+    return _batch_chunks(x.shape[0], per_image)
 
 
 # ----------------------------------------------------------------------------------------
@@ -224,8 +215,13 @@ def _flat_padded(x: np.ndarray, kernel: Pair, padding: Pair,
     (ph, pw), span = padding, dilation[1] * (kernel[1] - 1)
     n, c, h, w = x.shape
     width = w + max(pw, 2 * pw - span)  # at least pw zeros between rows, and >= Wo values
-    out = np.zeros((n, c, h + 2 * ph + -(-span // width), width), x.dtype)
-    out[:, :, ph:ph + h, pw:pw + w] = x
+    out = np.empty((n, c, h + 2 * ph + -(-span // width), width), x.dtype)
+
+    def pad(part):
+        out[part] = 0
+        out[part, :, ph:ph + h, pw:pw + w] = x[part]
+
+    kernels.parallel_map(pad, _batch_chunks(n, out[0].nbytes))  # a chunk in cache at a time
     return out, width
 
 
@@ -267,7 +263,8 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
     shape = (groups, o // groups, ho * width)
     # chunks of an eighth: the running sum and each product are read and written kH kW
     # times, so they should stay in the smallest, fastest cache
-    for part in _batch_chunks(len(x), o * ho * width * dtype.itemsize, _CHUNK_BYTES // 8):
+
+    def correlate(part):
         images = flat[part]
         total = _matmul(cells[0], images[..., runs[0]], np.empty((len(images), *shape), dtype))
         product = np.empty(total.shape, dtype)
@@ -278,6 +275,9 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
             y[part] = rows_out
         else:
             np.add(rows_out, b[:, None, None], out=y[part])
+
+    kernels.parallel_map(correlate, _batch_chunks(len(x), o * ho * width * dtype.itemsize,
+                                                  _CHUNK_BYTES // 8))
     return y
 
 
@@ -292,15 +292,21 @@ def _weight_grad_flat(x: np.ndarray, g: np.ndarray, kernel: Pair, padding: Pair,
     dtype = np.result_type(x, g)
     flat, runs, width = _cell_runs(x, kernel, padding, dilation, groups, ho)
     gw = np.zeros((len(runs), groups, o // groups, c // groups), dtype)
-    # chunks of half: g's rows are read once per kernel cell, from the cache
-    for part in _batch_chunks(len(x), o * ho * width * dtype.itemsize, _CHUNK_BYTES // 2):
+
+    def chunk_sums(part):  # per cell, the chunk's products summed over its images
         images = flat[part]
         g_rows = np.zeros((len(images), o, ho, width), dtype)
         g_rows[..., :wo] = g[part]
         g_rows = g_rows.reshape(len(images), groups, o // groups, ho * width)
         per_image = np.empty((len(images), *gw.shape[1:]), dtype)
-        for cell, run in zip(gw, runs):
-            cell += _matmul(g_rows, images[..., run].swapaxes(2, 3), per_image).sum(axis=0)
+        return [_matmul(g_rows, images[..., run].swapaxes(2, 3), per_image).sum(axis=0)
+                for run in runs]
+
+    # chunks of half: g's rows are read once per kernel cell, from the cache
+    for sums in kernels.parallel_map(chunk_sums, _batch_chunks(
+            len(x), o * ho * width * dtype.itemsize, _CHUNK_BYTES // 2)):
+        for cell, cell_sum in zip(gw, sums):  # added in the chunks' order
+            cell += cell_sum
     # (kH kW, G, O/G, C/G) -> (O, C/G, kH, kW)
     return gw.transpose(1, 2, 3, 0).reshape(o, c // groups, *kernel)
 
@@ -322,12 +328,17 @@ def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     y = np.empty((x.shape[0], w.shape[0], *out_size), dtype)
     rows = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))  # (G, O/G, C/G kH kW)
-    cols = None
-    for part, cols in _columns(x, kernel, stride, padding, dilation, groups):
+
+    def correlate(part):
+        cols = _im2col(x[part], kernel, stride, padding, dilation, groups)
         _matmul(rows, cols, out=_per_group(y[part], groups))
         if b is not None:
             y[part] += b[:, None, None]
-    return y, cols if cols is not None and len(cols) == len(x) else None
+        return cols
+
+    chunks = _column_chunks(x, kernel, stride, padding, dilation)
+    cols = kernels.parallel_map(correlate, chunks)
+    return y, cols[0] if len(chunks) == 1 else None
 
 
 def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
@@ -352,12 +363,18 @@ def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
     # transposed, (G, C/G kH kW, O/G): the columns as the left operand, read row by row
     gw_t = np.zeros((groups, x.shape[1] // groups * kernel[0] * kernel[1], g.shape[1] // groups),
                     np.result_type(x, g))
-    chunks = _columns(x, kernel, stride, padding, dilation, groups) if cols is None else [
-        (slice(None), cols)]
-    for part, part_cols in chunks:
+
+    def chunk_sum(part):  # the chunk's products summed over its images
+        part_cols = _im2col(x[part], kernel, stride, padding, dilation, groups) if cols is None \
+            else cols
         per_image = np.empty((len(part_cols), *gw_t.shape), gw_t.dtype)
         g_t = _per_group(g[part], groups).swapaxes(2, 3)  # (n, G, HoWo, O/G)
-        gw_t += _matmul(part_cols, g_t, per_image).sum(axis=0)
+        return _matmul(part_cols, g_t, per_image).sum(axis=0)
+
+    chunks = [slice(None)] if cols is not None else _column_chunks(x, kernel, stride, padding,
+                                                                    dilation)
+    for chunk_sum_ in kernels.parallel_map(chunk_sum, chunks):  # added in the chunks' order
+        gw_t += chunk_sum_
     return gw_t.swapaxes(1, 2).reshape(g.shape[1], x.shape[1] // groups, *kernel)
 
 
@@ -518,12 +535,15 @@ def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     """
     best = np.empty(x.shape[:2] + out_size, x.dtype)
     choice = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
-    for part in _batch_chunks(len(x), math.prod(x.shape[1:]) * x.itemsize):
+
+    def window_max(part):
         if stride == kernel and padding == (0, 0):
             cells = _tiles(x[part], kernel, out_size)
         else:
             cells = _cells(x[part], kernel, stride, padding, out_size, fill=-np.inf)
         _first_max(cells, best[part], choice[part])
+
+    kernels.parallel_map(window_max, _batch_chunks(len(x), math.prod(x.shape[1:]) * x.itemsize))
     if padding != (0, 0):
         first_real = [np.maximum(p - np.arange(n) * s, 0)
                       for p, n, s in zip(padding, out_size, stride)]
@@ -592,8 +612,9 @@ class WindowScatter(Function):
             o * k == n for o, k, n in zip(g.shape[2:], kernel_size, padded))
         out = (np.empty if tiled else np.zeros)(g.shape[:2] + padded, g.dtype)
         # a chunk of images at a time: the kernel cells' strided writes meet in the cache
-        for part in _batch_chunks(len(g), math.prod(out.shape[1:]) * out.itemsize):
-            _scatter_picked(g[part], choice[part], out[part], kernel_size, stride)
+        kernels.parallel_map(
+            lambda part: _scatter_picked(g[part], choice[part], out[part], kernel_size, stride),
+            _batch_chunks(len(g), math.prod(out.shape[1:]) * out.itemsize))
         ctx.options = dict(kernel_size=kernel_size, stride=stride, padding=padding,
                            choice=choice)
         return out[:, :, ph:ph + input_size[0], pw:pw + input_size[1]]

@@ -4,15 +4,208 @@ An op's ``forward`` and ``backward`` read as the math; where a faster way to com
 same numbers pays off in a training step, the op calls one of these functions instead of
 writing the trick inline. Each docstring says what the function computes and why it is
 faster. A reader learning backprop can skip this module: replacing a call with the
-formula in its docstring changes no result.
+formula in its docstring changes no result (beyond the rounding of a matrix product,
+which BLAS may sum in another order for a smaller matrix).
+
+Large arrays are done in parts shared among threads, as PyTorch's kernels do:
+``set_num_threads`` and ``get_num_threads`` set and tell how many.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import operator
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
+
+# ----------------------------------------------------------------------------------------
+# Threads: the passes over a large array split into parts, the parts shared among threads
+# ----------------------------------------------------------------------------------------
+
+_num_threads: int | None = None  # None: one per CPU this process may run on
+_pool: ThreadPoolExecutor | None = None  # the caller's helpers, started on first use
+_pool_lock = threading.Lock()
+_in_pool = threading.local()  # .busy: this thread is running parts of a parallel_map
+
+
+def set_num_threads(n: int) -> None:
+    """Let each kernel below share its passes over a large array among ``n`` threads (the
+    calling thread included); ``set_num_threads(1)`` runs everything on the caller's.
+    As ``torch.set_num_threads``: it sets the threads of this package's own kernels, not
+    those of the BLAS library NumPy calls."""
+    if isinstance(n, bool) or not hasattr(n, "__index__"):
+        raise TypeError(f"set_num_threads: n must be an int, got {type(n).__name__} {n!r}")
+    n = operator.index(n)
+    if n < 1:
+        raise ValueError(f"set_num_threads: n must be at least 1, got {n}")
+    global _num_threads, _pool
+    with _pool_lock:
+        # a parallel_map running meanwhile keeps the old pool until it returns; its
+        # threads end when no one holds it any more
+        _pool, _num_threads = None, n
+
+
+def get_num_threads() -> int:
+    """How many threads a kernel shares its passes over a large array among: as many as
+    the CPUs this process may run on unless ``set_num_threads`` said otherwise."""
+    return _num_threads if _num_threads is not None else _cpus()
+
+
+@functools.cache
+def _cpus() -> int:
+    """How many CPUs this process may run on (asked once, as PyTorch does)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity call on this system
+        return os.cpu_count() or 1
+
+
+def _helpers(parts: int) -> ThreadPoolExecutor | None:
+    """The pool of helper threads for a parallel_map over ``parts`` parts, or None where
+    the caller runs them alone: one part, one thread, or a call from inside a part."""
+    if parts < 2 or get_num_threads() < 2 or getattr(_in_pool, "busy", False):
+        return None
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(get_num_threads() - 1, "tinygrad_edu")
+        return _pool
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's threads do not exist there, so start anew."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def parallel_map(fn, parts):
+    """[fn(part) for part in parts], the calls shared among ``get_num_threads()`` threads.
+
+    NumPy lets go of Python's interpreter lock inside its loops over arrays and in BLAS,
+    so two threads each running a part's NumPy calls run on two cores at once. The caller
+    works through the parts too, taking the next unclaimed one each time, as do the
+    helpers it wakes (each part is taken once): whoever is free does the next part, and
+    the caller never waits for a helper that has not started. ``fn`` must only write what
+    its own part owns; each result lands at its part's place in the list, so summing the
+    list in order gives the same numbers as the loop. Calls from inside a part run there,
+    one after the other.
+    """
+    parts = list(parts)
+    pool = _helpers(len(parts))
+    if pool is None:
+        return [fn(part) for part in parts]
+    results = [None] * len(parts)
+    claim, claim_lock = iter(range(len(parts))), threading.Lock()
+
+    def work():
+        _in_pool.busy = True
+        try:
+            while True:
+                with claim_lock:
+                    i = next(claim, None)
+                if i is None:
+                    return
+                results[i] = fn(parts[i])
+        finally:
+            _in_pool.busy = False
+
+    helpers = [pool.submit(work) for _ in range(min(get_num_threads(), len(parts)) - 1)]
+    try:
+        work()
+    finally:
+        started = [h for h in helpers if not h.cancel()]  # a helper not started is not needed
+        wait(started)
+    for h in started:
+        h.result()  # a helper's exception, raised here
+    return results
+
+
+# Bytes of an array per part of an elementwise pass: enough work to pay for handing the
+# part to another thread, and a few parts per thread so that they finish together
+_PART_BYTES = 1 << 20
+
+
+def _splits(x):
+    """Whether an elementwise pass over the array x pays to split into parts: a float
+    array of at least two parts, contiguous (its flat parts are views)."""
+    return x.nbytes >= 2 * _PART_BYTES and x.dtype.kind == "f" and x.flags.c_contiguous
+
+
+def in_parts(fn, out, *arrays):
+    """``fn(out, *arrays)`` for an elementwise ``fn`` that writes ``out``, done as the
+    same call on matching parts of the flat arrays, of about ``_PART_BYTES`` of ``out``
+    each, shared among threads (``parallel_map``); returns ``out``. Every array must be
+    contiguous and of ``out``'s shape, so that each part is a view. Each element is
+    computed as in the whole call: the same numbers."""
+    flat_out, flats = out.reshape(-1), [a.reshape(-1) for a in arrays]
+    count = -(-out.nbytes // _PART_BYTES)
+    step = -(-out.size // count)
+    parts = [slice(start, start + step) for start in range(0, out.size, step)]
+    parallel_map(lambda part: fn(flat_out[part], *(a[part] for a in flats)), parts)
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Matrix products: slices small enough for one BLAS thread each, on our threads
+# ----------------------------------------------------------------------------------------
+
+# Multiply-adds (per matrix) from which OpenBLAS splits a product among its own threads
+ONE_THREAD = 15 << 16
+# ... and from which that split pays for itself: larger products are left to it whole
+_THREADS_PAY = 1 << 22
+
+
+def matmul(a, b):
+    """a @ b. A product of two arrays of two or more axes, of ``ONE_THREAD`` up to
+    ``_THREADS_PAY`` multiply-adds per matrix, is computed by ``matmul_in_slices``.
+
+    OpenBLAS would split such a product among its own threads, wait for all of them, and
+    then leave them busy-waiting for its next call, on the cores that ``parallel_map``'s
+    threads (and the rest of the machine) need. In one-thread slices on our threads,
+    nothing waits in a loop. Values (under ``create_graph``) get the recorded ``@``.
+    """
+    if (type(a) is np.ndarray and type(b) is np.ndarray and min(a.ndim, b.ndim) >= 2
+            and ONE_THREAD <= a.shape[-2] * a.shape[-1] * b.shape[-1] < _THREADS_PAY):
+        return matmul_in_slices(a, b, ONE_THREAD)
+    return a @ b
+
+
+def matmul_in_slices(a, b, most, out=None):
+    """``np.matmul(a, b, out=out)`` for arrays of two or more axes, as the products of
+    near-equal slices of a's rows or b's columns (whichever are more), each of fewer than
+    ``most`` multiply-adds per matrix, shared among threads (``parallel_map``).
+
+    Each entry of the result is the sum over the same k products as in the whole
+    product: only rows or columns are split, never the summed axis. (BLAS may still order
+    a sum differently for a smaller matrix.)
+    """
+    m, k, p = a.shape[-2], a.shape[-1], b.shape[-1]
+    if out is None:
+        out = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, p),
+                       np.result_type(a, b))
+    by_rows = m >= p
+    n = m if by_rows else p
+    count = -(-n // max(1, (most - 1) // max(1, k * (p if by_rows else m))))
+    if count <= 1:
+        return np.matmul(a, b, out=out)
+    step = -(-n // count)
+
+    def product(part):
+        if by_rows:
+            np.matmul(a[..., part, :], b, out=out[..., part, :])
+        else:
+            np.matmul(a, b[..., part], out=out[..., part])
+
+    parallel_map(product, [slice(start, start + step) for start in range(0, n, step)])
+    return out
+
 
 # ----------------------------------------------------------------------------------------
 # 0-d inputs: a Value of shape () arrives in forward as a NumPy scalar, on which Python's
@@ -23,11 +216,14 @@ import numpy as np
 def relu(x):
     """max(x, 0) elementwise, NaN kept (as ``np.maximum``).
 
-    A NumPy scalar is compared in Python instead of calling ``np.maximum``.
+    A NumPy scalar is compared in Python instead of calling ``np.maximum``; a large
+    contiguous float array is done in parts, shared among threads (``in_parts``).
     """
     if type(x) is not np.ndarray:
         return x if not x <= 0 else x.dtype.type(0)
-    return np.maximum(x, 0)
+    if not _splits(x):
+        return np.maximum(x, 0)
+    return in_parts(lambda out, x: np.maximum(x, 0, out=out), np.empty(x.shape, x.dtype), x)
 
 
 def relu_grad(grad, x):
@@ -35,13 +231,22 @@ def relu_grad(grad, x):
 
     For arrays of one float dtype the mask is made in that dtype and multiplied in place:
     a float array times a bool array is a loop that converts each bool on the way, much
-    slower than NumPy's vector loop over two arrays of one dtype. Values (under
-    ``create_graph``) and anything else get the formula.
+    slower than NumPy's vector loop over two arrays of one dtype; large contiguous ones in
+    parts, shared among threads (``in_parts``). Values (under ``create_graph``) and
+    anything else get the formula.
     """
     if type(grad) is np.ndarray and type(x) is np.ndarray and grad.dtype is x.dtype:
-        mask = np.greater(x, 0, out=np.empty(x.shape, grad.dtype), casting="unsafe")
-        return np.multiply(grad, mask, out=mask)
+        mask = np.empty(x.shape, grad.dtype)
+        if _splits(x) and grad.flags.c_contiguous:
+            return in_parts(_masked, mask, grad, x)
+        return _masked(mask, grad, x)
     return grad * (x > 0)
+
+
+def _masked(out, grad, x):
+    """out = grad * (x > 0), the mask made in ``out`` (of grad's float dtype)."""
+    np.greater(x, 0, out=out, casting="unsafe")
+    return np.multiply(grad, out, out=out)
 
 
 def sigmoid(x):

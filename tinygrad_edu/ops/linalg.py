@@ -81,7 +81,7 @@ class Linear(Function):
                 f"(the input's last axis must be in_features={w.shape[-1]})"
             )
         ctx.save_for_backward(x, w)
-        z = x @ w.T
+        z = kernels.matmul(x, w.T)
         if b is None:
             return z
         if b.dtype is z.dtype and b.shape == w.shape[:1]:  # the layer's own bias
@@ -93,10 +93,10 @@ class Linear(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        gx = grad @ w if needs[0] else None
+        gx = kernels.matmul(grad, w) if needs[0] else None
         if grad.ndim != 2:  # every batch axis as one
             grad, x = grad.reshape((-1, grad.shape[-1])), x.reshape((-1, x.shape[-1]))
-        gw = grad.T @ x if needs[1] else None
+        gw = kernels.matmul(grad.T, x) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
         return gx, gw, kernels.sum_along(grad, 0) if needs[2] else None

@@ -27,7 +27,8 @@ _CHUNK_BYTES = 1 << 20
 
 def _chunks(a):
     """Slices of the batch (axis 0) holding about ``_CHUNK_BYTES`` of ``a`` each, at least
-    one sample per slice."""
+    one sample per slice: the parts that the passes below share among threads
+    (``kernels.parallel_map``)."""
     if a.nbytes <= _CHUNK_BYTES:
         return _WHOLE
     step = max(1, _CHUNK_BYTES * len(a) // a.nbytes)
@@ -69,10 +70,12 @@ def _moments(x, axes, count):
         return mean, kernels.channel_dot(centered, centered) / count, centered
     centered = np.empty(x.shape, x.dtype)
     rows, out, mean_row = _rows(x), _rows(centered), _row(mean, math.prod(x.shape[2:]))
-    squares = 0
-    for part in _chunks(x):
+
+    def center(part):
         np.subtract(rows[part], mean_row, out=out[part])
-        squares = squares + kernels.channel_dot(centered[part], centered[part])
+        return kernels.channel_dot(centered[part], centered[part])
+
+    squares = sum(kernels.parallel_map(center, _chunks(x)))  # in the chunks' order
     return mean, squares / count, centered
 
 
@@ -88,11 +91,13 @@ def _centered_sums(grad, x, mean):
     spatial = math.prod(x.shape[2:])
     rows, out, mean_row = _rows(x), _rows(centered), _row(mean, spatial)
     grad_rows = _rows(grad)
-    grad_row = grad_dot = 0
-    for part in _chunks(x):
+
+    def center_and_sum(part):
         np.subtract(rows[part], mean_row, out=out[part])
-        grad_row = grad_row + grad_rows[part].sum(axis=0)
-        grad_dot = grad_dot + kernels.channel_dot(grad[part], centered[part])
+        return grad_rows[part].sum(axis=0), kernels.channel_dot(grad[part], centered[part])
+
+    row_sums, dots = zip(*kernels.parallel_map(center_and_sum, _chunks(x)))
+    grad_row, grad_dot = sum(row_sums), sum(dots)  # in the chunks' order
     grad_sum = grad_row if spatial == 1 else grad_row.reshape(x.shape[1], spatial).sum(axis=1)
     return centered, grad_sum.reshape(mean.shape), grad_dot
 
@@ -119,11 +124,14 @@ def _scale_shift(centered, scale, shift):
     spatial = math.prod(centered.shape[2:])
     rows, scale_row = _rows(centered), _row(scale, spatial)
     shift_row = None if shift is None else _row(shift, spatial)
-    for part in _chunks(centered):
+
+    def scale_shift(part):
         block = rows[part]
         block *= scale_row
         if shift_row is not None:
             block += shift_row
+
+    kernels.parallel_map(scale_shift, _chunks(centered))
     return centered
 
 
@@ -140,12 +148,15 @@ def _input_grad(grad, centered, scale, mean_grad, slope):
     spatial = math.prod(centered.shape[2:])
     rows, grad_rows = _rows(centered), _rows(grad)
     minus_slope, mean_grad, scale = (_row(v, spatial) for v in (-slope, mean_grad, scale))
-    for part in _chunks(centered):
+
+    def input_grad(part):
         dx = rows[part]
         dx *= minus_slope
         dx += grad_rows[part]
         dx -= mean_grad
         dx *= scale
+
+    kernels.parallel_map(input_grad, _chunks(centered))
     return centered
 
 
