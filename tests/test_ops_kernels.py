@@ -472,3 +472,18 @@ def test_matmul_of_values_is_recorded():
     recorded = kernels.matmul(Value(a), b)
     assert isinstance(recorded, Value) and recorded.requires_grad
     np.testing.assert_allclose(recorded.data, a @ b, rtol=0, atol=1e-13 * np.abs(a @ b).max())
+
+
+@pytest.mark.parametrize(("n", "item_bytes", "budget", "uneven", "even"), [
+    (64, 28, 1000, [35, 29], [32, 32]),
+    (64, 100, 1000, [10] * 6 + [4], [9, 9, 9, 9, 9, 9, 10]),
+    (5, 100, 1000, [5], [5]),
+    (3, 2000, 1000, [1, 1, 1], [1, 1, 1]),  # an item larger than the budget: one each
+    (0, 8, 1000, [], []),
+])
+def test_chunks_cover_the_items_in_order_within_the_budget(n, item_bytes, budget, uneven,
+                                                           even):
+    for sizes, parts in [(uneven, kernels.chunks(n, item_bytes, budget)),
+                         (even, kernels.chunks(n, item_bytes, budget, even=True))]:
+        assert [len(range(n)[part]) for part in parts] == sizes
+        assert [i for part in parts for i in range(n)[part]] == list(range(n))

@@ -160,10 +160,11 @@ def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def _column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
-                   dilation: Pair) -> list[slice]:
+                   dilation: Pair, even: bool = False) -> list[slice]:
     """Slices of the batch whose im2col columns take about ``_CHUNK_BYTES`` each (at least
-    one image per slice): the chunks whose columns ``_correlate`` and ``_weight_grad``
-    build and use one at a time, shared among threads (``kernels.parallel_map``).
+    one image per slice; ``even`` as in ``kernels.chunks``): the chunks whose columns
+    ``_correlate`` and ``_weight_grad`` build and use one at a time, shared among threads
+    (``kernels.parallel_map``).
 
     Each chunk's columns are used while they are still in the cache, and the whole
     batch's columns, kH kW times the size of the input, are never one large new array,
@@ -171,7 +172,7 @@ def _column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     """
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     per_image = x.shape[1] * kernel[0] * kernel[1] * out_size[0] * out_size[1] * x.itemsize
-    return _batch_chunks(x.shape[0], per_image)
+    return kernels.chunks(x.shape[0], per_image, _CHUNK_BYTES, even=even)
 
 
 # ----------------------------------------------------------------------------------------
@@ -221,7 +222,8 @@ def _flat_padded(x: np.ndarray, kernel: Pair, padding: Pair,
         out[part] = 0
         out[part, :, ph:ph + h, pw:pw + w] = x[part]
 
-    kernels.parallel_map(pad, _batch_chunks(n, out[0].nbytes))  # a chunk in cache at a time
+    # a chunk in the cache at a time
+    kernels.parallel_map(pad, kernels.chunks(n, out[0].nbytes, _CHUNK_BYTES, even=True))
     return out, width
 
 
@@ -236,13 +238,6 @@ def _cell_runs(x: np.ndarray, kernel: Pair, padding: Pair, dilation: Pair, group
     starts = [a * dilation[0] * width + b * dilation[1]
               for a in range(kernel[0]) for b in range(kernel[1])]
     return flat, [slice(start, start + run) for start in starts], width
-
-
-def _batch_chunks(n: int, per_image: int, budget: int | None = None) -> list[slice]:
-    """Slices of a batch of n images taking about ``budget`` bytes each (``_CHUNK_BYTES``
-    unless given; ``per_image`` bytes an image), at least one image each."""
-    step = max(1, (_CHUNK_BYTES if budget is None else budget) // max(per_image, 1))
-    return [slice(start, start + step) for start in range(0, n, step)]
 
 
 def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding: Pair,
@@ -276,8 +271,8 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
         else:
             np.add(rows_out, b[:, None, None], out=y[part])
 
-    kernels.parallel_map(correlate, _batch_chunks(len(x), o * ho * width * dtype.itemsize,
-                                                  _CHUNK_BYTES // 8))
+    kernels.parallel_map(correlate, kernels.chunks(len(x), o * ho * width * dtype.itemsize,
+                                                   _CHUNK_BYTES // 8, even=True))
     return y
 
 
@@ -303,7 +298,7 @@ def _weight_grad_flat(x: np.ndarray, g: np.ndarray, kernel: Pair, padding: Pair,
                 for run in runs]
 
     # chunks of half: g's rows are read once per kernel cell, from the cache
-    for sums in kernels.parallel_map(chunk_sums, _batch_chunks(
+    for sums in kernels.parallel_map(chunk_sums, kernels.chunks(
             len(x), o * ho * width * dtype.itemsize, _CHUNK_BYTES // 2)):
         for cell, cell_sum in zip(gw, sums):  # added in the chunks' order
             cell += cell_sum
@@ -336,7 +331,7 @@ def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
             y[part] += b[:, None, None]
         return cols
 
-    chunks = _column_chunks(x, kernel, stride, padding, dilation)
+    chunks = _column_chunks(x, kernel, stride, padding, dilation, even=True)
     cols = kernels.parallel_map(correlate, chunks)
     return y, cols[0] if len(chunks) == 1 else None
 
@@ -530,8 +525,8 @@ def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     So of equal maxima the first wins, and of NaNs the last. Padding is never picked:
     where a window's real inputs are all -inf, its first real input is.
 
-    A chunk of images at a time (``_batch_chunks``): the comparisons read each cell
-    several times, from the cache.
+    A chunk of images at a time (``kernels.chunks``), shared among threads: the
+    comparisons read each cell several times, from the cache.
     """
     best = np.empty(x.shape[:2] + out_size, x.dtype)
     choice = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
@@ -543,7 +538,8 @@ def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
             cells = _cells(x[part], kernel, stride, padding, out_size, fill=-np.inf)
         _first_max(cells, best[part], choice[part])
 
-    kernels.parallel_map(window_max, _batch_chunks(len(x), math.prod(x.shape[1:]) * x.itemsize))
+    kernels.parallel_map(window_max, kernels.chunks(len(x), math.prod(x.shape[1:]) * x.itemsize,
+                                                    _CHUNK_BYTES, even=True))
     if padding != (0, 0):
         first_real = [np.maximum(p - np.arange(n) * s, 0)
                       for p, n, s in zip(padding, out_size, stride)]
@@ -614,7 +610,8 @@ class WindowScatter(Function):
         # a chunk of images at a time: the kernel cells' strided writes meet in the cache
         kernels.parallel_map(
             lambda part: _scatter_picked(g[part], choice[part], out[part], kernel_size, stride),
-            _batch_chunks(len(g), math.prod(out.shape[1:]) * out.itemsize))
+            kernels.chunks(len(g), math.prod(out.shape[1:]) * out.itemsize, _CHUNK_BYTES,
+                           even=True))
         ctx.options = dict(kernel_size=kernel_size, stride=stride, padding=padding,
                            choice=choice)
         return out[:, :, ph:ph + input_size[0], pw:pw + input_size[1]]

@@ -14,6 +14,7 @@ Large arrays are done in parts shared among threads, as PyTorch's kernels do:
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import operator
 import os
@@ -125,6 +126,23 @@ def parallel_map(fn, parts):
     for h in started:
         h.result()  # a helper's exception, raised here
     return results
+
+
+def chunks(n, item_bytes, budget, even=False):
+    """Slices of range(n), for n items (images, samples) of ``item_bytes`` each, taking
+    about ``budget`` bytes and at least one item each: as many items as fit in each slice
+    and the rest in the last one; or, ``even``, as many slices, their sizes differing by
+    at most one item, which keeps all threads busy until the end.
+
+    The chunks of a sum fix the order of its additions: a sum over chunks must keep the
+    uneven slices, for the same bits as before (the shipped weights depend on them).
+    """
+    step = max(1, budget // max(item_bytes, 1))
+    if not even or n == 0:
+        return [slice(start, start + step) for start in range(0, n, step)]
+    count = -(-n // step)
+    ends = [i * n // count for i in range(count + 1)]
+    return [slice(start, end) for start, end in itertools.pairwise(ends)]
 
 
 # Bytes of an array per part of an elementwise pass: enough work to pay for handing the

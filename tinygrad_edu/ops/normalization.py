@@ -25,17 +25,11 @@ from . import kernels
 _CHUNK_BYTES = 1 << 20
 
 
-def _chunks(a):
+def _chunks(a, even=False):
     """Slices of the batch (axis 0) holding about ``_CHUNK_BYTES`` of ``a`` each, at least
-    one sample per slice: the parts that the passes below share among threads
-    (``kernels.parallel_map``)."""
-    if a.nbytes <= _CHUNK_BYTES:
-        return _WHOLE
-    step = max(1, _CHUNK_BYTES * len(a) // a.nbytes)
-    return [slice(start, start + step) for start in range(0, len(a), step)]
-
-
-_WHOLE = (slice(None),)
+    one sample per slice (``even`` as in ``kernels.chunks``): the parts that the passes
+    below share among threads (``kernels.parallel_map``)."""
+    return kernels.chunks(len(a), a[:1].nbytes, _CHUNK_BYTES, even)
 
 
 def _rows(a):
@@ -131,7 +125,7 @@ def _scale_shift(centered, scale, shift):
         if shift_row is not None:
             block += shift_row
 
-    kernels.parallel_map(scale_shift, _chunks(centered))
+    kernels.parallel_map(scale_shift, _chunks(centered, even=True))
     return centered
 
 
@@ -156,7 +150,7 @@ def _input_grad(grad, centered, scale, mean_grad, slope):
         dx -= mean_grad
         dx *= scale
 
-    kernels.parallel_map(input_grad, _chunks(centered))
+    kernels.parallel_map(input_grad, _chunks(centered, even=True))
     return centered
 
 
