@@ -14,6 +14,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .ops.kernels import get_num_threads, set_num_threads
 from .rng import manual_seed
 from .serialization import load, save
 from .train import fit
@@ -33,6 +34,7 @@ __all__ = [
     "enable_grad",
     "fit",
     "functional",
+    "get_num_threads",
     "grad",
     "init",
     "is_grad_enabled",
@@ -47,6 +49,7 @@ __all__ = [
     "pad",
     "save",
     "set_grad_enabled",
+    "set_num_threads",
     "stack",
     "viz",
     "where",
