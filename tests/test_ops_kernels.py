@@ -191,7 +191,6 @@ def test_relu_grad_of_values_and_mixed_dtypes_is_the_formula():
 def set_threads(monkeypatch):
     """kernels.set_num_threads for one test; the previous setting comes back after it."""
     monkeypatch.setattr(kernels, "_num_threads", kernels._num_threads)
-    monkeypatch.setattr(kernels, "_pool", kernels._pool)
     return kernels.set_num_threads
 
 
@@ -262,19 +261,22 @@ def test_parallel_map_inside_a_part_runs_in_that_thread(set_threads):
 
 def test_parallel_map_raises_a_parts_error_once_no_part_runs(set_threads):
     set_threads(2)
-    done = []
+    caller, done = threading.get_ident(), []
+    barrier = threading.Barrier(2, timeout=10)
 
     def fn(part):
-        if part == 3:
-            raise ValueError("part 3 failed")
+        if part < 2:
+            barrier.wait()  # the first two parts run on two threads
+            if threading.get_ident() != caller:
+                raise ValueError("the helper's part failed")
         time.sleep(0.01)
         done.append(part)
 
-    with pytest.raises(ValueError, match="part 3 failed"):
+    with pytest.raises(ValueError, match="the helper's part failed"):
         kernels.parallel_map(fn, range(8))
     finished = list(done)
     time.sleep(0.05)
-    assert done == finished and 3 not in done
+    assert done == finished and len(done) == 7  # the other parts ran, and all have ended
 
 
 def test_a_forked_child_shares_parts_among_threads_of_its_own(set_threads):

@@ -18,8 +18,8 @@ import itertools
 import math
 import operator
 import os
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -28,9 +28,10 @@ import numpy as np
 # ----------------------------------------------------------------------------------------
 
 _num_threads: int | None = None  # None: one per CPU this process may run on
-_pool: ThreadPoolExecutor | None = None  # the caller's helpers, started on first use
-_pool_lock = threading.Lock()
-_in_pool = threading.local()  # .busy: this thread is running parts of a parallel_map
+_jobs: queue.SimpleQueue = queue.SimpleQueue()  # what the helper threads wait on
+_helpers: list[threading.Thread] = []  # started on first use, as many as needed so far
+_helpers_lock = threading.Lock()
+_in_part = threading.local()  # .busy: this thread is running parts of a parallel_map
 
 
 def set_num_threads(n: int) -> None:
@@ -43,11 +44,8 @@ def set_num_threads(n: int) -> None:
     n = operator.index(n)
     if n < 1:
         raise ValueError(f"set_num_threads: n must be at least 1, got {n}")
-    global _num_threads, _pool
-    with _pool_lock:
-        # a parallel_map running meanwhile keeps the old pool until it returns; its
-        # threads end when no one holds it any more
-        _pool, _num_threads = None, n
+    global _num_threads
+    _num_threads = n
 
 
 def get_num_threads() -> int:
@@ -65,25 +63,76 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _helpers(parts: int) -> ThreadPoolExecutor | None:
-    """The pool of helper threads for a parallel_map over ``parts`` parts, or None where
-    the caller runs them alone: one part, one thread, or a call from inside a part."""
-    if parts < 2 or get_num_threads() < 2 or getattr(_in_pool, "busy", False):
-        return None
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(get_num_threads() - 1, "tinygrad_edu")
-        return _pool
+class _Job:
+    """One parallel_map call: its parts, their results, which part is next, and the
+    helpers that have joined in (each holds a lock until it is done)."""
+
+    def __init__(self, fn, parts):
+        self.fn, self.parts, self.results = fn, parts, [None] * len(parts)
+        self.next, self.closed, self.joined, self.error = 0, False, [], None
+        self.lock = threading.Lock()
+
+    def work(self):
+        """Run unclaimed parts until none is left."""
+        _in_part.busy = True
+        try:
+            while True:
+                with self.lock:
+                    i, self.next = self.next, self.next + 1
+                if i >= len(self.parts):
+                    return
+                self.results[i] = self.fn(self.parts[i])
+        finally:
+            _in_part.busy = False
+
+    def help(self):
+        """A helper thread's share: nothing once the caller has closed the job."""
+        done = threading.Lock()
+        done.acquire()
+        with self.lock:
+            if self.closed:
+                return
+            self.joined.append(done)
+        try:
+            self.work()
+        except BaseException as error:  # handed to the caller, which raises it
+            self.error = error
+        finally:
+            done.release()
+
+    def close(self):
+        """Let no more helpers join in, wait for those that did; raise their error."""
+        with self.lock:
+            self.closed = True
+        for done in self.joined:
+            done.acquire()
+        if self.error is not None:
+            raise self.error
 
 
-def _forget_pool() -> None:
-    """In a forked child: the parent's threads do not exist there, so start anew."""
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
+def _help_forever():
+    while True:
+        _jobs.get().help()
 
 
-os.register_at_fork(after_in_child=_forget_pool)
+def _wake_helpers(job, count):
+    """Hand ``job`` to ``count`` helper threads, starting those that do not exist yet."""
+    with _helpers_lock:
+        while len(_helpers) < count:
+            thread = threading.Thread(target=_help_forever, name="tinygrad_edu", daemon=True)
+            thread.start()
+            _helpers.append(thread)
+    for _ in range(count):
+        _jobs.put(job)
+
+
+def _forget_helpers():
+    """In a forked child: the parent's helper threads do not exist there, so start anew."""
+    global _jobs, _helpers, _helpers_lock
+    _jobs, _helpers, _helpers_lock = queue.SimpleQueue(), [], threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_helpers)
 
 
 def parallel_map(fn, parts):
@@ -91,41 +140,24 @@ def parallel_map(fn, parts):
 
     NumPy lets go of Python's interpreter lock inside its loops over arrays and in BLAS,
     so two threads each running a part's NumPy calls run on two cores at once. The caller
-    works through the parts too, taking the next unclaimed one each time, as do the
-    helpers it wakes (each part is taken once): whoever is free does the next part, and
-    the caller never waits for a helper that has not started. ``fn`` must only write what
-    its own part owns; each result lands at its part's place in the list, so summing the
-    list in order gives the same numbers as the loop. Calls from inside a part run there,
-    one after the other.
+    wakes helper threads (kept for the next call) and works through the parts too, taking
+    the next unclaimed one each time, as do the helpers (each part is taken once): whoever
+    is free does the next part, and the caller never waits for a helper that has not
+    started. ``fn`` must only write what its own part owns; each result lands at its
+    part's place in the list, so summing the list in order gives the same numbers as the
+    loop. Calls from inside a part run there, one after the other.
     """
     parts = list(parts)
-    pool = _helpers(len(parts))
-    if pool is None:
+    helpers = min(get_num_threads(), len(parts)) - 1
+    if helpers < 1 or getattr(_in_part, "busy", False):
         return [fn(part) for part in parts]
-    results = [None] * len(parts)
-    claim, claim_lock = iter(range(len(parts))), threading.Lock()
-
-    def work():
-        _in_pool.busy = True
-        try:
-            while True:
-                with claim_lock:
-                    i = next(claim, None)
-                if i is None:
-                    return
-                results[i] = fn(parts[i])
-        finally:
-            _in_pool.busy = False
-
-    helpers = [pool.submit(work) for _ in range(min(get_num_threads(), len(parts)) - 1)]
+    job = _Job(fn, parts)
+    _wake_helpers(job, helpers)
     try:
-        work()
+        job.work()
     finally:
-        started = [h for h in helpers if not h.cancel()]  # a helper not started is not needed
-        wait(started)
-    for h in started:
-        h.result()  # a helper's exception, raised here
-    return results
+        job.close()
+    return job.results
 
 
 def chunks(n, item_bytes, budget, even=False):
