@@ -22,11 +22,12 @@ Each side runs as its users write it:
 Before anything is timed, both take one step from the same weights and data: the losses
 and the updated weights must agree to float32 precision (the script fails otherwise).
 Times are the best of ``REPEAT`` runs of consecutive steps, with Python's garbage
-collector on; each side is timed on its own (interleaved, PyTorch's OpenMP threads and
-NumPy's OpenBLAS threads take the cores from each other). PyTorch is timed on its default
-threads and on one thread: on a small shared machine its thread pool sometimes stalls
-for milliseconds per step, so ``/ faster torch``, our time divided by PyTorch's faster
-one, is the strict comparison (below 1.00x we are faster).
+collector on; each side is timed on its own (interleaved, the two libraries' threads
+would take the cores from each other). Both are timed on their default threads (one per
+CPU: ``tinygrad_edu.ops.kernels.get_num_threads()``, ``torch.get_num_threads()``) and on
+one thread. On a small shared machine PyTorch's thread pool sometimes stalls for
+milliseconds per step, so ``/ faster torch``, our default time divided by PyTorch's
+faster one, is the strict comparison (below 1.00x we are faster).
 
 On a machine shared with other work, wall-clock time is mostly waiting for a core, and
 any call that splits across threads waits for each of them; a second table gives the CPU
@@ -58,6 +59,7 @@ from _timing import (
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, nn
+from tinygrad_edu.ops import kernels
 from tinygrad_edu.optim import SGD
 
 SEED = 0
@@ -172,6 +174,18 @@ def cpu_per_step(step: Any, steps: int) -> float:
     return best / steps
 
 
+def our_times(step: Any, steps: int) -> tuple[float, float, float]:
+    """Our seconds per step on the default threads and on one thread, and our CPU seconds
+    per step (every thread) on the default threads."""
+    threads = kernels.get_num_threads()
+    default, cpu = per_step(step, steps), cpu_per_step(step, steps)
+    kernels.set_num_threads(1)
+    try:
+        return default, per_step(step, steps), cpu
+    finally:
+        kernels.set_num_threads(threads)
+
+
 def torch_times(torch: Any, step: Any, steps: int) -> tuple[float, float, float]:
     """PyTorch's seconds per step on its default threads and on one thread, and its CPU
     seconds per step on one thread."""
@@ -202,13 +216,14 @@ def main() -> None:
             default, one, torch_cpu = torch_times(torch, tstep, net.steps)
             best = min(default, one)
             torch_cells = [fmt_time(default), fmt_time(one)]
-        our_time, our_cpu = per_step(step, net.steps), cpu_per_step(step, net.steps)
+        our_time, our_one, our_cpu = our_times(step, net.steps)
         cpu_rows.append([net.name, fmt_time(our_cpu),
                          "n/a" if torch_cpu is None else fmt_time(torch_cpu),
                          fmt_ratio(our_cpu, torch_cpu)])
         c1, c2 = net.channels
         rows.append([net.name, f"{net.side}x{net.side}, {c1}/{c2} ch, batch {net.batch}",
-                     fmt_time(our_time), *torch_cells, fmt_ratio(our_time, best)])
+                     fmt_time(our_time), fmt_time(our_one), *torch_cells,
+                     fmt_ratio(our_time, best)])
         ratio = None if best is None else our_time / best
         verdict = "" if ratio is None else " (the goal)" if ratio <= GOAL else ""
         targets.append(Target(
@@ -216,6 +231,7 @@ def main() -> None:
             f"time (goal {GOAL:.1f}x)", None if ratio is None else ratio <= ACCEPTABLE,
             f"{fmt_ratio(our_time, best)}{verdict}"))
     print_table("time per training step", ["network", "shape", "tinygrad_edu",
+                                           "tinygrad_edu (1 thread)",
                                            "torch (default threads)", "torch (1 thread)",
                                            "/ faster torch"], rows, left_columns=2)
     print_table("CPU time per step (all threads)", ["network", "tinygrad_edu",
