@@ -24,7 +24,7 @@ and the updated weights must agree to float32 precision (the script fails otherw
 Times are the best of ``REPEAT`` runs of consecutive steps, with Python's garbage
 collector on; each side is timed on its own (interleaved, the two libraries' threads
 would take the cores from each other). Both are timed on their default threads (one per
-CPU: ``tinygrad_edu.ops.kernels.get_num_threads()``, ``torch.get_num_threads()``) and on
+CPU: ``tinygrad_edu.get_num_threads()``, ``torch.get_num_threads()``) and on
 one thread. On a small shared machine PyTorch's thread pool sometimes stalls for
 milliseconds per step, so ``/ faster torch``, our default time divided by PyTorch's
 faster one, is the strict comparison (below 1.00x we are faster).
@@ -57,9 +57,9 @@ from _timing import (
     print_targets,
 )
 
+import tinygrad_edu
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, nn
-from tinygrad_edu.ops import kernels
 from tinygrad_edu.optim import SGD
 
 SEED = 0
@@ -177,13 +177,13 @@ def cpu_per_step(step: Any, steps: int) -> float:
 def our_times(step: Any, steps: int) -> tuple[float, float, float]:
     """Our seconds per step on the default threads and on one thread, and our CPU seconds
     per step (every thread) on the default threads."""
-    threads = kernels.get_num_threads()
+    threads = tinygrad_edu.get_num_threads()
     default, cpu = per_step(step, steps), cpu_per_step(step, steps)
-    kernels.set_num_threads(1)
+    tinygrad_edu.set_num_threads(1)
     try:
         return default, per_step(step, steps), cpu
     finally:
-        kernels.set_num_threads(threads)
+        tinygrad_edu.set_num_threads(threads)
 
 
 def torch_times(torch: Any, step: Any, steps: int) -> tuple[float, float, float]:

@@ -203,6 +203,12 @@ def test_get_num_threads_is_the_cpus_of_the_process_until_set(set_threads, monke
     assert kernels.get_num_threads() == 1 and type(kernels.get_num_threads()) is int
 
 
+def test_the_thread_setting_is_at_the_top_level_as_in_torch():
+    import tinygrad_edu
+    assert tinygrad_edu.set_num_threads is kernels.set_num_threads
+    assert tinygrad_edu.get_num_threads is kernels.get_num_threads
+
+
 @pytest.mark.parametrize(("n", "error", "message"), [
     (0, ValueError, "set_num_threads: n must be at least 1, got 0"),
     (-2, ValueError, "set_num_threads: n must be at least 1, got -2"),
