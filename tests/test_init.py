@@ -500,7 +500,7 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(("call", "error", "message"), ERRORS,
-                         ids=[f"{i}-{e[2][:40]}" for i, e in enumerate(ERRORS)])
+                         ids=[f"{i}-{e[2].split(':')[0]}" for i, e in enumerate(ERRORS)])
 def test_bad_arguments_are_clear_errors(call, error, message):
     with pytest.raises(error, match="^" + message):
         call()
