@@ -35,7 +35,16 @@ def pytest_collection_modifyitems(items):
     changes from one run to the next, so no verdict could rely on an order. A test with no
     recorded duration (new since the recording) runs first.
     """
-    if not STATS.exists():
-        return
-    durations = json.loads(STATS.read_text())["duration_by_test"]
+    durations = _recorded_durations()
     items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+
+
+_durations: dict[str, float] = {}
+
+
+def _recorded_durations() -> dict[str, float]:
+    """Read once there is a recording: mutmut forks each mutant's run from a process that
+    has collected the tests, and the copy it inherits is the recording's."""
+    if not _durations and STATS.exists():
+        _durations.update(json.loads(STATS.read_text())["duration_by_test"])
+    return _durations
