@@ -475,9 +475,10 @@ def test_matmul_in_slices_of_an_empty_or_a_small_product_is_one_call(monkeypatch
     assert len(calls) == 3
 
 
-def test_matmul_of_values_is_recorded():
+@pytest.mark.parametrize("value_first", [True, False])
+def test_matmul_of_a_value_and_an_array_is_recorded(value_first):
     a, b = RNG.standard_normal((64, 1568)), RNG.standard_normal((1568, 10))
-    recorded = kernels.matmul(Value(a), b)
+    recorded = kernels.matmul(*((Value(a), b) if value_first else (a, Value(b))))
     assert isinstance(recorded, Value) and recorded.requires_grad
     np.testing.assert_allclose(recorded.data, a @ b, rtol=0, atol=1e-13 * np.abs(a @ b).max())
 

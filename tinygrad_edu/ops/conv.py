@@ -256,8 +256,6 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
                                  .transpose(3, 0, 1, 2))
     y = np.empty((x.shape[0], o, ho, wo), dtype)
     shape = (groups, o // groups, ho * width)
-    # chunks of an eighth: the running sum and each product are read and written kH kW
-    # times, so they should stay in the smallest, fastest cache
 
     def correlate(part):
         images = flat[part]
@@ -271,6 +269,8 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
         else:
             np.add(rows_out, b[:, None, None], out=y[part])
 
+    # chunks of an eighth: the running sum and each product are read and written kH kW
+    # times, so they should stay in the smallest, fastest cache
     kernels.parallel_map(correlate, kernels.chunks(len(x), o * ho * width * dtype.itemsize,
                                                    _CHUNK_BYTES // 8, even=True))
     return y
@@ -288,7 +288,7 @@ def _weight_grad_flat(x: np.ndarray, g: np.ndarray, kernel: Pair, padding: Pair,
     flat, runs, width = _cell_runs(x, kernel, padding, dilation, groups, ho)
     gw = np.zeros((len(runs), groups, o // groups, c // groups), dtype)
 
-    def chunk_sums(part):  # per cell, the chunk's products summed over its images
+    def products_summed(part):  # per cell, over the chunk's images
         images = flat[part]
         g_rows = np.zeros((len(images), o, ho, width), dtype)
         g_rows[..., :wo] = g[part]
@@ -298,7 +298,7 @@ def _weight_grad_flat(x: np.ndarray, g: np.ndarray, kernel: Pair, padding: Pair,
                 for run in runs]
 
     # chunks of half: g's rows are read once per kernel cell, from the cache
-    for sums in kernels.parallel_map(chunk_sums, kernels.chunks(
+    for sums in kernels.parallel_map(products_summed, kernels.chunks(
             len(x), o * ho * width * dtype.itemsize, _CHUNK_BYTES // 2)):
         for cell, cell_sum in zip(gw, sums):  # added in the chunks' order
             cell += cell_sum
@@ -359,17 +359,18 @@ def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
     gw_t = np.zeros((groups, x.shape[1] // groups * kernel[0] * kernel[1], g.shape[1] // groups),
                     np.result_type(x, g))
 
-    def chunk_sum(part):  # the chunk's products summed over its images
-        part_cols = _im2col(x[part], kernel, stride, padding, dilation, groups) if cols is None \
-            else cols
+    def products_summed(part):  # over the chunk's images
+        part_cols = cols
+        if part_cols is None:
+            part_cols = _im2col(x[part], kernel, stride, padding, dilation, groups)
         per_image = np.empty((len(part_cols), *gw_t.shape), gw_t.dtype)
         g_t = _per_group(g[part], groups).swapaxes(2, 3)  # (n, G, HoWo, O/G)
         return _matmul(part_cols, g_t, per_image).sum(axis=0)
 
     chunks = [slice(None)] if cols is not None else _column_chunks(x, kernel, stride, padding,
                                                                     dilation)
-    for chunk_sum_ in kernels.parallel_map(chunk_sum, chunks):  # added in the chunks' order
-        gw_t += chunk_sum_
+    for part_sum in kernels.parallel_map(products_summed, chunks):  # in the chunks' order
+        gw_t += part_sum
     return gw_t.swapaxes(1, 2).reshape(g.shape[1], x.shape[1] // groups, *kernel)
 
 

@@ -190,9 +190,9 @@ def _splits(x):
     each, a helper that the system runs late (on a busy machine) holds it up by a
     fraction of the pass, not by half of it.
     """
-    threads = get_num_threads()
-    return (threads > 1 and x.nbytes > 2 * _PART_BYTES * threads and x.dtype.kind == "f"
-            and x.flags.c_contiguous)
+    # the first test (at least two threads' worth) costs a small array little
+    return (x.nbytes > 4 * _PART_BYTES and x.nbytes > 2 * _PART_BYTES * get_num_threads()
+            and x.dtype.kind == "f" and x.flags.c_contiguous)
 
 
 def in_parts(fn, out, *arrays):
@@ -228,10 +228,17 @@ def matmul(a, b):
     threads (and the rest of the machine) need. In one-thread slices on our threads,
     nothing waits in a loop. Values (under ``create_graph``) get the recorded ``@``.
     """
-    if (type(a) is np.ndarray and type(b) is np.ndarray and min(a.ndim, b.ndim) >= 2
-            and ONE_THREAD <= a.shape[-2] * a.shape[-1] * b.shape[-1] < _THREADS_PAY):
+    # the first test (a.size b.size is at least the multiply-adds) costs a small product
+    # little: the step of a tiny network makes many
+    if a.size * b.size >= ONE_THREAD and _in_slices(a, b):
         return matmul_in_slices(a, b, ONE_THREAD)
     return a @ b
+
+
+def _in_slices(a, b):
+    """Whether ``matmul`` computes a @ b in slices: arrays, of the size it splits."""
+    return (type(a) is np.ndarray and type(b) is np.ndarray and min(a.ndim, b.ndim) >= 2
+            and ONE_THREAD <= a.shape[-2] * a.shape[-1] * b.shape[-1] < _THREADS_PAY)
 
 
 def matmul_in_slices(a, b, most, out=None):
@@ -278,9 +285,9 @@ def relu(x):
     """
     if type(x) is not np.ndarray:
         return x if not x <= 0 else x.dtype.type(0)
-    if not _splits(x):
-        return np.maximum(x, 0)
-    return in_parts(lambda out, x: np.maximum(x, 0, out=out), np.empty(x.shape, x.dtype), x)
+    if _splits(x):
+        return in_parts(lambda out, x: np.maximum(x, 0, out=out), np.empty(x.shape, x.dtype), x)
+    return np.maximum(x, 0)
 
 
 def relu_grad(grad, x):
