@@ -155,3 +155,9 @@ def test_pytorch_transpose_of_two_dims_is_named_in_the_error():
     with pytest.raises(ValueError, match=r"transpose: axes \(0, 1\) are not a permutation .*"
                                          r"\(PyTorch's transpose\(dim0, dim1\) is swapaxes"):
         Value(np.ones((2, 3, 4))).transpose(0, 1)
+
+
+def test_clamp_refuses_an_upper_bound_that_would_enlarge_the_input():
+    with pytest.raises(ValueError, match=r"^clip: bounds of shapes \(\) and \(3, 2\) must "
+                       r"broadcast to the input's shape \(2,\), not enlarge it$"):
+        Value(np.zeros(2)).clamp(max=np.ones((3, 2)))
