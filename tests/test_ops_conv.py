@@ -448,6 +448,23 @@ def test_max_pool2d_nan_wins_and_minus_infinity_never_picks_the_padding():
     np.testing.assert_array_equal(low.grad[0, 0], [[4, 0], [0, 0]])
 
 
+def test_max_pool2d_padding_on_one_axis_never_picks_the_padding_either():
+    low = Value(np.full((1, 1, 2, 2), -np.inf))
+    out = max_pool2d(low, 2, stride=1, padding=(1, 0))
+    out.sum().backward()
+    # windows (padding, row 0), (row 0, row 1), (row 1, padding): their first real pixels
+    np.testing.assert_array_equal(low.grad[0, 0], [[2, 0], [1, 0]])
+
+
+@pytest.mark.parametrize("kernel, dtype", [((3, 3), np.uint8), ((16, 16), np.uint8),
+                                           ((17, 16), np.uint16)])
+def test_max_pool2d_keeps_its_choice_of_cell_in_the_smallest_integer_type(kernel, dtype):
+    """The cell each window picks is saved for the backward: one byte per output while
+    the kernel has at most 256 cells."""
+    x = np.zeros((1, 1, *kernel))
+    assert conv_ops._window_max(x, kernel, (1, 1), (0, 0), (1, 1))[1].dtype == dtype
+
+
 @pytest.mark.parametrize("kernel, shape", [((2, 2), (2, 3, 6, 8)), ((3, 2), (1, 2, 7, 5)),
                                            ((17, 16), (1, 1, 17, 33))])
 def test_max_pool2d_tiling_windows_pick_the_first_maximum_or_the_last_nan(kernel, shape):
