@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import random
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,11 +131,30 @@ def row(label: str, m: Module, target: float | None = None) -> str:
             f"{len(m.undetected):6}{unchecked}{aim}")
 
 
+def not_run(paths: list[str], sample: int) -> list[str]:
+    """The mutants of ``paths`` without a result, all (``sample`` 0) or a random sample
+    (seeded, so a run can be repeated)."""
+    names = sorted(name for group in paths for path in source_files(group)
+                   if (meta := Path("mutants") / f"{path}.meta").exists()
+                   for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()
+                   if code is NOT_CHECKED)
+    return sorted(random.Random(19).sample(names, min(sample, len(names)))) if sample else names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", default=list(DEFAULT_PATHS),
                         help="files or folders of the package (default: %(default)s)")
+    parser.add_argument("--not-run", action="store_true",
+                        help="instead of the scores, print the names of the mutants of PATHS "
+                             "not yet run (after a change, those of the functions that "
+                             "changed), for `mutmut run $(...)`")
+    parser.add_argument("--sample", type=int, default=0, metavar="N",
+                        help="with --not-run: a random N of them (the same N each time)")
     args = parser.parse_args(argv)
+    if args.not_run:
+        print("\n".join(not_run(args.paths, args.sample)))
+        return 0
     equivalent = read_equivalent(EQUIVALENT)
     problems: list[str] = []
     used: set[str] = set()
