@@ -248,10 +248,12 @@ class Function:
 
     # Ops keep their own attributes (an axis, a shape) on ctx: a subclass without
     # __slots__ has a __dict__ for them.
-    __slots__ = ("inputs", "needs_input_grad", "saved_tensors", "_passed", "_out", "_site")
+    __slots__ = ("inputs", "needs_input_grad", "saved_tensors", "_grad_positions", "_passed",
+                 "_out", "_site")
 
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]  # for each input: a Value that requires grad?
+    _grad_positions: tuple[int, ...]  # where needs_input_grad is True: the graph's edges
     saved_tensors: tuple[Any, ...]
 
     _released: _Released  # what a node of this op becomes under retain_graph=False
@@ -294,7 +296,7 @@ class Function:
                 arrays.append(a)
                 needs.append(False)
         needs = tuple(needs)
-        ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)  # one tuple per pattern
+        ctx.needs_input_grad, ctx._grad_positions = _PATTERNS.get(needs) or _pattern(needs)
         try:
             if _modes.anomaly:
                 out = _forward_checked(cls, ctx, arrays, kwargs)
@@ -309,7 +311,7 @@ class Function:
         ctx._out = out
         if type(out) is not _ndarray:  # a Value always holds an ndarray, 0-d for a scalar
             out = out.__array__() if isinstance(out, np.generic) else np.asarray(out)
-        if _modes.grad_enabled and True in needs:
+        if _modes.grad_enabled and ctx._grad_positions:
             # NOTE: a tuple of arrays, unlike a list, drops out of the cyclic collector's
             # tracking, which otherwise costs time on every recorded op.
             ctx._passed = tuple(arrays)
@@ -319,7 +321,14 @@ class Function:
 
 _new = object.__new__
 _ndarray = np.ndarray
-_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+_PATTERNS: dict[tuple[bool, ...], tuple[tuple[bool, ...], tuple[int, ...]]] = {}
+
+
+def _pattern(needs: tuple[bool, ...]) -> tuple[tuple[bool, ...], tuple[int, ...]]:
+    """``needs_input_grad`` and ``_grad_positions`` of a new pattern of inputs, kept so that
+    every op with that pattern shares the two tuples."""
+    pattern = _PATTERNS[needs] = (needs, tuple(i for i, n in enumerate(needs) if n))
+    return pattern
 
 
 def _broadcast_error(cls: type[Function], arrays: list) -> ValueError:
@@ -492,9 +501,9 @@ def _hand_out(ctx: Function, grads: tuple, pending: dict[ValueBase, Any],
     consumer is done. Returns the edges for ``trace`` (``None`` without one)."""
     edges = None if options.trace is None else []
     checked = options.checked
-    for inp, needed, g in zip(ctx.inputs, ctx.needs_input_grad, grads):
-        if not needed:
-            continue
+    inputs = ctx.inputs
+    for i in ctx._grad_positions:
+        inp, g = inputs[i], grads[i]
         if g is not None:
             data = inp._data
             try:  # most gradients already have the input's shape and dtype
@@ -533,14 +542,15 @@ def _count_consumers(roots: Sequence[ValueBase], defer_leaves: bool) -> dict[Val
         ctx = stack.pop()._ctx
         if ctx is None:
             continue
-        for inp, needed in zip(ctx.inputs, ctx.needs_input_grad):
-            if needed:
-                count = consumers.get(inp)
-                if count is not None:
-                    consumers[inp] = count + 1
-                elif not (defer_leaves and inp._ctx is None and not inp._hooks):
-                    consumers[inp] = 1
-                    stack.append(inp)
+        inputs = ctx.inputs
+        for i in ctx._grad_positions:
+            inp = inputs[i]
+            count = consumers.get(inp)
+            if count is not None:
+                consumers[inp] = count + 1
+            elif not (defer_leaves and inp._ctx is None and not inp._hooks):
+                consumers[inp] = 1
+                stack.append(inp)
     return consumers
 
 
