@@ -269,10 +269,11 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
         else:
             np.add(rows_out, b[:, None, None], out=y[part])
 
-    # chunks of an eighth: the running sum and each product are read and written kH kW
-    # times, so they should stay in the smallest, fastest cache
+    # chunks of half: the running sum and each product, read and written kH kW times,
+    # stay in the cache, and each product is long enough to run while another thread
+    # holds Python's lock (with much smaller ones, the threads mostly wait for it)
     kernels.parallel_map(correlate, kernels.chunks(len(x), o * ho * width * dtype.itemsize,
-                                                   _CHUNK_BYTES // 8, even=True))
+                                                   _CHUNK_BYTES // 2, even=True))
     return y
 
 

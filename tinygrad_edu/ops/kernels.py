@@ -179,7 +179,7 @@ def chunks(n, item_bytes, budget, even=False):
 
 # Bytes of an array per part of an elementwise pass: enough work to pay for handing the
 # part to another thread, and a few parts per thread so that they finish together
-_PART_BYTES = 1 << 20
+_PART_BYTES = 1 << 18
 
 
 def _splits(x):
