@@ -370,10 +370,11 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op", index: int = 
     return grad
 
 
-def _fit_gradient(g: Any, inp: ValueBase, ctx: Function, create_graph: bool) -> Any:
-    """Give an op's gradient for ``inp`` the input's shape (undo broadcasting) and dtype."""
+def _fit_gradient(g: Any, ctx: Function, index: int, create_graph: bool) -> Any:
+    """Give an op's gradient for its input ``index`` that input's shape (undo
+    broadcasting) and dtype."""
+    inp = ctx.inputs[index]
     data = inp._data
-    index = next(i for i, v in enumerate(ctx.inputs) if v is inp)
     if not hasattr(g, "shape"):
         g = np.asarray(g)
     if g.shape != data.shape:
@@ -511,7 +512,7 @@ def _hand_out(ctx: Function, grads: tuple, pending: dict[ValueBase, Any],
             except AttributeError:  # a plain Python number
                 fits = False
             if not fits:
-                g = _fit_gradient(g, inp, ctx, options.create_graph)
+                g = _fit_gradient(g, ctx, i, options.create_graph)
             before = pending.get(inp)
             pending[inp] = g if before is None else before + g  # out of place
         if edges is not None:
