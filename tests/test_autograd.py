@@ -667,6 +667,10 @@ def test_a_wrong_gradient_shape_names_the_input_it_is_for():
     with pytest.raises(ValueError, match=r"^WrongSecond backward: gradient for input 1 has "
                                          r"shape \(5,\)"):
         WrongSecond.apply(Value(np.ones(3)), Value(np.ones(3))).backward(np.ones(3))
+    x = Value(np.ones(3))  # the same Value as both inputs: named by the position at fault
+    with pytest.raises(ValueError, match=r"^WrongSecond backward: gradient for input 1 has "
+                                         r"shape \(5,\)"):
+        WrongSecond.apply(x, x).backward(np.ones(3))
 
 
 def test_a_hook_may_return_a_plain_number():
