@@ -42,3 +42,9 @@ def test_fractional_max_pool2d_names_a_wrong_kernel_size():
     with pytest.raises(ValueError, match=r"^fractional_max_pool2d: kernel_size must be >= 1; "
                        r"got 0$"):
         F.fractional_max_pool2d(Value(np.zeros((1, 1, 4, 4))), 0, 2)
+
+
+def test_conv2d_names_the_padded_input_it_does_not_fit_height_first():
+    with pytest.raises(ValueError, match=r"^conv2d: the kernel 4x4 is larger than the padded "
+                       r"input 3x5 \(input of shape \(1, 1, 3, 5\), padding=\(0, 0\)\)$"):
+        F.conv2d(Value(np.zeros((1, 1, 3, 5))), Value(np.zeros((1, 1, 4, 4))))

@@ -305,3 +305,10 @@ def test_float64_parameters_with_a_float32_image_batch_act_per_channel():
     assert y.dtype == np.float64
     expected = reference(x.data.astype(np.float64), w.data, b.data)
     np.testing.assert_allclose(y.data, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_evaluation_with_float64_running_statistics_keeps_a_float32_input_float32():
+    x = Value(np.ones((4, 3), np.float32))
+    y = batch_norm(x, np.zeros(3), np.full(3, 4.0), training=False)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.data, np.full((4, 3), (4.0 + 1e-5) ** -0.5), rtol=1e-6)
