@@ -161,3 +161,14 @@ def test_clamp_refuses_an_upper_bound_that_would_enlarge_the_input():
     with pytest.raises(ValueError, match=r"^clip: bounds of shapes \(\) and \(3, 2\) must "
                        r"broadcast to the input's shape \(2,\), not enlarge it$"):
         Value(np.zeros(2)).clamp(max=np.ones((3, 2)))
+
+
+def test_pow_with_a_differentiable_exponent_names_the_first_five_negative_bases():
+    base = Value(np.array([-1.0, -2.0, 0.0, 3.0, -4.0, -5.0, -6.0, -7.0, 0.5]),
+                 requires_grad=True)
+    exponent = Value(np.array(2.0), requires_grad=True)
+    with pytest.raises(ValueError, match=r"^pow backward: the gradient with respect to the "
+                       r"exponent needs a base >= 0 \(it is z \* log\(x\)\); got base values "
+                       r"\[-1\. -2\. -4\. -5\. -6\.\]\. Use a number or a Value with "
+                       r"requires_grad=False as the exponent$"):
+        (base ** exponent).sum().backward()
