@@ -64,7 +64,7 @@ from tinygrad_edu.optim import SGD
 
 SEED = 0
 LR = 0.05
-REPEAT = 21  # timed runs per side and network, as bench_mlp_step (7 left the 28x28 ratio moving by 0.2)
+REPEAT = 21  # timed runs per side and network, as in bench_mlp_step
 GOAL, ACCEPTABLE = 1.0, 1.5  # at most this x PyTorch (issue 17)
 
 
