@@ -3,13 +3,14 @@
 import gc
 import inspect
 import sys
+import threading
 import weakref
 
 import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import Function, Value
+from tinygrad_edu import Function, Value, autograd
 from tinygrad_edu.testing import check_op
 
 # ----------------------------------------------------------------------------------------
@@ -303,6 +304,31 @@ def test_no_grad_context_nests_and_restores_on_exception():
     with pytest.raises(KeyError), tg.no_grad():
         raise KeyError("boom")
     assert tg.is_grad_enabled()
+
+
+def in_new_thread(fn):
+    """Run ``fn()`` on a thread of its own and return what it returned."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(fn()))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+def test_grad_mode_is_per_thread_as_in_pytorch():
+    x = Value(2.0)
+    records = lambda: ((x * 3).requires_grad, tg.is_grad_enabled())  # noqa: E731
+    seen = []
+    y = x * x
+    # a backward records none of its own ops; a forward in another thread meanwhile does
+    y.register_hook(lambda g: seen.append(in_new_thread(records)))
+    y.backward()
+    assert seen == [(True, True)]
+    with tg.no_grad():
+        assert in_new_thread(records) == (True, True)
+        assert records() == (False, False)
+    with tg.detect_anomaly():
+        assert in_new_thread(lambda: autograd._modes.anomaly) is False
 
 
 def test_no_grad_as_decorator_and_set_grad_enabled():

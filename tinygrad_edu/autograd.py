@@ -19,6 +19,7 @@ import contextlib
 import linecache
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,8 +32,10 @@ from .ops import kernels
 # ----------------------------------------------------------------------------------------
 
 
-class _Modes:
-    __slots__ = ("grad_enabled", "anomaly")
+class _Modes(threading.local):
+    """Per thread, as PyTorch's grad mode: a thread starts with recording on and anomaly
+    detection off, and a backward (which records its own ops only for create_graph) or a
+    ``no_grad`` block in one thread does not stop another thread recording."""
 
     def __init__(self) -> None:
         self.grad_enabled = True
