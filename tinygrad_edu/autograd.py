@@ -33,16 +33,25 @@ from .ops import kernels
 
 
 class _Modes(threading.local):
-    """Per thread, as PyTorch's grad mode: a thread starts with recording on and anomaly
-    detection off, and a backward (which records its own ops only for create_graph) or a
-    ``no_grad`` block in one thread does not stop another thread recording."""
+    """Gradient recording, per thread as PyTorch's grad mode: a thread starts with it on,
+    and a backward (which records its own ops only for create_graph) or a ``no_grad``
+    block in one thread does not stop another thread recording."""
 
     def __init__(self) -> None:
         self.grad_enabled = True
-        self.anomaly = False
+
+
+class _Anomaly:
+    """Anomaly detection, for the whole process as PyTorch's."""
+
+    __slots__ = ("enabled",)
+
+    def __init__(self) -> None:
+        self.enabled = False
 
 
 _modes = _Modes()
+_anomaly = _Anomaly()
 
 
 def is_grad_enabled() -> bool:
@@ -119,11 +128,11 @@ class detect_anomaly(contextlib.ContextDecorator):
         self._previous: list[bool] = []
 
     def __enter__(self) -> None:
-        self._previous.append(_modes.anomaly)
-        _modes.anomaly = True
+        self._previous.append(_anomaly.enabled)
+        _anomaly.enabled = True
 
     def __exit__(self, *exc: object) -> None:
-        _modes.anomaly = self._previous.pop()
+        _anomaly.enabled = self._previous.pop()
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -301,7 +310,7 @@ class Function:
         needs = tuple(needs)
         ctx.needs_input_grad, ctx._grad_positions = _PATTERNS.get(needs) or _pattern(needs)
         try:
-            if _modes.anomaly:
+            if _anomaly.enabled:
                 out = _forward_checked(cls, ctx, arrays, kwargs)
             else:
                 out = cls.forward(ctx, *arrays, **kwargs)
@@ -386,7 +395,7 @@ def _fit_gradient(g: Any, ctx: Function, index: int, create_graph: bool) -> Any:
         g = g.astype(data.dtype)
     if create_graph:
         g = _as_value(g, inp)
-    if _modes.anomaly:
+    if _anomaly.enabled:
         _check_finite(f"backward (gradient for input {index})", ctx, g)
     return g
 
@@ -470,7 +479,7 @@ class _Options:
         self.trace = trace
         self.release = release
         # the slow path: every gradient goes through _fit_gradient (Values, or checks)
-        self.checked = create_graph or _modes.anomaly
+        self.checked = create_graph or _anomaly.enabled
 
 
 def _backprop(roots: Sequence[ValueBase], consumers: dict[ValueBase, int],
@@ -595,7 +604,7 @@ def _call_backward(ctx: Function, node: ValueBase, grad: Any, create_graph: bool
 def _anomaly_errstate() -> contextlib.AbstractContextManager:
     """Under ``detect_anomaly``, NaN and inf are reported by ``_check_finite`` with the
     op's name, not by NumPy's warnings from deep inside a backward formula."""
-    return np.errstate(all="ignore") if _modes.anomaly else _UNCHANGED
+    return np.errstate(all="ignore") if _anomaly.enabled else _UNCHANGED
 
 
 _UNCHANGED = contextlib.nullcontext()  # reusable: it holds no state
