@@ -748,6 +748,15 @@ def test_needs_input_grad_is_a_tuple_of_bools_for_any_pattern():
     assert out.grad_fn.flags == (True, False, False, True, False)
 
 
+def test_a_new_pattern_of_inputs_needing_gradients_is_worked_out_once(monkeypatch):
+    monkeypatch.setattr(autograd, "_PATTERNS", {})  # as in a fresh process
+    x, c = Value([1.0, 2.0]), Value([3.0, 4.0], requires_grad=False)
+    first, second = (c * x).grad_fn, (c * x + 0.0).grad_fn.inputs[0].grad_fn
+    assert first.needs_input_grad == (False, True) and first._grad_positions == (1,)
+    assert second.needs_input_grad is first.needs_input_grad  # one tuple per pattern
+    assert (x * c).grad_fn._grad_positions == (0,)
+
+
 def test_op_outputs_are_arrays_whatever_forward_returns():
     class Total(Function):
         @staticmethod
