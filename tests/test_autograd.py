@@ -4,6 +4,7 @@ import gc
 import inspect
 import sys
 import threading
+import unittest.mock
 import weakref
 
 import numpy as np
@@ -461,6 +462,22 @@ def test_detect_anomaly_names_the_op_in_backward():
     assert "backward (gradient for input 0) of Sqrt produced inf" in str(info.value)
     assert "y2 = x.sqrt()" in str(info.value)
     assert y.data == 0.0
+
+
+def test_detect_anomaly_names_the_users_line_past_a_library_that_calls_the_op():
+    # unittest.mock (the standard library) calls Value.log; the user's line is the call below
+    log = unittest.mock.Mock(side_effect=Value([1.0, -1.0]).log)
+    with tg.detect_anomaly(), pytest.raises(FloatingPointError,
+                                            match=r"test_autograd\.py:\d+: log\(\)  # the op$"):
+        log()  # the op
+
+
+def test_detect_anomaly_names_a_library_line_when_no_line_is_the_users(monkeypatch):
+    monkeypatch.setattr(autograd, "_LIBRARIES", ("/", "<"))  # every file is a library
+    with tg.detect_anomaly(), \
+            pytest.raises(FloatingPointError, match=r"created at (.+)\.py:\d+: ") as info:
+        Value([-1.0]).log()
+    assert autograd._PACKAGE_DIR not in str(info.value)
 
 
 # The two tests above read the line back; under mutation testing, where every function is

@@ -19,6 +19,7 @@ import contextlib
 import linecache
 import os
 import sys
+import sysconfig
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -135,14 +136,25 @@ class detect_anomaly(contextlib.ContextDecorator):
         _anomaly.enabled = self._previous.pop()
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+# Code that calls an op without being the user's: the standard library and installed
+# packages (a mock, a test runner's wrapper, a notebook's kernel).
+_LIBRARIES = tuple({os.path.join(sysconfig.get_path(name), "")
+                    for name in ("stdlib", "platstdlib", "purelib", "platlib")})
 
 
 def _user_site() -> str:
-    """The innermost line of code outside this package: where the user made the node."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    """The innermost line of the user's code: outside this package and, where there is such
+    a line, outside the libraries too. This is where the user made the node."""
+    frame, outside = sys._getframe(1), None
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR):
+            outside = outside or frame
+            if not filename.startswith(_LIBRARIES):
+                break
         frame = frame.f_back
+    frame = frame or outside
     if frame is None:
         return "<unknown>"
     line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
