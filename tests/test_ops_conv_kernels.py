@@ -137,14 +137,19 @@ def test_flat_rows_are_not_taken_where_im2col_is_cheaper():
     ((3, 2), (1, 2), (1, 1)), ((1, 1), (1, 1), (0, 0)), ((2, 2), (2, 2), (0, 0))])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("chunk_bytes", [None, 1])
+@pytest.mark.parametrize("short_row, index_most", [(None, None), (0, None), (100, None),
+                                                   (100, 0)])
 def test_window_max_picks_pytorchs_cell_and_routes_the_gradient_there(
-        monkeypatch, kernel, stride, padding, dtype, chunk_bytes):
+        monkeypatch, kernel, stride, padding, dtype, chunk_bytes, short_row, index_most):
     """_window_max's choice (the count of leading cells that differ from the maximum, or
     the last NaN) against a loop over each window, with many ties and some NaNs, in one
     chunk or image by image; max pooling's gradient lands on that cell, in the input's
-    dtype."""
-    if chunk_bytes is not None:
-        monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", chunk_bytes)
+    dtype. Every row is long (strided views and writes), or short (cells gathered and the
+    gradient written through a flat index), or short with too large an index."""
+    for name, value in (("_CHUNK_BYTES", chunk_bytes), ("_SHORT_ROW", short_row),
+                        ("_INDEX_MOST", index_most)):
+        if value is not None:
+            monkeypatch.setattr(conv_ops, name, value)
     rng = np.random.default_rng(6)
     data = rng.integers(0, 2, (2, 3, 7, 8)).astype(dtype)
     data[rng.random(data.shape) < 0.03] = np.nan
@@ -166,3 +171,16 @@ def test_window_max_picks_pytorchs_cell_and_routes_the_gradient_there(
     y.sum().backward()
     assert x.grad.dtype == dtype
     np.testing.assert_array_equal(x.grad, expected)
+
+
+@pytest.mark.parametrize("short_row", [0, 100])
+@pytest.mark.parametrize("kernel, stride, padding", [
+    ((2, 2), (2, 2), (0, 0)), ((3, 2), (2, 3), (1, 1)), ((3, 3), (1, 1), (1, 0))])
+def test_max_pool2d_second_derivatives_pick_the_same_cells(monkeypatch, short_row, kernel,
+                                                           stride, padding):
+    """The gradient's own gradient picks the cells the forward picked (MaxPool2d given
+    its choice, through the flat index of the picked cells), on long and short rows."""
+    monkeypatch.setattr(conv_ops, "_SHORT_ROW", short_row)
+    rng = np.random.default_rng(7)
+    x = Value(rng.permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8) * 0.1 - 1.0)
+    gradgradcheck(lambda x: max_pool2d(x, kernel, stride=stride, padding=padding) ** 2, x)

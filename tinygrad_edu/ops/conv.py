@@ -505,10 +505,52 @@ def _cells(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, out_size: P
     """The pooling windows of x padded with ``fill``, cell by cell: a contiguous
     (kH kW, N, C, Ho, Wo) array whose entry k holds kernel cell (k // kW, k % kW) of
     every window. One copy, after which reducing over the cells is a contiguous pass
-    (strided slices of the input are much slower to compare and combine)."""
+    (strided slices of the input are much slower to compare and combine).
+
+    NOTE: as in ``_im2col``, the copy of the strided windows proceeds one output row at a
+    time; on short rows the cells are gathered through a flat index instead
+    (``_cell_index``), when that index is not too large to keep.
+    """
     (sh, sw) = stride
-    win = sliding_window_view(_pad(x, padding, fill), kernel, axis=(2, 3))[:, :, ::sh, ::sw]
-    return win.transpose(4, 5, 0, 1, 2, 3).reshape(kernel[0] * kernel[1], *x.shape[:2], *out_size)
+    xp = _pad(x, padding, fill)
+    cells = kernel[0] * kernel[1]
+    if out_size[1] < _SHORT_ROW and cells * math.prod(x.shape[:2] + out_size) <= _INDEX_MOST:
+        return xp.take(_cell_index(xp.shape, kernel, stride, out_size))
+    win = sliding_window_view(xp, kernel, axis=(2, 3))[:, :, ::sh, ::sw]
+    return win.transpose(4, 5, 0, 1, 2, 3).reshape(cells, *x.shape[:2], *out_size)
+
+
+# Most entries of a flat index of pooling cells kept for reuse (see _cells)
+_INDEX_MOST = 1 << 18
+
+
+@functools.lru_cache(maxsize=8)
+def _cell_index(shape: tuple[int, ...], kernel: Pair, stride: Pair,
+                out_size: Pair) -> np.ndarray:
+    """(kH kW, N, C, Ho, Wo): the flat position, in a contiguous array of ``shape``
+    (N, C, H, W), of kernel cell (a, b) of window (n, c, i, j):
+    ``((n C + c) H + i sH + a) W + j sW + b``. Entry 0 holds each window's first cell."""
+    h, w = shape[2:]
+    planes = np.arange(shape[0] * shape[1]) * (h * w)
+    windows = np.arange(out_size[0])[:, None] * (stride[0] * w) + np.arange(out_size[1]) * stride[1]
+    index = (_cell_offsets(kernel, w)[:, None, None, None] + planes[:, None, None] + windows
+             ).reshape(kernel[0] * kernel[1], *shape[:2], *out_size)
+    index.flags.writeable = False
+    return index
+
+
+def _cell_offsets(kernel: Pair, width: int) -> np.ndarray:
+    """The flat offset of each kernel cell k = a kW + b from its window's first cell, in
+    rows of ``width`` values: ``a width + b``."""
+    return (np.arange(kernel[0])[:, None] * width + np.arange(kernel[1])).ravel()
+
+
+def _picked_index(shape: tuple[int, ...], kernel: Pair, stride: Pair,
+                  choice: np.ndarray) -> np.ndarray:
+    """The flat position, in a contiguous array of ``shape`` (the padded input's), of the
+    cell ``choice`` picks in each window (N, C, Ho, Wo): max pooling's inputs."""
+    first = _cell_index(shape, (1, 1), stride, choice.shape[2:])[0]
+    return first + _cell_offsets(kernel, shape[3]).take(choice)
 
 
 def _tiles(x: np.ndarray, kernel: Pair, out_size: Pair) -> list[np.ndarray]:
@@ -534,7 +576,7 @@ def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     choice = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
 
     def window_max(part):
-        if stride == kernel and padding == (0, 0):
+        if stride == kernel and padding == (0, 0) and out_size[1] >= _SHORT_ROW:
             cells = _tiles(x[part], kernel, out_size)
         else:
             cells = _cells(x[part], kernel, stride, padding, out_size, fill=-np.inf)
@@ -582,10 +624,8 @@ class MaxPool2d(Function):
         if choice is None:
             y, choice = _window_max(x, kernel_size, stride, padding, out_size)
         else:
-            y = np.zeros(x.shape[:2] + out_size, x.dtype)
             xp = _pad(x, padding)
-            for a, b, window in _offsets(kernel_size, stride, (1, 1), out_size):
-                np.copyto(y, xp[(..., *window)], where=choice == a * kernel_size[1] + b)
+            y = xp.take(_picked_index(xp.shape, kernel_size, stride, choice))
         ctx.options = dict(kernel_size=kernel_size, stride=stride, padding=padding,
                            choice=choice)
         ctx.input_size = x.shape[2:]
@@ -606,7 +646,8 @@ class WindowScatter(Function):
         (ph, pw) = padding
         padded = (input_size[0] + 2 * ph, input_size[1] + 2 * pw)
         # windows that tile the padded input write every cell of it: no zeros needed
-        tiled = stride == kernel_size and all(
+        # (but for short rows, written through an index: see _scatter_picked)
+        tiled = stride == kernel_size and g.shape[3] >= _SHORT_ROW and all(
             o * k == n for o, k, n in zip(g.shape[2:], kernel_size, padded))
         out = (np.empty if tiled else np.zeros)(g.shape[:2] + padded, g.dtype)
         # a chunk of images at a time: the kernel cells' strided writes meet in the cache
@@ -626,8 +667,16 @@ class WindowScatter(Function):
 def _scatter_picked(g: np.ndarray, choice: np.ndarray, out: np.ndarray, kernel: Pair,
                     stride: Pair) -> None:
     """Add g[n, c, i, j] into ``out`` (the padded input's shape) at the cell ``choice``
-    picks in window (i, j); where windows do not overlap, write g or 0 to each cell."""
+    picks in window (i, j); where windows do not overlap, write g or 0 to each cell.
+
+    NOTE: the strided writes, one per kernel cell, proceed one output row at a time; where
+    windows do not overlap and the rows are short, g is written through a flat index of
+    the picked cells (``_picked_index``) instead, into ``out``'s zeros.
+    """
     disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
+    if disjoint and g.shape[3] < _SHORT_ROW and g.size <= _INDEX_MOST:
+        out.reshape(-1)[_picked_index(out.shape, kernel, stride, choice)] = g
+        return
     # 1 where picked, else 0, in g's dtype: a product of two float arrays runs in NumPy's
     # vector loops, a float times a bool array converts the bools on the way
     picked = np.empty(g.shape, g.dtype)
