@@ -407,7 +407,9 @@ def channel_dot(a, b):
 # Parameter updates: param -= lr * g without a parameter-sized temporary
 # ----------------------------------------------------------------------------------------
 
-_UPDATE_BLOCK = 1 << 13  # elements per block: the product lr * g of a block stays in cache
+# Bytes of a parameter per block: the product lr * g of a block stays in the core's cache,
+# and the blocks are few enough that the loop's own Python turns cost little beside the pass
+_UPDATE_BLOCK_BYTES = 1 << 17
 
 
 def subtract_scaled_(param, lr, g):
@@ -420,10 +422,11 @@ def subtract_scaled_(param, lr, g):
     again, a page fault for every page. Each block's product is small, stays in the
     cache, and its memory is reused by the next block.
     """
-    if param.size <= _UPDATE_BLOCK or not (param.flags.c_contiguous and g.flags.c_contiguous):
+    step = _UPDATE_BLOCK_BYTES // param.itemsize
+    if param.size <= step or not (param.flags.c_contiguous and g.flags.c_contiguous):
         param -= lr * g
         return
     flat_param, flat_g = param.reshape(-1), g.reshape(-1)
-    for start in range(0, flat_param.size, _UPDATE_BLOCK):
-        block = slice(start, start + _UPDATE_BLOCK)
+    for start in range(0, flat_param.size, step):
+        block = slice(start, start + step)
         flat_param[block] -= lr * flat_g[block]
