@@ -1,0 +1,24 @@
+"""What batch norm's passes over the batch keep (tinygrad_edu.ops.normalization): float32
+data stays float32, the copy of x its backward centers included."""
+
+import numpy as np
+
+from tinygrad_edu.ops import normalization
+
+
+def test_the_backward_centers_float32_data_in_float32():
+    """_centered_sums gives x - mean bit for bit as NumPy's float32 subtraction, and the
+    sums of grad and of grad (x - mean) per channel in float32: the centered copy then
+    becomes dx in place, in x's dtype."""
+    rng = np.random.default_rng(0)
+    x, grad = (rng.standard_normal((4, 3, 5, 6)).astype(np.float32) for _ in range(2))
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    centered, grad_sum, grad_dot = normalization._centered_sums(grad, x, mean)
+    assert centered.dtype == grad_sum.dtype == grad_dot.dtype == np.float32
+    assert centered.tobytes() == (x - mean).tobytes()
+    x64, grad64 = x.astype(np.float64), grad.astype(np.float64)
+    np.testing.assert_allclose(grad_sum, grad64.sum(axis=(0, 2, 3), keepdims=True),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grad_dot, (grad64 * (x64 - mean)).sum(axis=(0, 2, 3),
+                                                                      keepdims=True),
+                               rtol=1e-5, atol=1e-5)
