@@ -84,31 +84,39 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
 
     NOTE: a copy of the strided windows view proceeds one output row (Wo pixels) at a
     time; on rows of a few pixels that per-row overhead dominates, and gathering the
-    cells through a flat index (``_window_index``) is faster.
+    cells through a flat index (``_window_index``) is faster. It reads the unpadded
+    planes, each with one zero at its end for the padding: padding x copies its rows, as
+    short as the output's.
     """
     (sh, sw), (dh, dw) = stride, dilation
-    xp = _pad(x, padding)
     n, c = x.shape[:2]
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     if out_size[1] < _SHORT_ROW:
-        index = _window_index(xp.shape[2:], kernel, stride, dilation, out_size)
-        cols = xp.reshape(n, c, math.prod(xp.shape[2:])).take(index, axis=2)
-        return cols.reshape(n, groups, c // groups * len(index) // math.prod(out_size),
-                            math.prod(out_size))
+        size = math.prod(x.shape[2:])
+        planes = np.empty((n * c, size + 1), x.dtype)
+        planes[:, :size] = x.reshape(n * c, size)
+        planes[:, size] = 0
+        index = _window_index(x.shape[2:], kernel, stride, padding, dilation, out_size)
+        # NOTE: one index into the planes' columns copies faster than take(index, axis=2)
+        return planes[:, index].reshape(n, groups, c // groups * len(index) // math.prod(
+            out_size), math.prod(out_size))
     span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
-    win = sliding_window_view(xp, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+    win = sliding_window_view(_pad(x, padding), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     _, _, ho, wo, kh, kw = win.shape
     return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, c // groups * kh * kw, ho * wo)
 
 
 @functools.lru_cache(maxsize=64)
-def _window_index(padded: Pair, kernel: Pair, stride: Pair, dilation: Pair,
+def _window_index(size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
                   out_size: Pair) -> np.ndarray:
-    """The flat positions in a padded (Hp, Wp) image of every window's cells, in
-    _im2col's order: ``index[(a, b, i, j)] = (i sH + a dH) Wp + j sW + b dW``."""
+    """The flat positions in an (H, W) image of every window's cells, in _im2col's order:
+    ``index[(a, b, i, j)] = r W + q`` for the cell at row ``r = i sH + a dH - pH`` and
+    column ``q = j sW + b dW - pW``, or H W (one past the image) where that is padding."""
     rows = np.arange(kernel[0])[:, None] * dilation[0] + np.arange(out_size[0]) * stride[0]
     cols = np.arange(kernel[1])[:, None] * dilation[1] + np.arange(out_size[1]) * stride[1]
-    index = (rows[:, None, :, None] * padded[1] + cols[None, :, None, :]).ravel()
+    rows, cols = rows[:, None, :, None] - padding[0], cols[None, :, None, :] - padding[1]
+    inside = (rows >= 0) & (rows < size[0]) & (cols >= 0) & (cols < size[1])
+    index = np.where(inside, rows * size[1] + cols, size[0] * size[1]).ravel()
     index.flags.writeable = False
     return index
 
@@ -515,7 +523,7 @@ def _cells(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, out_size: P
     xp = _pad(x, padding, fill)
     cells = kernel[0] * kernel[1]
     if out_size[1] < _SHORT_ROW and cells * math.prod(x.shape[:2] + out_size) <= _INDEX_MOST:
-        return xp.take(_cell_index(xp.shape, kernel, stride, out_size))
+        return xp.reshape(-1)[_cell_index(xp.shape, kernel, stride, out_size)]
     win = sliding_window_view(xp, kernel, axis=(2, 3))[:, :, ::sh, ::sw]
     return win.transpose(4, 5, 0, 1, 2, 3).reshape(cells, *x.shape[:2], *out_size)
 
@@ -625,7 +633,7 @@ class MaxPool2d(Function):
             y, choice = _window_max(x, kernel_size, stride, padding, out_size)
         else:
             xp = _pad(x, padding)
-            y = xp.take(_picked_index(xp.shape, kernel_size, stride, choice))
+            y = xp.reshape(-1)[_picked_index(xp.shape, kernel_size, stride, choice)]
         ctx.options = dict(kernel_size=kernel_size, stride=stride, padding=padding,
                            choice=choice)
         ctx.input_size = x.shape[2:]
