@@ -422,11 +422,11 @@ def subtract_scaled_(param, lr, g):
     again, a page fault for every page. Each block's product is small, stays in the
     cache, and its memory is reused by the next block.
     """
-    step = _UPDATE_BLOCK_BYTES // param.itemsize
-    if param.size <= step or not (param.flags.c_contiguous and g.flags.c_contiguous):
+    if (param.nbytes <= _UPDATE_BLOCK_BYTES
+            or not (param.flags.c_contiguous and g.flags.c_contiguous)):
         param -= lr * g
         return
     flat_param, flat_g = param.reshape(-1), g.reshape(-1)
+    step = _UPDATE_BLOCK_BYTES // param.itemsize
     for start in range(0, flat_param.size, step):
-        block = slice(start, start + step)
-        flat_param[block] -= lr * flat_g[block]
+        flat_param[start:start + step] -= lr * flat_g[start:start + step]
