@@ -209,7 +209,7 @@ def test_conv2d_in_pieces_matches_the_loop(monkeypatch, short_row):
     derivatives still exact."""
     monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", 1)
     monkeypatch.setattr(conv_ops, "_ONE_THREAD", 1)
-    monkeypatch.setattr(conv_ops, "_SHORT_ROW", short_row)
+    monkeypatch.setattr(conv_ops, "_GATHER_ROW", short_row)
     rng = np.random.default_rng(1)
     x, w, b = (Value(rng.standard_normal(s)) for s in ((3, 4, 6, 5), (6, 2, 3, 2), (6,)))
     for stride, dilation in (((1, 2), (1, 1)), ((1, 1), (1, 1)), ((2, 1), (2, 1))):

@@ -69,6 +69,8 @@ def _offsets(kernel: Pair, stride: Pair, dilation: Pair,
 
 
 # Output rows shorter than this many pixels are gathered by index in _im2col
+_GATHER_ROW = 12
+# ... and in pooling (see _cells), where they are also too short for flat rows
 _SHORT_ROW = 8
 
 
@@ -91,7 +93,7 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
     (sh, sw), (dh, dw) = stride, dilation
     n, c = x.shape[:2]
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
-    if out_size[1] < _SHORT_ROW:
+    if out_size[1] < _GATHER_ROW:
         size = math.prod(x.shape[2:])
         planes = np.empty((n * c, size + 1), x.dtype)
         planes[:, :size] = x.reshape(n * c, size)
@@ -193,9 +195,8 @@ def _flat_rows(x_size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation
     kernel cell, with no columns: with stride 1 and many channels per group (each
     product sums over them), when the columns would be larger than the output (more input
     channels times kernel cells than output channels) and the output rows short, but not
-    so short that ``_im2col`` gathers them by index. Building im2col's columns costs per
-    output row and kernel cell, which then outweighs the wider products and the output's
-    cropping."""
+    of a few pixels only. Building im2col's columns costs per output row and kernel cell,
+    which then outweighs the wider products and the output's cropping."""
     wo = _output_size(x_size, kernel, stride, padding, dilation)[1]
     return (stride == (1, 1) and channels // groups >= _CELL_CHANNELS
             and channels * kernel[0] * kernel[1] > out_channels
