@@ -99,6 +99,25 @@ def test_flat_rows_at_the_benchmarks_size_match_im2col(monkeypatch, groups):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("flat_row", [None, 0])
+def test_a_wider_bias_is_added_after_the_products_on_flat_rows_as_with_columns(
+        monkeypatch, flat_row):
+    """float32 x and w with a float64 bias: the products are summed in float32 and the bias
+    added to that sum in float64, on flat rows as with im2col's columns (H-mut found flat
+    rows summing the products in float64)."""
+    if flat_row is not None:
+        monkeypatch.setattr(conv_ops, "_FLAT_ROW", flat_row)
+    rng = np.random.default_rng(8)
+    x, w = (Value(rng.standard_normal(s).astype(np.float32))
+            for s in ((2, 16, 10, 10), (4, 16, 3, 3)))
+    b = Value(rng.standard_normal(4))
+    assert conv_ops._flat_rows((10, 10), (3, 3), (1, 1), (1, 1), (1, 1), 16, 4, 1) == (
+        flat_row is None)
+    y = conv2d(x, w, b, padding=1)
+    assert y.dtype == np.float64
+    assert y.data.tobytes() == (conv2d(x, w, padding=1).data + b.data[:, None, None]).tobytes()
+
+
 @pytest.mark.parametrize("bad", [np.inf, np.nan])
 def test_weight_gradient_of_an_input_with_inf_or_nan_skips_flat_rows(few_channels, bad):
     """The flat runs hold other pixels past each output row, multiplied by zeros of g: an

@@ -264,11 +264,12 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
                                  .transpose(3, 0, 1, 2))
     y = np.empty((x.shape[0], o, ho, wo), dtype)
     shape = (groups, o // groups, ho * width)
+    summed = np.result_type(x, w)  # as im2col's product, which adds the bias after it
 
     def correlate(part):
         images = flat[part]
-        total = _matmul(cells[0], images[..., runs[0]], np.empty((len(images), *shape), dtype))
-        product = np.empty(total.shape, dtype)
+        total = _matmul(cells[0], images[..., runs[0]], np.empty((len(images), *shape), summed))
+        product = np.empty(total.shape, summed)
         for cell, run in zip(cells[1:], runs[1:]):
             total += _matmul(cell, images[..., run], product)
         rows_out = total.reshape(len(images), o, ho, width)[..., :wo]
@@ -280,7 +281,7 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
     # chunks of half: the running sum and each product, read and written kH kW times,
     # stay in the cache, and each product is long enough to run while another thread
     # holds Python's lock (with much smaller ones, the threads mostly wait for it)
-    kernels.parallel_map(correlate, kernels.chunks(len(x), o * ho * width * dtype.itemsize,
+    kernels.parallel_map(correlate, kernels.chunks(len(x), o * ho * width * summed.itemsize,
                                                    _CHUNK_BYTES // 2, even=True))
     return y
 
