@@ -87,8 +87,8 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
     NOTE: a copy of the strided windows view proceeds one output row (Wo pixels) at a
     time; on rows of a few pixels that per-row overhead dominates, and gathering the
     cells through a flat index (``_window_index``) is faster. It reads the unpadded
-    planes, each with one zero at its end for the padding: padding x copies its rows, as
-    short as the output's.
+    planes, each with one zero after it where the padding is read: a padded copy of x
+    would again be made one short row at a time.
     """
     (sh, sw), (dh, dw) = stride, dilation
     n, c = x.shape[:2]
@@ -99,8 +99,8 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
         planes[:, :size] = x.reshape(n * c, size)
         planes[:, size] = 0
         index = _window_index(x.shape[2:], kernel, stride, padding, dilation, out_size)
-        return planes.take(index, axis=1).reshape(n, groups, c // groups * len(index) // math.prod(
-            out_size), math.prod(out_size))
+        cols = planes.take(index, axis=1)  # (N C, kH kW Ho Wo)
+        return cols.reshape(n, groups, c // groups * kernel[0] * kernel[1], math.prod(out_size))
     span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
     win = sliding_window_view(_pad(x, padding), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     _, _, ho, wo, kh, kw = win.shape
