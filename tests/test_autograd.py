@@ -480,6 +480,12 @@ def test_detect_anomaly_names_a_library_line_when_no_line_is_the_users(monkeypat
     assert autograd._PACKAGE_DIR not in str(info.value)
 
 
+def test_detect_anomaly_says_unknown_when_every_line_is_the_packages(monkeypatch):
+    monkeypatch.setattr(autograd, "_PACKAGE_DIR", "")  # every file counts as the package's
+    with tg.detect_anomaly(), pytest.raises(FloatingPointError, match=r"created at <unknown>$"):
+        Value([-1.0]).log()
+
+
 # The two tests above read the line back; under mutation testing, where every function is
 # wrapped, that line is the wrapper's, so these check the rest of each message.
 SITE = r"; the node was created at .+:\d+: .*$"
