@@ -461,18 +461,22 @@ def run_backward(
     ``create_graph`` below), saved arrays become Values (``_backward_on_values``), and
     constant gradients become leaf Values (``_as_value``).
     """
-    pending: dict[ValueBase, Any] = {}
+    table: dict[ValueBase, tuple[int | None, Any]] = {}
     for root, seed in zip(roots, seeds):  # a root given twice gets both seeds, and is one root
-        pending[root] = seed if root not in pending else pending[root] + seed
-    roots = list(pending)
-    consumers = _count_consumers(roots, defer_leaves=trace is None)
+        entry = table.get(root)
+        table[root] = (0, seed if entry is None else entry[1] + seed)
+    roots = list(table)
+    _count_consumers(table, defer_leaves=trace is None)
     captured = None if capture is None else dict.fromkeys(capture)
     options = _Options(captured, create_graph, leaves_only, trace, release)
     recording = _modes.grad_enabled
     _modes.grad_enabled = create_graph  # backward's own ops are recorded for create_graph only
     try:
-        with _anomaly_errstate():
-            _backprop(roots, consumers, pending, options)
+        if _anomaly.enabled:  # NaN and inf are reported by _check_finite, naming the op
+            with np.errstate(all="ignore"):
+                _backprop(roots, table, options)
+        else:
+            _backprop(roots, table, options)
     finally:
         _modes.grad_enabled = recording
     return None if captured is None else [captured[v] for v in capture]
@@ -481,7 +485,8 @@ def run_backward(
 class _Options:
     """The optional features of one backward pass, as ``_backprop`` reads them."""
 
-    __slots__ = ("captured", "create_graph", "leaves_only", "trace", "release", "checked")
+    __slots__ = ("captured", "create_graph", "leaves_only", "trace", "release", "checked",
+                 "every_node")
 
     def __init__(self, captured: dict[ValueBase, Any] | None, create_graph: bool,
                  leaves_only: bool, trace: Trace | None, release: bool) -> None:
@@ -492,43 +497,47 @@ class _Options:
         self.release = release
         # the slow path: every gradient goes through _fit_gradient (Values, or checks)
         self.checked = create_graph or _anomaly.enabled
+        # whether every node's gradient is kept (captured, or stored in .grad), not only
+        # the leaves'
+        self.every_node = captured is not None or not leaves_only
 
 
-def _backprop(roots: Sequence[ValueBase], consumers: dict[ValueBase, int],
-              pending: dict[ValueBase, Any], options: _Options) -> None:
+def _backprop(roots: Sequence[ValueBase], table: dict[ValueBase, tuple],
+              options: _Options) -> None:
     """Kahn's algorithm: pop a node whose consumers have all passed their shares back,
     call its op's backward, and hand each input its share; an input whose last
     consumer is done becomes ready in turn."""
-    ready = [r for r in roots if consumers[r] == 0]
+    ready = [r for r in roots if table[r][0] == 0]
     while ready:
         node = ready.pop()
-        del consumers[node]  # the tables hold no node they are done with (see release)
+        grad = table.pop(node)[1]  # the table holds no node it is done with (see release)
         ctx = node._ctx  # before _complete: no name here still holds the previous op
-        grad = _complete(node, pending.pop(node, None), options)
+        if ctx is None or node._hooks or options.every_node:
+            grad = _complete(node, grad, options)
         if ctx is None:  # a leaf: nothing further back
             if options.trace is not None:
                 options.trace(node, grad, [])
             continue
         grads = _call_backward(ctx, node, grad, options.create_graph)
-        edges = _hand_out(ctx, grads, pending, consumers, ready, options)
+        edges = _hand_out(ctx, grads, table, ready, options)
         if options.trace is not None:
             options.trace(node, grad, edges)
         if options.release:  # its saved arrays, and inputs no longer needed, can go now
             node._ctx = ctx._released
-    for leaf, grad in pending.items():  # what is left: the deferred leaves' totals
+    for leaf, (_, grad) in table.items():  # what is left: the deferred leaves' totals
         _complete(leaf, grad, options)
 
 
-def _hand_out(ctx: Function, grads: tuple, pending: dict[ValueBase, Any],
-              consumers: dict[ValueBase, int], ready: list[ValueBase],
+def _hand_out(ctx: Function, grads: tuple, table: dict[ValueBase, tuple], ready: list[ValueBase],
               options: _Options) -> list[tuple[Any, Any]] | None:
-    """Add each input's share to its pending gradient, and queue an input once its last
+    """Add each input's share to its gradient so far, and queue an input once its last
     consumer is done. Returns the edges for ``trace`` (``None`` without one)."""
     edges = None if options.trace is None else []
     checked = options.checked
     inputs = ctx.inputs
     for i in ctx._grad_positions:
         inp, g = inputs[i], grads[i]
+        waiting, total = table[inp]
         if g is not None:
             data = inp._data
             try:  # most gradients already have the input's shape and dtype
@@ -537,32 +546,31 @@ def _hand_out(ctx: Function, grads: tuple, pending: dict[ValueBase, Any],
                 fits = False
             if not fits:
                 g = _fit_gradient(g, ctx, i, options.create_graph)
-            before = pending.get(inp)
-            pending[inp] = g if before is None else before + g  # out of place
+            total = g if total is None else total + g  # out of place
         if edges is not None:
-            edges.append((g, pending.get(inp)))
-        count = consumers.get(inp)
-        if count is not None:  # None: a deferred leaf (see _count_consumers)
-            consumers[inp] = count - 1
-            if count == 1:
+            edges.append((g, total))
+        if waiting is not None:  # None: a deferred leaf, which nothing waits for
+            waiting -= 1
+            if not waiting:
                 ready.append(inp)
+        table[inp] = (waiting, total)
     return edges
 
 
-def _count_consumers(roots: Sequence[ValueBase], defer_leaves: bool) -> dict[ValueBase, int]:
-    """For every node that leads to a root, how many recorded edges consume it.
+def _count_consumers(table: dict[ValueBase, tuple], defer_leaves: bool) -> None:
+    """Add to ``table`` (the roots) every node that leads to a root, with how many
+    recorded edges consume it: ``table[node]`` is ``[consumers still to pass back,
+    gradient so far]``.
 
-    With ``defer_leaves``, leaves without hooks (the parameters, as a rule) are left out:
-    nothing waits for them, so the walk only sums their gradients and stores the totals
-    at the end, which saves it a turn of its loop per leaf.
+    With ``defer_leaves``, leaves without hooks (the parameters, as a rule) wait for
+    nothing (their count is ``None``): the walk only sums their gradients and stores the
+    totals at the end, which saves it a turn of its loop per leaf.
 
     An explicit stack, not recursion, so a graph of any depth works. The nodes themselves
-    are the keys, here and in the engine's other tables: Values hash by identity, and a
-    dict calls the elementwise ``==`` only on keys of equal hash, which distinct Values
-    never have.
+    are the keys: Values hash by identity, and a dict calls the elementwise ``==`` only on
+    keys of equal hash, which distinct Values never have.
     """
-    consumers = dict.fromkeys(roots, 0)
-    stack = list(roots)
+    stack = list(table)
     while stack:
         ctx = stack.pop()._ctx
         if ctx is None:
@@ -570,13 +578,15 @@ def _count_consumers(roots: Sequence[ValueBase], defer_leaves: bool) -> dict[Val
         inputs = ctx.inputs
         for i in ctx._grad_positions:
             inp = inputs[i]
-            count = consumers.get(inp)
-            if count is not None:
-                consumers[inp] = count + 1
-            elif not (defer_leaves and inp._ctx is None and not inp._hooks):
-                consumers[inp] = 1
-                stack.append(inp)
-    return consumers
+            entry = table.get(inp)
+            if entry is None:
+                if defer_leaves and inp._ctx is None and not inp._hooks:
+                    table[inp] = (None, None)
+                else:
+                    table[inp] = (1, None)
+                    stack.append(inp)
+            elif entry[0] is not None:
+                table[inp] = (entry[0] + 1, entry[1])
 
 
 def _complete(node: ValueBase, grad: Any, options: _Options) -> Any:
@@ -611,15 +621,6 @@ def _call_backward(ctx: Function, node: ValueBase, grad: Any, create_graph: bool
 # ----------------------------------------------------------------------------------------
 # The optional features, one helper each
 # ----------------------------------------------------------------------------------------
-
-
-def _anomaly_errstate() -> contextlib.AbstractContextManager:
-    """Under ``detect_anomaly``, NaN and inf are reported by ``_check_finite`` with the
-    op's name, not by NumPy's warnings from deep inside a backward formula."""
-    return np.errstate(all="ignore") if _anomaly.enabled else _UNCHANGED
-
-
-_UNCHANGED = contextlib.nullcontext()  # reusable: it holds no state
 
 
 class RemovableHandle:
@@ -737,7 +738,9 @@ def seed_gradient(output: ValueBase, grad: Any, create_graph: bool, op: str) -> 
                 f"has shape {shape}, so pass grad= an array of that shape (or reduce it "
                 f"first, e.g. .sum())"
             )
-        seed = np.array(1, data.dtype).reshape(shape)
+        seed = np.array(1, data.dtype)
+        if shape:  # a one-element array of one or more axes
+            seed = seed.reshape(shape)
     elif isinstance(grad, ValueBase):
         seed = grad
     else:
