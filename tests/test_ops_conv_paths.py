@@ -43,25 +43,29 @@ def test_each_conv_op_keeps_float32_data_float32(xs, ws, padding, stride):
 
 @pytest.mark.parametrize("xs, ws, padding", [IM2COL, FLAT])
 def test_conv_ops_promote_mixed_dtypes_as_numpy_does(xs, ws, padding):
-    """A float64 operand among float32 ones, wherever it stands (the bias included), makes
-    the result float64, as x * w + b would."""
+    """A float64 input or weight among float32 operands makes the products float64, as
+    x * w would: the float64 result (float32 values promote exactly). A float64 bias with
+    float32 x and w is added to their float32 convolution, as conv2d(x, w) + b would."""
     options = _options(padding)
     x32, w32, b32 = (_data(s, np.float32, seed) for seed, s in enumerate([xs, ws, ws[:1]]))
     x64, w64, b64 = (a.astype(np.float64) for a in (x32, w32, b32))
     expected = Conv2d.apply(Value(x64), Value(w64), **options).data
-    for x, w, b in [(x64, w32, None), (x32, w64, None), (x64, w32, b32), (x32, w64, b32),
-                    (x32, w32, b64)]:
+    for x, w, b in [(x64, w32, None), (x32, w64, None), (x64, w32, b32), (x32, w64, b32)]:
         y = Conv2d.apply(Value(x), Value(w), *([] if b is None else [Value(b)]), **options)
         assert y.dtype == np.float64
         with_bias = expected if b is None else expected + b64[:, None, None]
-        np.testing.assert_allclose(y.data, with_bias, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(y.data, with_bias, rtol=1e-12, atol=1e-12)
+    y = Conv2d.apply(Value(x32), Value(w32), Value(b64), **options)
+    assert y.dtype == np.float64
+    single = Conv2d.apply(Value(x32), Value(w32), **options).data
+    assert y.data.tobytes() == (single + b64[:, None, None]).tobytes()
     g32 = _data(expected.shape, np.float32, 3)
     g64 = g32.astype(np.float64)
     expected = Conv2dWeight.apply(Value(x64), Value(g64), kernel_size=ws[2:], **options).data
     for x, g in [(x64, g32), (x32, g64)]:
         gw = Conv2dWeight.apply(Value(x), Value(g), kernel_size=ws[2:], **options)
         assert gw.dtype == np.float64
-        np.testing.assert_allclose(gw.data, expected, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(gw.data, expected, rtol=1e-12, atol=1e-12)
 
 
 # Bytes per chunk of images (conv_ops._CHUNK_BYTES) for two images per chunk of the weight
