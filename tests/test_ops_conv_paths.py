@@ -9,7 +9,7 @@ import pytest
 from tinygrad_edu import Value
 from tinygrad_edu.functional.conv import conv2d, max_pool2d
 from tinygrad_edu.ops import conv as conv_ops
-from tinygrad_edu.ops.conv import Conv2d, Conv2dWeight, ConvTranspose2d
+from tinygrad_edu.ops.conv import Conv2d, Conv2dWeight, ConvTranspose2d, WindowScatter
 
 ONE = (1, 1)
 # (x shape, weight shape, padding): a convolution by im2col's columns and one by flat rows
@@ -128,3 +128,19 @@ def test_max_pool2d_padding_the_columns_only_never_picks_the_padding():
     out.sum().backward()
     # windows (padding, column 0), (column 0, column 1), (column 1, padding)
     np.testing.assert_array_equal(low.grad[0, 0], [[2, 1], [0, 0]])
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding", [
+    ((2, 3, 32, 32), (2, 2), (2, 2), (0, 0)),  # windows that tile the input, long rows
+    ((2, 3, 8, 8), (2, 2), (2, 2), (0, 0)),  # tiling, short rows: through an index
+    ((2, 3, 9, 9), (3, 3), (1, 1), (1, 1)),  # overlapping windows, padded
+])
+def test_max_pooling_and_its_gradient_ops_keep_float32_data_float32(shape, kernel, stride,
+                                                                     padding):
+    x = Value(_data(shape, np.float32, 7))
+    y = max_pool2d(x, kernel, stride, padding)
+    choice = conv_ops._window_max(x.data, kernel, stride, padding, y.shape[2:])[1]
+    g = Value(_data(y.shape, np.float32, 8))
+    gx = WindowScatter.apply(g, input_size=shape[2:], kernel_size=kernel, stride=stride,
+                             padding=padding, choice=choice)
+    assert y.dtype == gx.dtype == np.float32 and gx.shape == shape
