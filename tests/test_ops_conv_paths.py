@@ -144,3 +144,40 @@ def test_max_pooling_and_its_gradient_ops_keep_float32_data_float32(shape, kerne
     gx = WindowScatter.apply(g, input_size=shape[2:], kernel_size=kernel, stride=stride,
                              padding=padding, choice=choice)
     assert y.dtype == gx.dtype == np.float32 and gx.shape == shape
+
+
+@pytest.fixture
+def poisoned_empty(monkeypatch):
+    """np.empty hands out NaN-filled floats (other dtypes: 123s), so that a cell an op
+    leaves unwritten shows up in its result (as glibc's MALLOC_PERTURB_ would)."""
+    empty = np.empty
+
+    def poisoned(shape, dtype=float, *args, **kwargs):
+        out = empty(shape, dtype, *args, **kwargs)
+        out.fill(np.nan if out.dtype.kind in "fc" else 123)
+        return out
+
+    monkeypatch.setattr(np, "empty", poisoned)
+
+
+@pytest.mark.parametrize("size, kernel, stride", [
+    (72, 9, 8),  # overlapping windows, as many times as wide as the image (8 x 9 = 72)
+    (32, 2, 2),  # windows that tile the image: every cell written
+    (8, 2, 2),  # tiling, short rows
+    (9, 3, 1),  # overlapping
+])
+def test_max_pooling_routes_each_gradient_to_its_maximum_and_zeros_elsewhere(
+        size, kernel, stride, poisoned_empty):
+    rng = np.random.default_rng(9)
+    x = Value(rng.permutation(2 * size * size).reshape(1, 2, size, size).astype(np.float64))
+    y = max_pool2d(x, kernel, stride)
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    expected = np.zeros(x.shape)
+    for c, i, j in np.ndindex(y.shape[1:]):
+        window = x.data[0, c, i * stride:i * stride + kernel, j * stride:j * stride + kernel]
+        a, b = np.unravel_index(window.argmax(), window.shape)
+        assert y.data[0, c, i, j] == window[a, b]
+        expected[0, c, i * stride + a, j * stride + b] += g[0, c, i, j]
+    # an input picked by several windows sums their gradients, perhaps in another order
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-13, atol=0)

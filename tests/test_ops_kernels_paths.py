@@ -113,3 +113,11 @@ def test_a_forked_child_forgets_the_parents_helper_threads(set_threads, monkeypa
     threads = set(kernels.parallel_map(together, range(2)))
     (helper,) = kernels._helpers
     assert helper not in parents and threads == {threading.get_ident(), helper.ident}
+
+
+def test_the_helper_threads_are_named_for_the_package(set_threads):
+    """A thread dump or a profiler shows whose the helper threads are."""
+    set_threads(2)
+    barrier = threading.Barrier(2, timeout=10)
+    kernels.parallel_map(lambda part: barrier.wait(), range(2))
+    assert kernels._helpers and {t.name for t in kernels._helpers} == {"tinygrad_edu"}

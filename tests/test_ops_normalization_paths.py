@@ -22,3 +22,15 @@ def test_the_backward_centers_float32_data_in_float32():
     np.testing.assert_allclose(grad_dot, (grad64 * (x64 - mean)).sum(axis=(0, 2, 3),
                                                                       keepdims=True),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_the_passes_take_the_batch_in_chunks_of_about_a_megabyte():
+    """A chunk holds as many samples as fit in normalization._CHUNK_BYTES (1 MiB), the rest
+    in the last one; or, for the elementwise passes (even), as many chunks of near-equal
+    size. A batch of 1 KiB samples: 1024 per chunk."""
+    small, large = np.zeros((64, 4, 8, 8), np.float32), np.zeros((3000, 4, 8, 8), np.float32)
+    assert normalization._chunks(small) == [slice(0, 1024)]
+    assert normalization._chunks(large) == [slice(0, 1024), slice(1024, 2048),
+                                            slice(2048, 3072)]
+    assert normalization._chunks(large, even=True) == [slice(0, 1000), slice(1000, 2000),
+                                                       slice(2000, 3000)]
