@@ -207,6 +207,7 @@ class Optimizer:
         Works on the arrays only (``p.data``, ``p.grad``): no Value is made, so nothing is
         recorded. ``p.data`` keeps its dtype; ``p.grad`` is only read.
         """
+        state, update = self.state, self._update  # looked up once, not per parameter
         for group in self.param_groups:
             for i, p in enumerate(group["params"]):
                 grad = p.grad
@@ -219,10 +220,11 @@ class Optimizer:
                 if (type(grad) is not np.ndarray or grad.dtype is not param.dtype
                         or grad.shape != param.shape):
                     grad = self._gradient(p, i)
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {}
-                self._update(param, grad, state, group)
+                try:
+                    buffers = state[p]
+                except KeyError:  # the parameter's first update
+                    buffers = state[p] = {}
+                update(param, grad, buffers, group)
 
     def _gradient(self, p: Value, index: int) -> np.ndarray:
         """``p.grad`` as an array of ``p``'s dtype, checked to have its shape."""

@@ -38,7 +38,9 @@ class SGD(Optimizer):
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        g = weight_decayed(grad, param, group["weight_decay"])
+        g = grad
+        if group["weight_decay"] != 0:  # as a rule it is 0: no call then
+            g = weight_decayed(grad, param, group["weight_decay"])
         mu = group["momentum"]
         if mu != 0:
             b = state.get("momentum_buffer")
