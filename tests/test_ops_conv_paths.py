@@ -161,10 +161,12 @@ def poisoned_empty(monkeypatch):
 
 
 @pytest.mark.parametrize("size, kernel, stride", [
-    (72, 9, 8),  # overlapping windows, as many times as wide as the image (8 x 9 = 72)
-    (32, 2, 2),  # windows that tile the image: every cell written
-    (8, 2, 2),  # tiling, short rows
-    (9, 3, 1),  # overlapping
+    (72, (9, 9), (8, 8)),  # overlapping windows, as many times as wide as the image (8 x 9)
+    (32, (2, 2), (2, 2)),  # windows that tile the image: every cell written
+    (8, (2, 2), (2, 2)),  # tiling, short rows
+    (9, (3, 3), (1, 1)),  # overlapping
+    (9, (3, 1), (1, 1)),  # overlapping along the rows only
+    (20, (3, 1), (1, 1)),  # the same, long rows
 ])
 def test_max_pooling_routes_each_gradient_to_its_maximum_and_zeros_elsewhere(
         size, kernel, stride, poisoned_empty):
@@ -174,10 +176,31 @@ def test_max_pooling_routes_each_gradient_to_its_maximum_and_zeros_elsewhere(
     g = rng.standard_normal(y.shape)
     y.backward(g)
     expected = np.zeros(x.shape)
+    (kh, kw), (sh, sw) = kernel, stride
     for c, i, j in np.ndindex(y.shape[1:]):
-        window = x.data[0, c, i * stride:i * stride + kernel, j * stride:j * stride + kernel]
+        window = x.data[0, c, i * sh:i * sh + kh, j * sw:j * sw + kw]
         a, b = np.unravel_index(window.argmax(), window.shape)
         assert y.data[0, c, i, j] == window[a, b]
-        expected[0, c, i * stride + a, j * stride + b] += g[0, c, i, j]
+        expected[0, c, i * sh + a, j * sw + b] += g[0, c, i, j]
     # an input picked by several windows sums their gradients, perhaps in another order
     np.testing.assert_allclose(x.grad, expected, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("padding, col2im", [((2, 2), False), ((2, 1), False), ((3, 3), True)])
+def test_the_input_gradient_with_stride_1_is_a_correlation_unless_the_padding_is_wider(
+        padding, col2im, monkeypatch):
+    """With stride 1 and a padding at most the dilated kernel's extent less one (2 for
+    3x3), conv_transpose2d is a forward correlation with the flipped kernel; a wider
+    padding takes col2im. The same numbers either way."""
+    calls = []
+    real = conv_ops._col2im
+    monkeypatch.setattr(conv_ops, "_col2im", lambda *a: calls.append(1) or real(*a))
+    x, w = _data((2, 3, 6, 7), np.float64, 9), _data((4, 3, 3, 3), np.float64, 10)
+    xv = Value(x)
+    y = conv2d(xv, Value(w), padding=padding)
+    g = _data(y.shape, np.float64, 11)
+    y.backward(g)
+    assert bool(calls) == col2im
+    # <conv2d(x, w), g> is linear in x: its gradient is the same whichever way it is summed
+    shifted = conv2d(Value(x + 1.0), Value(w), padding=padding).data
+    np.testing.assert_allclose(np.vdot(shifted - y.data, g), xv.grad.sum(), rtol=1e-10)
