@@ -196,13 +196,10 @@ class Value(ValueBase):
         numbers, lists and integer arrays are converted to this Value's dtype; anything
         else is refused with an error.""")
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
+    # NOTE: attrgetter, as for data: read in every layer's forward, and a property made of
+    # a C function calls no Python function.
+    shape = property(attrgetter("_data.shape"), doc="The data's shape (a tuple of ints).")
+    ndim = property(attrgetter("_data.ndim"), doc="The data's number of axes.")
 
     @property
     def size(self) -> ElementCount:
@@ -210,9 +207,7 @@ class Value(ValueBase):
         ``x.size(dim)``, for PyTorch's shape tuple or the length of one axis."""
         return ElementCount(self._data.shape)
 
-    @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    dtype = property(attrgetter("_data.dtype"), doc="The data's dtype.")
 
     @property
     def is_leaf(self) -> bool:
