@@ -38,7 +38,10 @@ Each network and dtype is measured in a fresh Python process of its own, as a us
 training script runs one network, so that what an earlier measurement left in the heap
 (glibc's malloc adapts its thresholds to the process's history) cannot change a later
 one. The process runs in the default environment: no environment variables, no
-``mallopt``, no heap tuning.
+``mallopt``, no heap tuning, and no PyTorch: PyTorch's step runs in a second process of its
+own, because importing and stepping it allocates large blocks whose release raises glibc's
+dynamic thresholds for every array in the process, which spares the engines timed beside
+it the page faults a user's script (without PyTorch) pays.
 
 How to read it:
 
@@ -46,9 +49,9 @@ How to read it:
   garbage collector on, as users run. The two tinygrad_edu steps and the NumPy step are
   interleaved run by run, so that a slow spell of the machine hits all alike. On a small
   shared virtual machine single runs differ by up to 1.8x within a process; with 21 runs
-  the ratios stay within a few percent. PyTorch is timed after them on its own:
+  the ratios stay within a few percent. PyTorch is timed in its own process (see above;
   interleaved, its OpenMP threads and NumPy's OpenBLAS threads, each spinning while they
-  wait for work, take the cores from each other (up to 2x on PyTorch's time).
+  wait for work, would also take the cores from each other).
   ``/ numpy`` is a tinygrad_edu step's time divided by the NumPy floor's (1.00x would be
   a free engine), ``/ torch`` divided by PyTorch's (below 1.00x we are faster).
 - ``page faults per step``: minor page faults (memory the kernel maps in afresh, which it
@@ -354,38 +357,52 @@ class Result:
     alone: dict[str, float | None] = field(default_factory=dict)  # faults/step, own process
 
 
-def measure(size: Size, dtype: str) -> Result:
-    """Build the engines for one network and dtype, check their first step, then measure
-    peak memory, time and page faults per step."""
-    torch = optional_import("torch", "the PyTorch comparison")
+def build(size: Size, dtype: str) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """The NumPy floor and the two tinygrad_edu steps for one network and dtype, from the
+    same initial weights, and the data (X, y)."""
     rng = np.random.default_rng(SEED)
     X = rng.standard_normal((size.batch, size.widths[0])).astype(dtype)
     y = rng.integers(0, size.widths[-1], size.batch)
     modules = WithModules(size, dtype, X, y)
     init = modules.layers()
-    engines: dict[str, Any] = {"numpy": NumpyStep(init, X, y), "modules": modules,
-                               "by hand": ByHand(init, X, y)}
-    if torch is not None:
-        engines["torch"] = TorchStep(torch, init, X, y)
+    return {"numpy": NumpyStep(init, X, y), "modules": modules,
+            "by hand": ByHand(init, X, y)}, X, y
+
+
+def measure(size: Size, dtype: str) -> Result:
+    """In a process without PyTorch: check the tinygrad_edu steps' first step against the
+    NumPy floor's, then measure peak memory, time and page faults per step."""
+    engines, _, _ = build(size, dtype)
     label = f"{size.name} {dtype}"
-    with torch_threads(torch, size.torch_threads):
-        sanity = check_first_step(label, dtype, engines)
-        for engine in engines.values():  # nothing but parameters and data held
-            engine.step()
-            for p in getattr(engine, "params", ()):
-                p.grad = None
-        memory = {name: peak_memory(engines[name].step) for name in ("numpy", *OURS)}
-        interleaved = ("numpy", *OURS)
-        timings = dict(zip(interleaved, measure_each(
-            [engines[name].step for name in interleaved], number=size.steps, repeat=REPEAT),
-            strict=True))
-        if "torch" in engines:  # on its own, see the module docstring
-            (timings["torch"],) = measure_each([engines["torch"].step], number=size.steps,
-                                               repeat=REPEAT)
-        for name, engine in engines.items():
-            if not math.isfinite(engine.step()):
-                raise RuntimeError(f"{label}: {name}'s loss is not finite after training")
+    sanity = check_first_step(label, dtype, engines)
+    for engine in engines.values():  # nothing but parameters and data held
+        engine.step()
+        for p in getattr(engine, "params", ()):
+            p.grad = None
+    memory = {name: peak_memory(engines[name].step) for name in engines}
+    timings = dict(zip(engines, measure_each([e.step for e in engines.values()],
+                                             number=size.steps, repeat=REPEAT), strict=True))
+    for name, engine in engines.items():
+        if not math.isfinite(engine.step()):
+            raise RuntimeError(f"{label}: {name}'s loss is not finite after training")
     return Result(sanity, timings, memory)
+
+
+def measure_torch(size: Size, dtype: str) -> tuple[str, Measured] | None:
+    """In a process of its own: PyTorch's first step against the NumPy floor's (the
+    agreement, as a line), then its time per step; None if torch is not importable."""
+    torch = optional_import("torch", "the PyTorch comparison")
+    if torch is None:
+        return None
+    engines, X, y = build(size, dtype)
+    step = TorchStep(torch, engines["modules"].layers(), X, y)
+    with torch_threads(torch, size.torch_threads):
+        line = check_first_step(f"{size.name} {dtype}", dtype,
+                                {"numpy": engines["numpy"], "torch": step})
+        (timing,) = measure_each([step.step], number=size.steps, repeat=REPEAT)
+        if not math.isfinite(step.step()):
+            raise RuntimeError(f"{size.name} {dtype}: torch's loss is not finite after training")
+    return line.split("; ", 1)[1], timing
 
 
 def faults_alone(size: Size, dtype: str, name: str) -> float | None:
@@ -425,12 +442,17 @@ def run_child(*args: str) -> Any:
 
 
 def measure_in_child(size: Size, dtype: str) -> Result:
-    """``measure`` in a fresh Python process (see the module docstring), and each
-    engine's page faults alone in a process of its own."""
+    """``measure`` in a fresh Python process (see the module docstring), PyTorch's step
+    in another, and each engine's page faults alone in a process of its own."""
     found = run_child(size.name, dtype)
     timings = {name: Measured(**t) for name, t in found["timings"].items()}
+    sanity = found["sanity"]
+    torch_found = run_child(size.name, dtype, "torch")
+    if torch_found is not None:
+        sanity += "; " + torch_found["sanity"]
+        timings["torch"] = Measured(**torch_found["timing"])
     alone = {name: run_child(size.name, dtype, name) for name in ("numpy", *OURS)}
-    return Result(found["sanity"], timings, found["memory"], alone)
+    return Result(sanity, timings, found["memory"], alone)
 
 
 # ----------------------------------------------------------------------------------------
@@ -534,6 +556,10 @@ def report(results: dict[tuple[str, str], Result]) -> None:
 def main() -> None:
     if len(sys.argv) > 1:  # a child process (run_child): results as JSON
         size = next(s for s in SIZES if s.name == sys.argv[1])
+        if sys.argv[3:] == ["torch"]:
+            found = measure_torch(size, sys.argv[2])
+            print(json.dumps(found and {"sanity": found[0], "timing": asdict(found[1])}))
+            return
         if len(sys.argv) == 4:
             print(json.dumps(faults_alone(size, sys.argv[2], sys.argv[3])))
             return
