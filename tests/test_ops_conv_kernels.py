@@ -203,3 +203,23 @@ def test_max_pool2d_second_derivatives_pick_the_same_cells(monkeypatch, short_ro
     rng = np.random.default_rng(7)
     x = Value(rng.permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8) * 0.1 - 1.0)
     gradgradcheck(lambda x: max_pool2d(x, kernel, stride=stride, padding=padding) ** 2, x)
+
+
+@pytest.mark.parametrize("short_row", [0, 100])
+@pytest.mark.parametrize("kernel, stride", [((2, 2), (2, 2)), ((2, 2), (1, 1))])
+def test_max_pool2d_gradient_is_zero_where_no_window_picks_whatever_the_upstream(
+        monkeypatch, short_row, kernel, stride):
+    """An infinite or negative upstream gradient reaches only the picked inputs: the
+    others get +0.0, not g * 0 (NaN for inf, -0.0 for a negative g), as in PyTorch, on
+    every road of the scatter (H-mut's finding; failed before on the strided ones)."""
+    monkeypatch.setattr(conv_ops, "_SHORT_ROW", short_row)
+    x = Value(np.arange(4.0 * 8).reshape(1, 1, 4, 8))  # each window's maximum: bottom right
+    y = max_pool2d(x, kernel, stride=stride)
+    g = np.ones(y.shape)
+    g[0, 0, 0, 0], g[0, 0, 0, 1] = np.inf, -1.0
+    y.backward(g)
+    expected = np.zeros(x.shape)
+    for i, j in np.ndindex(*y.shape[2:]):
+        expected[0, 0, i * stride[0] + 1, j * stride[1] + 1] += g[0, 0, i, j]
+    np.testing.assert_array_equal(x.grad, expected)
+    assert not np.signbit(x.grad[expected == 0]).any()

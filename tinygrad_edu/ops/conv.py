@@ -654,11 +654,7 @@ class WindowScatter(Function):
     def forward(ctx, g, *, input_size, kernel_size, stride, padding, choice):
         (ph, pw) = padding
         padded = (input_size[0] + 2 * ph, input_size[1] + 2 * pw)
-        # windows that tile the padded input write every cell of it: no zeros needed
-        # (but for short rows, written through an index: see _scatter_picked)
-        tiled = stride == kernel_size and g.shape[3] >= _SHORT_ROW and all(
-            o * k == n for o, k, n in zip(g.shape[2:], kernel_size, padded))
-        out = (np.empty if tiled else np.zeros)(g.shape[:2] + padded, g.dtype)
+        out = np.zeros(g.shape[:2] + padded, g.dtype)
         # a chunk of images at a time: the kernel cells' strided writes meet in the cache
         kernels.parallel_map(
             lambda part: _scatter_picked(g[part], choice[part], out[part], kernel_size, stride),
@@ -675,26 +671,28 @@ class WindowScatter(Function):
 
 def _scatter_picked(g: np.ndarray, choice: np.ndarray, out: np.ndarray, kernel: Pair,
                     stride: Pair) -> None:
-    """Add g[n, c, i, j] into ``out`` (the padded input's shape) at the cell ``choice``
-    picks in window (i, j); where windows do not overlap, write g or 0 to each cell.
+    """Add g[n, c, i, j] into ``out`` (zeros of the padded input's shape) at the cell
+    ``choice`` picks in window (i, j), and nothing elsewhere: the cells no window picks
+    stay 0, whatever g holds (a product with a 0/1 mask would leave -0.0, or NaN for an
+    infinite g, as PyTorch does not).
 
-    NOTE: the strided writes, one per kernel cell, proceed one output row at a time; where
-    windows do not overlap and the rows are short, g is written through a flat index of
-    the picked cells (``_picked_index``) instead, into ``out``'s zeros.
+    Where windows do not overlap, g is written through a flat index of the picked cells
+    (``_picked_index``): one write, where a masked write into each kernel cell's strided
+    view is a slow loop. Otherwise (or for an index too large to keep) g is added into
+    each cell's view where that cell was picked.
     """
     disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
-    if disjoint and g.shape[3] < _SHORT_ROW and g.size <= _INDEX_MOST:
+    if disjoint and g.size <= _INDEX_MOST:
         out.reshape(-1)[_picked_index(out.shape, kernel, stride, choice)] = g
         return
-    # 1 where picked, else 0, in g's dtype: a product of two float arrays runs in NumPy's
-    # vector loops, a float times a bool array converts the bools on the way
-    picked = np.empty(g.shape, g.dtype)
+    picked = np.empty(g.shape, bool)
     for a, b, window in _offsets(kernel, stride, (1, 1), g.shape[2:]):
-        np.equal(choice, a * kernel[1] + b, out=picked, casting="unsafe")
+        np.equal(choice, a * kernel[1] + b, out=picked)
+        cell = out[(..., *window)]
         if disjoint:  # each input cell is in one window at most: write, don't add
-            np.multiply(g, picked, out=out[(..., *window)])
+            np.copyto(cell, g, where=picked)
         else:
-            out[(..., *window)] += g * picked
+            np.add(cell, g, out=cell, where=picked)
 
 
 class AvgPool2d(Function):
