@@ -23,7 +23,10 @@ Before anything is timed, both take one step from the same weights and data: the
 and the updated weights must agree to float32 precision (the script fails otherwise).
 Times are the best of ``REPEAT`` runs of consecutive steps, with Python's garbage
 collector on; each side is timed on its own (interleaved, the two libraries' threads
-would take the cores from each other). Both are timed on their default threads (one per
+would take the cores from each other), ours first, before PyTorch is imported: importing and
+stepping PyTorch allocates large blocks whose release raises glibc's dynamic thresholds
+for every array in the process, which would spare our step the page faults a user's
+script (without PyTorch) pays. Both are timed on their default threads (one per
 CPU: ``tinygrad_edu.get_num_threads()``, ``torch.get_num_threads()``) and on
 one thread. On a small shared machine PyTorch's thread pool sometimes stalls for
 milliseconds per step, so ``/ faster torch``, our default time divided by PyTorch's
@@ -141,18 +144,19 @@ def torch_step(torch: Any, model: Any, X: np.ndarray, y: np.ndarray) -> Any:
     return step
 
 
-def check_same_step(ours_model: nn.Sequential, torch_model: Any, first: tuple[float, float]
-                    ) -> None:
-    """One step from the same weights gives the same loss and the same new weights."""
+def check_same_step(ours_after: dict[str, np.ndarray], torch_model: Any,
+                    first: tuple[float, float]) -> None:
+    """One step from the same weights gives the same loss and the same new weights
+    (``ours_after``: our parameters after our first step, by name)."""
     ours_loss, torch_loss = first
     if abs(ours_loss - torch_loss) > 1e-4 * abs(torch_loss):
         raise SystemExit(f"bench_cnn: first-step losses differ: {ours_loss} vs {torch_loss}")
     theirs_state = torch_model.state_dict()
-    for name, p in ours_model.named_parameters():
+    for name, data in ours_after.items():
         other = theirs_state[name].numpy()
-        if not np.allclose(p.data, other, rtol=1e-4, atol=1e-5):
+        if not np.allclose(data, other, rtol=1e-4, atol=1e-5):
             raise SystemExit(f"bench_cnn: after one step, {name} differs from PyTorch's by "
-                             f"{np.abs(p.data - other).max():.3g}")
+                             f"{np.abs(data - other).max():.3g}")
 
 
 def per_step(step: Any, steps: int) -> float:
@@ -201,22 +205,27 @@ def torch_times(torch: Any, step: Any, steps: int) -> tuple[float, float, float]
 def main() -> None:
     begin("One CNN training step (conv-BN-ReLU-pool x2, linear; SGD; float32)",
           f"best of {REPEAT} runs")
-    torch = optional_import("torch", "the comparison with PyTorch")
-    rows, cpu_rows, targets = [], [], []
-    for net in NETWORKS:
+    measured = {}
+    for net in NETWORKS:  # ours first, before PyTorch is imported (see the docstring)
         X, y = data(net)
         model = ours(net)
         step = our_step(model, X, y)
+        first = step()
+        after = {name: p.data.copy() for name, p in model.named_parameters()}
+        measured[net] = first, after, our_times(step, net.steps)
+    torch = optional_import("torch", "the comparison with PyTorch")
+    rows, cpu_rows, targets = [], [], []
+    for net, (first, after, (our_time, our_one, our_cpu)) in measured.items():
         best = torch_cpu = None
         torch_cells = ["n/a", "n/a"]
         if torch is not None:
-            copy = theirs(torch, net, model)
+            X, y = data(net)
+            copy = theirs(torch, net, ours(net))
             tstep = torch_step(torch, copy, X, y)
-            check_same_step(model, copy, (step(), tstep()))
+            check_same_step(after, copy, (first, tstep()))
             default, one, torch_cpu = torch_times(torch, tstep, net.steps)
             best = min(default, one)
             torch_cells = [fmt_time(default), fmt_time(one)]
-        our_time, our_one, our_cpu = our_times(step, net.steps)
         cpu_rows.append([net.name, fmt_time(our_cpu),
                          "n/a" if torch_cpu is None else fmt_time(torch_cpu),
                          fmt_ratio(our_cpu, torch_cpu)])

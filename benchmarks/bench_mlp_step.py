@@ -38,10 +38,10 @@ Each network and dtype is measured in a fresh Python process of its own, as a us
 training script runs one network, so that what an earlier measurement left in the heap
 (glibc's malloc adapts its thresholds to the process's history) cannot change a later
 one. The process runs in the default environment: no environment variables, no
-``mallopt``, no heap tuning, and no PyTorch: PyTorch's step runs in a second process of its
-own, because importing and stepping it allocates large blocks whose release raises glibc's
-dynamic thresholds for every array in the process, which spares the engines timed beside
-it the page faults a user's script (without PyTorch) pays.
+``mallopt``, no heap tuning, and PyTorch imported only once our steps and the floor are
+timed: importing and stepping it allocates large blocks whose release raises glibc's
+dynamic thresholds for every array in the process, which would spare the engines timed
+after it the page faults a user's script (without PyTorch) pays.
 
 How to read it:
 
@@ -49,7 +49,7 @@ How to read it:
   garbage collector on, as users run. The two tinygrad_edu steps and the NumPy step are
   interleaved run by run, so that a slow spell of the machine hits all alike. On a small
   shared virtual machine single runs differ by up to 1.8x within a process; with 21 runs
-  the ratios stay within a few percent. PyTorch is timed in its own process (see above;
+  the ratios stay within a few percent. PyTorch is timed after them on its own (see above;
   interleaved, its OpenMP threads and NumPy's OpenBLAS threads, each spinning while they
   wait for work, would also take the cores from each other).
   ``/ numpy`` is a tinygrad_edu step's time divided by the NumPy floor's (1.00x would be
@@ -370,8 +370,8 @@ def build(size: Size, dtype: str) -> tuple[dict[str, Any], np.ndarray, np.ndarra
 
 
 def measure(size: Size, dtype: str) -> Result:
-    """In a process without PyTorch: check the tinygrad_edu steps' first step against the
-    NumPy floor's, then measure peak memory, time and page faults per step."""
+    """Check the tinygrad_edu steps' first step against the NumPy floor's, measure peak
+    memory, time and page faults per step, then (only now importing it) PyTorch's."""
     engines, _, _ = build(size, dtype)
     label = f"{size.name} {dtype}"
     sanity = check_first_step(label, dtype, engines)
@@ -385,12 +385,16 @@ def measure(size: Size, dtype: str) -> Result:
     for name, engine in engines.items():
         if not math.isfinite(engine.step()):
             raise RuntimeError(f"{label}: {name}'s loss is not finite after training")
+    found = measure_torch(size, dtype)
+    if found is not None:
+        sanity += "; " + found[0]
+        timings["torch"] = found[1]
     return Result(sanity, timings, memory)
 
 
 def measure_torch(size: Size, dtype: str) -> tuple[str, Measured] | None:
-    """In a process of its own: PyTorch's first step against the NumPy floor's (the
-    agreement, as a line), then its time per step; None if torch is not importable."""
+    """PyTorch's first step against the NumPy floor's (the agreement, as a line), then its
+    time per step; None if torch is not importable."""
     torch = optional_import("torch", "the PyTorch comparison")
     if torch is None:
         return None
@@ -442,17 +446,12 @@ def run_child(*args: str) -> Any:
 
 
 def measure_in_child(size: Size, dtype: str) -> Result:
-    """``measure`` in a fresh Python process (see the module docstring), PyTorch's step
-    in another, and each engine's page faults alone in a process of its own."""
+    """``measure`` in a fresh Python process (see the module docstring), and each
+    engine's page faults alone in a process of its own."""
     found = run_child(size.name, dtype)
     timings = {name: Measured(**t) for name, t in found["timings"].items()}
-    sanity = found["sanity"]
-    torch_found = run_child(size.name, dtype, "torch")
-    if torch_found is not None:
-        sanity += "; " + torch_found["sanity"]
-        timings["torch"] = Measured(**torch_found["timing"])
     alone = {name: run_child(size.name, dtype, name) for name in ("numpy", *OURS)}
-    return Result(sanity, timings, found["memory"], alone)
+    return Result(found["sanity"], timings, found["memory"], alone)
 
 
 # ----------------------------------------------------------------------------------------
@@ -556,10 +555,6 @@ def report(results: dict[tuple[str, str], Result]) -> None:
 def main() -> None:
     if len(sys.argv) > 1:  # a child process (run_child): results as JSON
         size = next(s for s in SIZES if s.name == sys.argv[1])
-        if sys.argv[3:] == ["torch"]:
-            found = measure_torch(size, sys.argv[2])
-            print(json.dumps(found and {"sanity": found[0], "timing": asdict(found[1])}))
-            return
         if len(sys.argv) == 4:
             print(json.dumps(faults_alone(size, sys.argv[2], sys.argv[3])))
             return
