@@ -204,3 +204,12 @@ def test_the_input_gradient_with_stride_1_is_a_correlation_unless_the_padding_is
     # <conv2d(x, w), g> is linear in x: its gradient is the same whichever way it is summed
     shifted = conv2d(Value(x + 1.0), Value(w), padding=padding).data
     np.testing.assert_allclose(np.vdot(shifted - y.data, g), xv.grad.sum(), rtol=1e-10)
+
+
+def test_max_pooling_of_padded_windows_that_tile_long_rows():
+    """Stride = kernel with padding: the padded image is pooled (-inf at the border)."""
+    x = Value(np.random.default_rng(4).standard_normal((1, 2, 32, 32)))
+    y = max_pool2d(x, 2, 2, 1)
+    padded = np.pad(x.data, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    expected = padded.reshape(1, 2, 17, 2, 17, 2).max(axis=(3, 5))
+    np.testing.assert_array_equal(y.data, expected)

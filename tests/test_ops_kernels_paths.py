@@ -134,3 +134,16 @@ def test_sum_along_a_2d_array_is_one_product_with_ones(axis, monkeypatch):
     monkeypatch.setattr(np, "dot", lambda a, b: calls.append(1) or real(a, b))
     np.testing.assert_allclose(kernels.sum_along(x, axis), expected, rtol=1e-14)
     assert calls == [1]
+
+
+@pytest.mark.parametrize("first", [np.float32, np.float64])
+def test_matmul_in_slices_of_mixed_dtypes_is_the_promoted_product(first):
+    """float32 by float64 (either way round): a float64 product, as a @ b."""
+    rng = np.random.default_rng(3)
+    second = np.float64 if first is np.float32 else np.float32
+    a = rng.standard_normal((64, 1568)).astype(first)
+    b = rng.standard_normal((1568, 10)).astype(second)
+    z = kernels.matmul(a, b)
+    assert z.dtype == np.float64
+    np.testing.assert_allclose(z, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-12,
+                               atol=1e-12)

@@ -34,3 +34,18 @@ def test_the_passes_take_the_batch_in_chunks_of_about_a_megabyte():
                                             slice(2048, 3072)]
     assert normalization._chunks(large, even=True) == [slice(0, 1000), slice(1000, 2000),
                                                        slice(2000, 3000)]
+
+
+def test_the_bias_gradient_sums_grad_as_rows_then_each_channels_positions():
+    """Σ grad per channel, for a batch in one chunk: the samples' rows added in order, then
+    each channel's positions summed (float32 throughout): bit for bit."""
+    from tinygrad_edu import Value
+    from tinygrad_edu.functional.normalization import batch_norm
+
+    rng = np.random.default_rng(1)
+    x = Value(rng.standard_normal((8, 3, 5, 7)).astype(np.float32))
+    bias = Value(np.zeros(3, np.float32))
+    grad = rng.standard_normal(x.shape).astype(np.float32)
+    batch_norm(x, None, None, None, bias, training=True).backward(grad)
+    expected = grad.reshape(8, -1).sum(axis=0).reshape(3, 35).sum(axis=1)
+    assert bias.grad.dtype == np.float32 and bias.grad.tobytes() == expected.tobytes()
