@@ -71,10 +71,12 @@ def test_conv_ops_promote_mixed_dtypes_as_numpy_does(xs, ws, padding):
 # Bytes per chunk of images (conv_ops._CHUNK_BYTES) for two images per chunk of the weight
 # gradient: IM2COL's columns take 3 * 3 * 3 * 6 * 8 float32s (5184 bytes) per image; FLAT's
 # flat-row products 4 * 10 * 11 float32s (1760 bytes), in chunks of half the budget
-TWO_IMAGES = {IM2COL: 2 * 5184 + 100, FLAT: 2 * (2 * 1760 + 100)}
+# a 3x2 kernel: 3 * 3 * 2 * 6 * 9 float32s (3888 bytes) per image
+NOT_SQUARE = ((5, 3, 8, 10), (4, 3, 3, 2), (0, 0))
+TWO_IMAGES = {IM2COL: 2 * 5184 + 100, FLAT: 2 * (2 * 1760 + 100), NOT_SQUARE: 2 * 3888 + 100}
 
 
-@pytest.mark.parametrize("xs, ws, padding", [IM2COL, FLAT])
+@pytest.mark.parametrize("xs, ws, padding", [IM2COL, FLAT, NOT_SQUARE])
 def test_the_weight_gradient_adds_its_chunks_of_images_in_order(xs, ws, padding,
                                                                  monkeypatch):
     """The weight's gradient over a batch is summed a chunk of images at a time, as many
