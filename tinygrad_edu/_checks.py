@@ -1,5 +1,5 @@
 """The argument checks every part of the package shares: a real number, an int with a
-lower bound, an (H, W) pair of ints, a floating dtype.
+lower bound, an (H, W) pair of ints, a floating dtype, an argument's shape.
 
 It imports nothing from the package, so any layer (``value``, ``ops``, ``functional``,
 ``nn``, ``optim``, ``data``) can use it without an import cycle. Each error names the
@@ -14,6 +14,14 @@ import numbers
 from typing import Any
 
 import numpy as np
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    """The shape of an array or a Value, read from its own attribute; of a (nested) list or
+    a number, from ``np.shape``. (``np.shape`` of a Value goes through NumPy's function
+    protocol, many times slower, and shape checks run at every call.)"""
+    shape = getattr(x, "shape", None)
+    return shape if isinstance(shape, tuple) else np.shape(x)
 
 
 def is_real(value: Any) -> bool:

@@ -559,8 +559,8 @@ def _hand_out(ctx: Function, grads: tuple, table: dict[ValueBase, tuple], ready:
 
 def _count_consumers(table: dict[ValueBase, tuple], defer_leaves: bool) -> None:
     """Add to ``table`` (the roots) every node that leads to a root, with how many
-    recorded edges consume it: ``table[node]`` is ``[consumers still to pass back,
-    gradient so far]``.
+    recorded edges consume it: ``table[node]`` is ``(consumers still to pass back,
+    gradient so far)``.
 
     With ``defer_leaves``, leaves without hooks (the parameters, as a rule) wait for
     nothing (their count is ``None``): the walk only sums their gradients and stores the

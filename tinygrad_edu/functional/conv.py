@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import dropout_p, is_int, is_real, pair, real_number
+from .._checks import dropout_p, is_int, is_real, pair, real_number, shape_of
 from ..ops.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from ..rng import generator
 from ..value import Value
@@ -22,31 +22,24 @@ from ..value import Value
 Size = int | tuple[int, int]
 
 
-def _shape(a: Any) -> tuple[int, ...]:
-    """The shape of a Value or an array from its attribute, of anything else from
-    ``np.shape``. (``np.shape`` of a Value goes through NumPy's function protocol, many
-    times slower, and these checks run at every call.)"""
-    return a.shape if isinstance(a, (Value, np.ndarray)) else np.shape(a)
-
-
 def _image(op: str, x: Any) -> None:
     if not isinstance(x, (Value, np.ndarray)):
         raise TypeError(f"{op}: input must be a Value or an array of shape (N, C, H, W); "
                         f"got {type(x).__name__}")
-    if len(_shape(x)) != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W); got shape {_shape(x)}")
+    if len(shape_of(x)) != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W); got shape {shape_of(x)}")
 
 
 def _fits(op: str, x: Any, kernel: tuple[int, int], padding: tuple[int, int],
           dilation: tuple[int, int]) -> None:
     """The (dilated) kernel must fit inside the padded input."""
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    padded = tuple(n + 2 * p for n, p in zip(_shape(x)[2:], padding))
+    padded = tuple(n + 2 * p for n, p in zip(shape_of(x)[2:], padding))
     if span[0] > padded[0] or span[1] > padded[1]:
         dilated = "" if dilation == (1, 1) else f" (dilated to {span[0]}x{span[1]})"
         raise ValueError(f"{op}: the kernel {kernel[0]}x{kernel[1]}{dilated} is larger than "
                          f"the padded input {padded[0]}x{padded[1]} (input of shape "
-                         f"{_shape(x)}, padding={padding})")
+                         f"{shape_of(x)}, padding={padding})")
 
 
 # ----------------------------------------------------------------------------------------
@@ -58,22 +51,22 @@ def _check_conv(x: Any, weight: Any, bias: Any, groups: Any) -> int:
     """The shapes of a convolution's operands fit together; returns ``groups``."""
     op = "conv2d"
     _image(op, x)
-    if len(_shape(weight)) != 4:
+    if len(shape_of(weight)) != 4:
         raise ValueError(f"{op}: weight must be 4-D (out_channels, in_channels / groups, kH, "
-                         f"kW); got shape {_shape(weight)}")
+                         f"kW); got shape {shape_of(weight)}")
     if not is_int(groups) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int; got {groups!r}")
-    channels, (out, per_group) = _shape(x)[1], _shape(weight)[:2]
+    channels, (out, per_group) = shape_of(x)[1], shape_of(weight)[:2]
     if channels % groups or out % groups:
         raise ValueError(f"{op}: groups={groups} must divide both the input's {channels} "
                          f"channels and the weight's {out} output channels")
     if per_group * groups != channels:
         raise ValueError(f"{op}: the input has {channels} channels, but a weight of shape "
-                         f"{_shape(weight)} with groups={groups} expects "
+                         f"{shape_of(weight)} with groups={groups} expects "
                          f"{per_group} * {groups} = {per_group * groups}")
-    if bias is not None and _shape(bias) != (out,):
+    if bias is not None and shape_of(bias) != (out,):
         raise ValueError(f"{op}: bias must have shape ({out},), one per output channel; got "
-                         f"shape {_shape(bias)}")
+                         f"shape {shape_of(bias)}")
     return int(groups)
 
 
@@ -93,7 +86,7 @@ def conv2d(x: Value, weight: Value, bias: Value | None = None, stride: Size = 1,
     stride = pair("conv2d", "stride", stride, 1)
     padding = pair("conv2d", "padding", padding, 0)
     dilation = pair("conv2d", "dilation", dilation, 1)
-    _fits("conv2d", x, _shape(weight)[2:], padding, dilation)
+    _fits("conv2d", x, shape_of(weight)[2:], padding, dilation)
     args = (x, weight) if bias is None else (x, weight, bias)
     return Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation,
                         groups=groups)
@@ -142,7 +135,7 @@ def adaptive_avg_pool2d(x: Value, output_size: int | tuple[int | None, int | Non
     op = "adaptive_avg_pool2d"
     _image(op, x)
     hw = pair(op, "output_size", output_size, 1, none_ok=True)
-    sizes = tuple(_shape(x)[2 + i] if v is None else v for i, v in enumerate(hw))
+    sizes = tuple(shape_of(x)[2 + i] if v is None else v for i, v in enumerate(hw))
     return AdaptiveAvgPool2d.apply(x, output_size=sizes)
 
 
@@ -162,7 +155,7 @@ def dropout2d(x: Value, p: float = 0.5, training: bool = True, seed: Any = None)
     _image("dropout2d", x)
     if not training or p == 0.0:
         return x
-    keep = generator(seed).random(_shape(x)[:2] + (1, 1)) >= p
+    keep = generator(seed).random(shape_of(x)[:2] + (1, 1)) >= p
     return x * (keep / (1.0 - p)).astype(x.dtype)
 
 
@@ -202,7 +195,7 @@ def fractional_max_pool2d(x: Value, kernel_size: Size, output_size: Size | None 
     op = "fractional_max_pool2d"
     _image(op, x)
     kernel = pair(op, "kernel_size", kernel_size, 1)
-    n, c, h, w = _shape(x)
+    n, c, h, w = shape_of(x)
     if (output_size is None) == (output_ratio is None):
         raise ValueError(f"{op}: give exactly one of output_size and output_ratio; got "
                          f"output_size={output_size!r}, output_ratio={output_ratio!r}")

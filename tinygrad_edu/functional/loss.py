@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._checks import is_int, real_number
+from .._checks import is_int, real_number, shape_of
 from ..autograd import ValueBase
 from ..ops.loss import SoftmaxCrossEntropy, label_index
 from ..value import Value, stack, where
@@ -52,11 +52,6 @@ def _as_value(x: Any, dtype: Any = None) -> Value:
     if isinstance(x, (list, tuple)) and any(isinstance(e, ValueBase) for e in x):
         return stack([_as_value(e, dtype) for e in x])
     return Value(x, requires_grad=False, dtype=dtype)
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    """The shape of an array, a Value, or a (nested) list or number."""
-    return x.shape if isinstance(x, (np.ndarray, ValueBase)) else np.shape(x)
 
 
 def _constant(name: str, what: str, x: Any) -> np.ndarray:
@@ -267,7 +262,7 @@ def cross_entropy(input: ValueLike, target: ValueLike, weight: ArrayLike | None 
     x, axis = _class_input(name, input)
     w = _class_weight(name, weight, x, axis)
     classes = x.shape[axis]
-    if _shape(target) == x.shape:
+    if shape_of(target) == x.shape:
         q = _as_value(target, x.dtype)
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / classes
