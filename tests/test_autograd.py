@@ -160,6 +160,41 @@ def test_reused_gradient_arrays_change_no_gradient_anyone_holds():
     np.testing.assert_allclose(x.grad, expected)
 
 
+def test_a_leaf_keeps_its_last_gradient_array_until_backward_stores_the_next():
+    # zero_grad() at the start of a step must not free the gradients at the top of the heap
+    # before the step's forward pass has reused the memory below them (see _store)
+    w = Value(np.ones((3, 4)))
+    (w * 2.0).sum().backward()
+    first = weakref.ref(w.grad)
+    w.grad = None
+    assert first() is not None
+    (w * 3.0).sum().backward()
+    assert first() is None
+    np.testing.assert_array_equal(w.grad, np.full((3, 4), 3.0))
+
+
+def test_a_gradient_the_user_still_holds_is_never_written_to_or_reused():
+    w = Value(np.ones(3))
+    (w * 2.0).sum().backward()
+    old = w.grad
+    w.zero_grad()
+    (w * 3.0).sum().backward()
+    assert w.grad is not old
+    np.testing.assert_array_equal(old, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(w.grad, [3.0, 3.0, 3.0])
+    (w * 4.0).sum().backward()  # accumulated out of place: the array before is unchanged
+    np.testing.assert_array_equal(w.grad, [7.0, 7.0, 7.0])
+
+
+def test_a_gradient_value_of_create_graph_is_not_kept_after_reset():
+    # a Value gradient holds its own graph: reset, it must go at once
+    x = Value(np.arange(1.0, 4.0))
+    (x * x).sum().backward(create_graph=True)
+    data = weakref.ref(x.grad.data)
+    x.grad = None
+    assert data() is None
+
+
 def test_constants_and_no_grad_leaves_get_no_gradient():
     x = Value([1.0, 2.0], requires_grad=False)
     w = Value([0.5, 0.5])

@@ -193,9 +193,12 @@ class ValueBase:
                        dtype, or a Value after ``backward(create_graph=True)``
     ``requires_grad``  whether gradients flow to this node
     ``_ctx``           the ``Function`` that produced it, ``None`` for a leaf
+    ``_stored_grad``   on a leaf, the gradient array backward last stored in ``.grad``,
+                       kept after ``.grad`` is reset until backward stores the next one
+                       (``_store``)
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "name", "_hooks")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "name", "_hooks", "_stored_grad")
 
     _data: np.ndarray
     grad: Any
@@ -674,12 +677,30 @@ def _store(node: ValueBase, grad: Any, create_graph: bool) -> None:
     total = node.grad
     if total is None:
         node.grad = grad if type(grad) is _ndarray else _as_gradient(grad, create_graph)
-        return
-    if getattr(total, "shape", None) != node._data.shape:
+    elif getattr(total, "shape", None) != node._data.shape:
         raise ValueError(f"backward: the .grad already on {_describe(node)} has shape "
                          f"{getattr(total, 'shape', type(total).__name__)}; set it to None "
                          f"(zero_grad()) or to an array of the Value's shape")
-    node.grad = total + _as_gradient(grad, create_graph)
+    else:
+        node.grad = total + _as_gradient(grad, create_graph)
+    if node._ctx is None:
+        _keep_until_next(node, create_graph)
+
+
+def _keep_until_next(leaf: ValueBase, create_graph: bool) -> None:
+    """Keep the leaf's new gradient array in ``_stored_grad``, which lets go of the one
+    kept from the previous backward only now.
+
+    NOTE: a training step resets the parameters' gradients (``zero_grad()``) before its
+    forward pass. Made last in the previous step, they sit at the top of the heap, over
+    the memory that step's graph freed; if resetting freed them, the whole of it would be
+    free and at the top, and glibc's malloc hands such a top back to the system (past its
+    trim threshold), to take it back page by page, each a page fault, in the next step.
+    Kept, they stay in use above the memory that the next forward pass reuses, until the
+    new gradients exist. A gradient that is a Value (``create_graph``) is not kept: it
+    would keep its graph.
+    """
+    leaf._stored_grad = None if create_graph else leaf.grad
 
 
 def _as_gradient(grad: Any, create_graph: bool) -> Any:

@@ -615,7 +615,9 @@ class Value(ValueBase):
                               release=not retain_graph)
 
     def zero_grad(self) -> None:
-        """Forget the accumulated gradient (``.grad`` becomes ``None``)."""
+        """Forget the accumulated gradient (``.grad`` becomes ``None``). On a leaf, its array
+        is let go when the next ``backward`` stores the new gradient (see
+        ``autograd._keep_until_next``), not at once."""
         self.grad = None
 
     def register_hook(self, fn: Callable[[Any], Any]) -> RemovableHandle:
