@@ -52,7 +52,8 @@ def _pad(x: np.ndarray, padding: Pair, fill: float = 0.0) -> np.ndarray:
     if not (ph or pw):
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, x.dtype)
+    out = kernels.empty((n, c, h + 2 * ph, w + 2 * pw), x.dtype)
+    out.fill(fill)
     out[:, :, ph:ph + h, pw:pw + w] = x
     return out
 
@@ -95,16 +96,19 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
     if out_size[1] < _GATHER_ROW:
         size = math.prod(x.shape[2:])
-        planes = np.empty((n * c, size + 1), x.dtype)
+        planes = kernels.empty((n * c, size + 1), x.dtype)
         planes[:, :size] = x.reshape(n * c, size)
         planes[:, size] = 0
         index = _window_index(x.shape[2:], kernel, stride, padding, dilation, out_size)
-        cols = planes.take(index, axis=1)  # (N C, kH kW Ho Wo)
+        cols = planes.take(index, axis=1, out=kernels.empty((n * c, index.size), x.dtype),
+                           mode="clip")  # (N C, kH kW Ho Wo); "clip": no checked copy
         return cols.reshape(n, groups, c // groups * kernel[0] * kernel[1], math.prod(out_size))
     span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
     win = sliding_window_view(_pad(x, padding), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     _, _, ho, wo, kh, kw = win.shape
-    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, c // groups * kh * kw, ho * wo)
+    cols = kernels.empty((n, groups, c // groups * kh * kw, ho * wo), x.dtype)
+    np.copyto(cols.reshape(n, c, kh, kw, ho, wo), win.transpose(0, 1, 4, 5, 2, 3))
+    return cols
 
 
 @functools.lru_cache(maxsize=64)
@@ -132,7 +136,7 @@ def _col2im(cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: P
     cols = cols.reshape(n, cols.shape[1] * cols.shape[2] // math.prod(kernel), *kernel,
                         *out_size)  # (N, C, kH, kW, Ho, Wo)
     (ph, pw) = padding
-    out = np.zeros((n, cols.shape[1], size[0] + 2 * ph, size[1] + 2 * pw), cols.dtype)
+    out = kernels.zeros((n, cols.shape[1], size[0] + 2 * ph, size[1] + 2 * pw), cols.dtype)
     for a, b, window in _offsets(kernel, stride, dilation, out_size):
         out[(..., *window)] += cols[:, :, a, b]
     return out[:, :, ph:ph + size[0], pw:pw + size[1]]
@@ -224,7 +228,7 @@ def _flat_padded(x: np.ndarray, kernel: Pair, padding: Pair,
     (ph, pw), span = padding, dilation[1] * (kernel[1] - 1)
     n, c, h, w = x.shape
     width = w + max(pw, 2 * pw - span)  # at least pw zeros between rows, and >= Wo values
-    out = np.empty((n, c, h + 2 * ph + -(-span // width), width), x.dtype)
+    out = kernels.empty((n, c, h + 2 * ph + -(-span // width), width), x.dtype)
 
     def pad(part):
         out[part] = 0
@@ -262,14 +266,15 @@ def _correlate_flat(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, padding:
     # (kH kW, G, O/G, C/G): each cell's weights as one contiguous matrix per group
     cells = np.ascontiguousarray(w.reshape(groups, o // groups, w.shape[1], len(runs))
                                  .transpose(3, 0, 1, 2))
-    y = np.empty((x.shape[0], o, ho, wo), dtype)
+    y = kernels.empty((x.shape[0], o, ho, wo), dtype)
     shape = (groups, o // groups, ho * width)
     summed = np.result_type(x, w)  # as im2col's product, which adds the bias after it
 
     def correlate(part):
         images = flat[part]
-        total = _matmul(cells[0], images[..., runs[0]], np.empty((len(images), *shape), summed))
-        product = np.empty(total.shape, summed)
+        total = _matmul(cells[0], images[..., runs[0]],
+                        kernels.empty((len(images), *shape), summed))
+        product = kernels.empty(total.shape, summed)
         for cell, run in zip(cells[1:], runs[1:]):
             total += _matmul(cell, images[..., run], product)
         rows_out = total.reshape(len(images), o, ho, width)[..., :wo]
@@ -300,10 +305,10 @@ def _weight_grad_flat(x: np.ndarray, g: np.ndarray, kernel: Pair, padding: Pair,
 
     def products_summed(part):  # per cell, over the chunk's images
         images = flat[part]
-        g_rows = np.zeros((len(images), o, ho, width), dtype)
+        g_rows = kernels.zeros((len(images), o, ho, width), dtype)
         g_rows[..., :wo] = g[part]
         g_rows = g_rows.reshape(len(images), groups, o // groups, ho * width)
-        per_image = np.empty((len(images), *gw.shape[1:]), dtype)
+        per_image = kernels.empty((len(images), *gw.shape[1:]), dtype)
         return [_matmul(g_rows, images[..., run].swapaxes(2, 3), per_image).sum(axis=0)
                 for run in runs]
 
@@ -331,7 +336,7 @@ def _correlate(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair,
                   groups):
         return _correlate_flat(x, w, b, padding, dilation, groups, dtype), None
     out_size = _output_size(x.shape[2:], kernel, stride, padding, dilation)
-    y = np.empty((x.shape[0], w.shape[0], *out_size), dtype)
+    y = kernels.empty((x.shape[0], w.shape[0], *out_size), dtype)
     rows = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))  # (G, O/G, C/G kH kW)
 
     def correlate(part):
@@ -373,7 +378,7 @@ def _weight_grad(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
         part_cols = cols
         if part_cols is None:
             part_cols = _im2col(x[part], kernel, stride, padding, dilation, groups)
-        per_image = np.empty((len(part_cols), *gw_t.shape), gw_t.dtype)
+        per_image = kernels.empty((len(part_cols), *gw_t.shape), gw_t.dtype)
         g_t = _per_group(g[part], groups).swapaxes(2, 3)  # (n, G, HoWo, O/G)
         return _matmul(part_cols, g_t, per_image).sum(axis=0)
 
@@ -411,8 +416,8 @@ def _conv_transpose(g: np.ndarray, w: np.ndarray, input_size: Pair, stride: Pair
         return _correlate(g, w_t, None, stride, full, dilation, groups)[0]
     w_t = w.reshape(groups, o // groups, math.prod(w.shape[1:])).swapaxes(1, 2)  # (G, K, O/G)
     cols = _matmul(w_t, _per_group(g, groups),
-                   np.empty((g.shape[0], groups, w_t.shape[1], math.prod(g.shape[2:])),
-                            np.result_type(g, w)))
+                   kernels.empty((g.shape[0], groups, w_t.shape[1], math.prod(g.shape[2:])),
+                                 np.result_type(g, w)))
     return _col2im(cols, input_size, kernel, stride, padding, dilation)
 
 
@@ -524,9 +529,12 @@ def _cells(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, out_size: P
     xp = _pad(x, padding, fill)
     cells = kernel[0] * kernel[1]
     if out_size[1] < _SHORT_ROW and cells * math.prod(x.shape[:2] + out_size) <= _INDEX_MOST:
-        return xp.reshape(-1)[_cell_index(xp.shape, kernel, stride, out_size)]
+        index = _cell_index(xp.shape, kernel, stride, out_size)
+        return xp.reshape(-1).take(index, out=kernels.empty(index.shape, x.dtype), mode="clip")
     win = sliding_window_view(xp, kernel, axis=(2, 3))[:, :, ::sh, ::sw]
-    return win.transpose(4, 5, 0, 1, 2, 3).reshape(cells, *x.shape[:2], *out_size)
+    out = kernels.empty((cells, *x.shape[:2], *out_size), x.dtype)
+    np.copyto(out.reshape(*kernel, *out.shape[1:]), win.transpose(4, 5, 0, 1, 2, 3))
+    return out
 
 
 # Most entries of a flat index of pooling cells kept for reuse (see _cells)
@@ -581,8 +589,8 @@ def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     A chunk of images at a time (``kernels.chunks``), shared among threads: the
     comparisons read each cell several times, from the cache.
     """
-    best = np.empty(x.shape[:2] + out_size, x.dtype)
-    choice = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
+    best = kernels.empty(x.shape[:2] + out_size, x.dtype)
+    choice = kernels.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
 
     def window_max(part):
         if stride == kernel and padding == (0, 0) and out_size[1] >= _SHORT_ROW:
@@ -654,7 +662,7 @@ class WindowScatter(Function):
     def forward(ctx, g, *, input_size, kernel_size, stride, padding, choice):
         (ph, pw) = padding
         padded = (input_size[0] + 2 * ph, input_size[1] + 2 * pw)
-        out = np.zeros(g.shape[:2] + padded, g.dtype)
+        out = kernels.zeros(g.shape[:2] + padded, g.dtype)
         # a chunk of images at a time: the kernel cells' strided writes meet in the cache
         kernels.parallel_map(
             lambda part: _scatter_picked(g[part], choice[part], out[part], kernel_size, stride),
@@ -685,7 +693,7 @@ def _scatter_picked(g: np.ndarray, choice: np.ndarray, out: np.ndarray, kernel: 
     if disjoint and g.size <= _INDEX_MOST:
         out.reshape(-1)[_picked_index(out.shape, kernel, stride, choice)] = g
         return
-    picked = np.empty(g.shape, bool)
+    picked = kernels.empty(g.shape, bool)
     for a, b, window in _offsets(kernel, stride, (1, 1), g.shape[2:]):
         np.equal(choice, a * kernel[1] + b, out=picked)
         cell = out[(..., *window)]

@@ -19,6 +19,7 @@ import math
 import operator
 import os
 import queue
+import sys
 import threading
 
 import numpy as np
@@ -127,9 +128,11 @@ def _wake_helpers(job, count):
 
 
 def _forget_helpers():
-    """In a forked child: the parent's helper threads do not exist there, so start anew."""
-    global _jobs, _helpers, _helpers_lock
+    """In a forked child: the parent's helper threads do not exist there, so start anew
+    (and a lock one of them held stays held in the child: new locks)."""
+    global _jobs, _helpers, _helpers_lock, _kept_lock
     _jobs, _helpers, _helpers_lock = queue.SimpleQueue(), [], threading.Lock()
+    _kept_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_helpers)
@@ -206,6 +209,56 @@ def in_parts(fn, out, *arrays):
     step = -(-out.size // count)
     parts = [slice(start, start + step) for start in range(0, out.size, step)]
     parallel_map(lambda part: fn(flat_out[part], *(a[part] for a in flats)), parts)
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Work memory: the large arrays of a training step, made again by the next step
+# ----------------------------------------------------------------------------------------
+
+# Arrays of at least this many bytes are kept for reuse (malloc reuses smaller ones well)
+_KEEP_FROM = 1 << 16
+# Most bytes kept in all: past it, new arrays are not kept
+_KEEP_MOST = 1 << 28
+_kept: dict[tuple, list[np.ndarray]] = {}  # by (shape, dtype)
+_kept_bytes = 0
+_kept_lock = threading.Lock()
+
+
+def empty(shape, dtype):
+    """``np.empty(shape, dtype)`` (shape a tuple), in the memory of an array that an earlier
+    call made of the same shape and dtype and that no one refers to any more, if there is
+    one: each training step's large arrays then reuse those of the step before.
+
+    Freed instead, a step's arrays are mostly on top of the C library's heap when the graph
+    is let go at the step's end, and glibc hands the free top of its heap back to the
+    system once it exceeds twice the largest block the process has freed, which is less
+    than a CNN's activations: the next step maps that memory in again, a page fault for
+    every page, which costs more than a pass over the array. So every array of at least
+    ``_KEEP_FROM`` bytes this function makes is kept (up to ``_KEEP_MOST`` bytes in all)
+    and handed out again once only this module refers to it: when freeing it would have
+    let malloc hand out its memory again. Parts running on other threads may call it.
+    """
+    dtype = np.dtype(dtype)
+    if math.prod(shape) * dtype.itemsize < _KEEP_FROM:
+        return np.empty(shape, dtype)
+    global _kept_bytes
+    with _kept_lock:
+        kept = _kept.setdefault((shape, dtype), [])
+        for array in kept:
+            if sys.getrefcount(array) == 3:  # the list, this loop's name, the call's argument
+                return array
+        array = np.empty(shape, dtype)
+        if _kept_bytes + array.nbytes <= _KEEP_MOST:
+            kept.append(array)
+            _kept_bytes += array.nbytes
+        return array
+
+
+def zeros(shape, dtype):
+    """``np.zeros(shape, dtype)`` in memory from ``empty``."""
+    out = empty(shape, dtype)
+    out.fill(0)
     return out
 
 

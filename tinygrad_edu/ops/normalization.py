@@ -62,7 +62,7 @@ def _moments(x, axes, count):
     if type(x) is not np.ndarray:
         centered = x - mean
         return mean, kernels.channel_dot(centered, centered) / count, centered
-    centered = np.empty(x.shape, x.dtype)
+    centered = kernels.empty(x.shape, x.dtype)
     rows, out, mean_row = _rows(x), _rows(centered), _row(mean, math.prod(x.shape[2:]))
 
     def center(part):
@@ -81,7 +81,7 @@ def _centered_sums(grad, x, mean):
     chunk while both are in the cache, so x and grad are read once. grad is summed as
     rows into one row, and the row's channels summed at the end.
     """
-    centered = np.empty(x.shape, x.dtype)
+    centered = kernels.empty(x.shape, x.dtype)
     spatial = math.prod(x.shape[2:])
     rows, out, mean_row = _rows(x), _rows(centered), _row(mean, spatial)
     grad_rows = _rows(grad)

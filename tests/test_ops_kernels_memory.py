@@ -1,0 +1,148 @@
+"""kernels.empty: the large arrays of a step are handed out again once no one holds them,
+and never while anyone does."""
+
+import os
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_edu.functional as F
+from tinygrad_edu import Value, nn
+from tinygrad_edu.ops import kernels
+from tinygrad_edu.optim import SGD
+
+LARGE = (128, 128)  # float64: 128 KB, kept
+SMALL = (16, 16)  # 2 KB, not kept
+
+
+@pytest.fixture(autouse=True)
+def no_kept_arrays(monkeypatch):
+    """Each test starts with nothing kept, and what it keeps is forgotten after it."""
+    monkeypatch.setattr(kernels, "_kept", {})
+    monkeypatch.setattr(kernels, "_kept_bytes", 0)
+
+
+def test_an_array_no_one_holds_is_handed_out_again():
+    a = kernels.empty(LARGE, np.float64)
+    address = a.ctypes.data
+    del a
+    b = kernels.empty(LARGE, np.float64)
+    assert b.ctypes.data == address and b.shape == LARGE and b.dtype == np.float64
+
+
+def test_an_array_is_handed_out_again_only_for_its_shape_and_dtype():
+    a = kernels.empty(LARGE, np.float64)
+    address = a.ctypes.data
+    del a
+    others = [kernels.empty(LARGE, np.float32), kernels.empty((64, 256), np.float64)]
+    assert all(o.ctypes.data != address for o in others)
+    assert kernels.empty(LARGE, np.dtype("float64")).ctypes.data == address
+
+
+@pytest.mark.parametrize("hold", ["array", "view", "value", "memoryview"])
+def test_an_array_anyone_still_holds_is_not_handed_out(hold):
+    a = kernels.empty(LARGE, np.float64)
+    a.fill(1.0)
+    held = {"array": lambda a: a, "view": lambda a: a[1:, ::2],
+            "value": lambda a: Value(a, requires_grad=False), "memoryview": memoryview}[hold](a)
+    del a
+    b = kernels.empty(LARGE, np.float64)
+    b.fill(2.0)
+    data = held.data if hold == "value" else held
+    assert not np.shares_memory(b, np.asarray(data))
+    assert (np.asarray(data) == 1.0).all()
+
+
+def test_every_array_a_caller_holds_is_its_own():
+    held = [kernels.empty(LARGE, np.float64) for _ in range(5)]
+    addresses = {a.ctypes.data for a in held}
+    assert len(addresses) == 5
+    del held
+    again = [kernels.empty(LARGE, np.float64) for _ in range(5)]
+    assert {a.ctypes.data for a in again} == addresses  # all five reused, each once
+
+
+def test_small_arrays_are_not_kept():
+    a = kernels.empty(SMALL, np.float64)
+    assert a.shape == SMALL and a.dtype == np.float64
+    assert kernels._kept == {} and kernels._kept_bytes == 0
+
+
+def test_no_more_than_the_byte_limit_is_kept(monkeypatch):
+    nbytes = np.empty(LARGE).nbytes
+    monkeypatch.setattr(kernels, "_KEEP_MOST", 2 * nbytes + 1)
+    held = [kernels.empty(LARGE, np.float64) for _ in range(4)]
+    assert kernels._kept_bytes == 2 * nbytes
+    assert [len(kept) for kept in kernels._kept.values()] == [2]
+    assert all(any(k is a for a in held) for k in kernels._kept[(LARGE, np.dtype(np.float64))])
+
+
+def test_zeros_are_zeros_in_reused_memory():
+    a = kernels.empty(LARGE, np.float32)
+    a.fill(np.nan)
+    del a
+    z = kernels.zeros(LARGE, np.float32)
+    assert z.dtype == np.float32 and z.shape == LARGE and (z == 0).all()
+    assert not np.signbit(z).any()
+
+
+def test_threads_taking_arrays_at_once_never_share_one(monkeypatch):
+    """Parts on two threads each take arrays, write their own number and check it after
+    the other thread had time to take arrays too."""
+    monkeypatch.setattr(kernels, "_num_threads", 2)
+
+    def part(i):
+        mine = [kernels.empty(LARGE, np.float64) for _ in range(3)]
+        for a in mine:
+            a.fill(i)
+        time.sleep(0.002)
+        return all((a == i).all() for a in mine)
+
+    assert all(kernels.parallel_map(part, range(40)))
+
+
+def test_a_forked_child_takes_arrays_though_the_parent_held_the_lock():
+    with kernels._kept_lock, warnings.catch_warnings():  # held as by a thread, at the fork
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: fork in threads
+        pid = os.fork()
+        if pid == 0:  # the child: exit status 0 once it has its array
+            try:
+                kernels.empty(LARGE, np.float64)
+            finally:
+                os._exit(0)
+    deadline = time.monotonic() + 10
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0
+
+
+def test_a_second_training_step_takes_no_new_memory():
+    """The arrays of a CNN's step, kept in the first step, serve the second."""
+    f32 = np.float32
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1, seed=0, dtype=f32), nn.BatchNorm2d(8, dtype=f32),
+        nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1, seed=1, dtype=f32),
+        nn.BatchNorm2d(16, dtype=f32), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(16 * 7 * 7, 10, seed=2, dtype=f32))
+    rng = np.random.default_rng(0)
+    x = Value(rng.standard_normal((32, 1, 28, 28)).astype(f32), requires_grad=False)
+    labels = rng.integers(0, 10, 32)
+    optimizer = SGD(model.parameters(), lr=0.1)
+
+    def step():
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), labels).backward(intermediate_grads=False,
+                                                   retain_graph=False)
+        optimizer.step()
+
+    step()
+    kept = {key: [a.ctypes.data for a in arrays] for key, arrays in kernels._kept.items()}
+    assert kernels._kept_bytes > 0
+    step()
+    assert {key: [a.ctypes.data for a in arrays]
+            for key, arrays in kernels._kept.items()} == kept
