@@ -63,6 +63,11 @@ class Module:
         counted = self.total - self.equivalent
         return 100.0 * self.killed / counted if counted else 100.0
 
+    def error(self) -> float:
+        """The standard error of the score as an estimate from a random sample."""
+        p, counted = self.score() / 100.0, self.total - self.equivalent
+        return 100.0 * (p * (1.0 - p) / counted) ** 0.5 if counted else 0.0
+
 
 def read_equivalent(path: Path) -> dict[str, Equivalent]:
     """Entries of three lines: the mutant's name, ``+ <mutated line>``, ``why: <reason>``
@@ -131,14 +136,28 @@ def row(label: str, m: Module, target: float | None = None) -> str:
             f"{len(m.undetected):6}{unchecked}{aim}")
 
 
-def not_run(paths: list[str], sample: int) -> list[str]:
-    """The mutants of ``paths`` without a result, all (``sample`` 0) or a random sample
-    (seeded, so a run can be repeated)."""
-    names = sorted(name for group in paths for path in source_files(group)
-                   if (meta := Path("mutants") / f"{path}.meta").exists()
-                   for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()
-                   if code is NOT_CHECKED)
-    return sorted(random.Random(19).sample(names, min(sample, len(names)))) if sample else names
+def mutants_of(group: str) -> dict[str, tuple[Path, int | None]]:
+    """Every mutant of the files under ``group`` with its file and mutmut's exit code."""
+    return {name: (path, code) for path in source_files(group)
+            if (meta := Path("mutants") / f"{path}.meta").exists()
+            for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()}
+
+
+def sample_of(names: list[str], size: int, seed: int) -> set[str]:
+    """A seeded random ``size`` of ``names``: the same names for the same mutants, so a
+    sample drawn before a run is the one scored after it."""
+    return set(random.Random(seed).sample(sorted(names), min(size, len(names))))
+
+
+def not_run(paths: list[str], size: int, seed: int) -> list[str]:
+    """The mutants of ``paths`` without a result, all (``size`` 0) or those of a random
+    sample of each path's mutants (the rest of the sample has its result already)."""
+    names: list[str] = []
+    for group in paths:
+        mutants = mutants_of(group)
+        chosen = sample_of(list(mutants), size, seed) if size else set(mutants)
+        names += [name for name in chosen if mutants[name][1] is NOT_CHECKED]
+    return sorted(names)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,17 +169,21 @@ def main(argv: list[str] | None = None) -> int:
                              "not yet run (after a change, those of the functions that "
                              "changed), for `mutmut run $(...)`")
     parser.add_argument("--sample", type=int, default=0, metavar="N",
-                        help="with --not-run: a random N of them (the same N each time)")
+                        help="score (or with --not-run, name) a seeded random N of each "
+                             "path's mutants instead of all of them")
+    parser.add_argument("--seed", type=int, default=19, metavar="S",
+                        help="the seed of --sample (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.not_run:
-        print("\n".join(not_run(args.paths, args.sample)))
+        print("\n".join(not_run(args.paths, args.sample, args.seed)))
         return 0
     equivalent = read_equivalent(EQUIVALENT)
     problems: list[str] = []
-    used: set[str] = set()
     survivors: list[str] = []
     print(f"{'module':46} {'score':>7} {'killed':>7} {'equiv':>6} {'undet':>6}")
     for group in args.paths:
+        mutants = mutants_of(group)
+        chosen = sample_of(list(mutants), args.sample, args.seed) if args.sample else mutants
         modules: list[Module] = []
         for path in source_files(group):
             meta = Path("mutants") / f"{path}.meta"
@@ -169,9 +192,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             module = Module(path)
             for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+                if name not in chosen:
+                    continue
                 entry = equivalent.get(name)
-                if entry is not None:
-                    used.add(name)
                 if code in DETECTED:
                     module.killed += 1
                     if entry is not None:
@@ -197,13 +220,16 @@ def main(argv: list[str] | None = None) -> int:
                        sum(m.unchecked for m in modules))
         target = TARGETS.get(group.rstrip("/"))
         print(row(group, whole, target))
+        if args.sample:
+            print(f"{'':46} sample of {len(chosen)} of {len(mutants)} (seed {args.seed}): "
+                  f"{whole.score():.1f}% ± {whole.error():.1f}% (one standard error)")
         if target is not None and whole.score() < target:
             problems.append(f"{group}: score {whole.score():.1f}% is below its target "
                             f"{target:.0f}%")
         if whole.unchecked:
             problems.append(f"{group}: {whole.unchecked} mutant(s) not yet run: run mutmut "
                             f"again")
-        stale = [e for e in equivalent.values() if e.name not in used and any(
+        stale = [e for e in equivalent.values() if e.name not in mutants and any(
             e.name.startswith(str(p)[:-3].replace("/", ".").replace(".__init__", "") + ".x")
             for p in source_files(group))]
         problems += [f"{EQUIVALENT.name}:{e.line}: no mutant {e.name} (the code moved on?)"
