@@ -165,7 +165,7 @@ def test_window_max_picks_pytorchs_cell_and_routes_the_gradient_there(
     chunk or image by image; max pooling's gradient lands on that cell, in the input's
     dtype. Every row is long (strided views and writes), or short (cells gathered and the
     gradient written through a flat index), or short with too large an index."""
-    for name, value in (("_CHUNK_BYTES", chunk_bytes), ("_SHORT_ROW", short_row),
+    for name, value in (("_POOL_CHUNK_BYTES", chunk_bytes), ("_SHORT_ROW", short_row),
                         ("_INDEX_MOST", index_most)):
         if value is not None:
             monkeypatch.setattr(conv_ops, name, value)

@@ -338,6 +338,7 @@ def small_parts(monkeypatch):
     """Every kernel splits even small arrays and products into parts (many parts, fast)."""
     monkeypatch.setattr(normalization, "_CHUNK_BYTES", 1)
     monkeypatch.setattr(conv, "_CHUNK_BYTES", 64)
+    monkeypatch.setattr(conv, "_POOL_CHUNK_BYTES", 64)
     monkeypatch.setattr(kernels, "_PART_BYTES", 64)
     monkeypatch.setattr(kernels, "ONE_THREAD", 2000)
 

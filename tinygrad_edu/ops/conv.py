@@ -156,6 +156,11 @@ def _per_group(a: np.ndarray, groups: int) -> np.ndarray:
 
 # Columns built per matrix product: small enough to stay in the CPU's cache
 _CHUNK_BYTES = 1 << 20
+# Input bytes per chunk of max pooling and of its gradient, shared among threads: their many
+# NumPy calls are short (a comparison of small cells each), and a thread waits for Python's
+# lock after each of them while another holds it, which on smaller chunks costs more than the
+# second thread gains
+_POOL_CHUNK_BYTES = 1 << 21
 # Multiply-adds per matrix that BLAS runs on one thread (kernels.ONE_THREAD)
 _ONE_THREAD = kernels.ONE_THREAD
 
@@ -566,8 +571,10 @@ def _picked_index(shape: tuple[int, ...], kernel: Pair, stride: Pair,
                   choice: np.ndarray) -> np.ndarray:
     """The flat position, in a contiguous array of ``shape`` (the padded input's), of the
     cell ``choice`` picks in each window (N, C, Ho, Wo): max pooling's inputs."""
-    first = _cell_index(shape, (1, 1), stride, choice.shape[2:])[0]
-    return first + _cell_offsets(kernel, shape[3]).take(choice)
+    offsets = _cell_offsets(kernel, shape[3])
+    index = offsets.take(choice, out=kernels.empty(choice.shape, offsets.dtype), mode="clip")
+    index += _cell_index(shape, (1, 1), stride, choice.shape[2:])[0]  # each window's first
+    return index
 
 
 def _tiles(x: np.ndarray, kernel: Pair, out_size: Pair) -> list[np.ndarray]:
@@ -600,7 +607,7 @@ def _window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
         _first_max(cells, best[part], choice[part])
 
     kernels.parallel_map(window_max, kernels.chunks(len(x), math.prod(x.shape[1:]) * x.itemsize,
-                                                    _CHUNK_BYTES, even=True))
+                                                    _POOL_CHUNK_BYTES, even=True))
     if padding != (0, 0):
         first_real = [np.maximum(p - np.arange(n) * s, 0)
                       for p, n, s in zip(padding, out_size, stride)]
@@ -617,11 +624,14 @@ def _first_max(cells: list[np.ndarray], best: np.ndarray, choice: np.ndarray) ->
         np.maximum(best, cell, out=best)
     # the first cell equal to the maximum: the count of leading cells that differ from it
     # (all but the last, where none is equal: a NaN maximum)
-    choice[...], differ = 0, None
-    for cell in cells[:-1]:
-        differ = cell != best if differ is None else differ & (cell != best)
+    choice[...] = 0
+    differ, this = kernels.empty(best.shape, bool), kernels.empty(best.shape, bool)
+    for k, cell in enumerate(cells[:-1]):
+        np.not_equal(cell, best, out=this if k else differ)
+        if k:
+            differ &= this
         choice += differ
-    if np.isnan(best).any():  # the last NaN, which compares equal to nothing
+    if np.isnan(best, out=this).any():  # the last NaN, which compares equal to nothing
         for k, cell in enumerate(cells):
             choice[np.isnan(cell)] = k
 
@@ -662,12 +672,13 @@ class WindowScatter(Function):
     def forward(ctx, g, *, input_size, kernel_size, stride, padding, choice):
         (ph, pw) = padding
         padded = (input_size[0] + 2 * ph, input_size[1] + 2 * pw)
-        out = kernels.zeros(g.shape[:2] + padded, g.dtype)
-        # a chunk of images at a time: the kernel cells' strided writes meet in the cache
+        out = kernels.empty(g.shape[:2] + padded, g.dtype)
+        # a chunk of images at a time: its zeros and the kernel cells' strided writes meet in
+        # the cache
         kernels.parallel_map(
             lambda part: _scatter_picked(g[part], choice[part], out[part], kernel_size, stride),
-            kernels.chunks(len(g), math.prod(out.shape[1:]) * out.itemsize, _CHUNK_BYTES,
-                           even=True))
+            kernels.chunks(len(g), math.prod(out.shape[1:]) * out.itemsize,
+                           _POOL_CHUNK_BYTES, even=True))
         ctx.options = dict(kernel_size=kernel_size, stride=stride, padding=padding,
                            choice=choice)
         return out[:, :, ph:ph + input_size[0], pw:pw + input_size[1]]
@@ -679,9 +690,9 @@ class WindowScatter(Function):
 
 def _scatter_picked(g: np.ndarray, choice: np.ndarray, out: np.ndarray, kernel: Pair,
                     stride: Pair) -> None:
-    """Add g[n, c, i, j] into ``out`` (zeros of the padded input's shape) at the cell
-    ``choice`` picks in window (i, j), and nothing elsewhere: the cells no window picks
-    stay 0, whatever g holds (a product with a 0/1 mask would leave -0.0, or NaN for an
+    """Into ``out`` (of the padded input's shape): zeros, with g[n, c, i, j] added at the
+    cell ``choice`` picks in window (i, j): the cells no window picks are 0, whatever g
+    holds (a product with a 0/1 mask would leave -0.0, or NaN for an
     infinite g, as PyTorch does not).
 
     Where windows do not overlap, g is written through a flat index of the picked cells
@@ -689,6 +700,7 @@ def _scatter_picked(g: np.ndarray, choice: np.ndarray, out: np.ndarray, kernel: 
     view is a slow loop. Otherwise (or for an index too large to keep) g is added into
     each cell's view where that cell was picked.
     """
+    out.fill(0)
     disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
     if disjoint and g.size <= _INDEX_MOST:
         out.reshape(-1)[_picked_index(out.shape, kernel, stride, choice)] = g

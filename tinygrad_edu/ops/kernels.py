@@ -181,8 +181,9 @@ def chunks(n, item_bytes, budget, even=False):
 
 
 # Bytes of an array per part of an elementwise pass: enough work to pay for handing the
-# part to another thread, and a few parts per thread so that they finish together
-_PART_BYTES = 1 << 18
+# part to another thread (and Python's lock, which each part's thread takes back after its
+# NumPy call), and a few parts per thread so that they finish together
+_PART_BYTES = 1 << 20
 
 
 def _splits(x):
@@ -331,16 +332,22 @@ def matmul_in_slices(a, b, most, out=None):
 
 
 def relu(x):
-    """max(x, 0) elementwise, NaN kept (as ``np.maximum``).
+    """max(x, 0) elementwise, NaN kept (as ``np.maximum``), into an array from ``empty``.
 
     A NumPy scalar is compared in Python instead of calling ``np.maximum``; a large
     contiguous float array is done in parts, shared among threads (``in_parts``).
     """
     if type(x) is not np.ndarray:
         return x if not x <= 0 else x.dtype.type(0)
+    out = empty(x.shape, x.dtype)
     if _splits(x):
-        return in_parts(lambda out, x: np.maximum(x, 0, out=out), np.empty(x.shape, x.dtype), x)
-    return np.maximum(x, 0)
+        return in_parts(_relu_into, out, x)
+    return _relu_into(out, x)
+
+
+def _relu_into(out, x):
+    """out = max(x, 0)."""
+    return np.maximum(x, 0, out=out)
 
 
 def relu_grad(grad, x):
@@ -353,7 +360,7 @@ def relu_grad(grad, x):
     anything else get the formula.
     """
     if type(grad) is np.ndarray and type(x) is np.ndarray and grad.dtype is x.dtype:
-        mask = np.empty(x.shape, grad.dtype)
+        mask = empty(x.shape, grad.dtype)
         if _splits(x) and grad.flags.c_contiguous:
             return in_parts(_masked, mask, grad, x)
         return _masked(mask, grad, x)
