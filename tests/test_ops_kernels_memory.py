@@ -4,6 +4,7 @@ and never while anyone does."""
 import os
 import time
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -79,6 +80,20 @@ def test_no_more_than_the_byte_limit_is_kept(monkeypatch):
     assert all(any(k is a for a in held) for k in kernels._kept[(LARGE, np.dtype(np.float64))])
 
 
+def test_empty_cache_lets_go_of_the_kept_arrays_but_not_of_those_in_use():
+    held = kernels.empty(LARGE, np.float64)
+    held.fill(3.0)
+    free = kernels.empty(LARGE, np.float64)
+    freed = weakref.ref(free)
+    del free
+    assert freed() is not None and kernels.memory_reserved() == 2 * held.nbytes
+    kernels.empty_cache()
+    assert freed() is None and kernels.memory_reserved() == 0
+    again = kernels.empty(LARGE, np.float64)
+    again.fill(4.0)
+    assert (held == 3.0).all() and kernels.memory_reserved() == again.nbytes
+
+
 def test_zeros_are_zeros_in_reused_memory():
     a = kernels.empty(LARGE, np.float32)
     a.fill(np.nan)
@@ -121,16 +136,14 @@ def test_a_forked_child_takes_arrays_though_the_parent_held_the_lock():
     assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0
 
 
-def test_a_second_training_step_takes_no_new_memory():
-    """The arrays of a CNN's step, kept in the first step, serve the second."""
-    f32 = np.float32
-    model = nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1, seed=0, dtype=f32), nn.BatchNorm2d(8, dtype=f32),
-        nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1, seed=1, dtype=f32),
-        nn.BatchNorm2d(16, dtype=f32), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(16 * 7 * 7, 10, seed=2, dtype=f32))
+def test_a_second_training_step_takes_no_new_memory(monkeypatch):
+    """The arrays of a CNN's step, kept in the first step, serve the second (on one
+    thread: on two, parts that ran one after the other may run at once the next time, and
+    each takes an array of its own)."""
+    monkeypatch.setattr(kernels, "_num_threads", 1)
+    model = _cnn(0)
     rng = np.random.default_rng(0)
-    x = Value(rng.standard_normal((32, 1, 28, 28)).astype(f32), requires_grad=False)
+    x = Value(rng.standard_normal((32, 1, 28, 28)).astype(np.float32), requires_grad=False)
     labels = rng.integers(0, 10, 32)
     optimizer = SGD(model.parameters(), lr=0.1)
 
@@ -142,7 +155,34 @@ def test_a_second_training_step_takes_no_new_memory():
 
     step()
     kept = {key: [a.ctypes.data for a in arrays] for key, arrays in kernels._kept.items()}
-    assert kernels._kept_bytes > 0
+    assert kernels.memory_reserved() > 0
     step()
     assert {key: [a.ctypes.data for a in arrays]
             for key, arrays in kernels._kept.items()} == kept
+
+
+def _cnn(seed):
+    f32 = np.float32
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1, seed=seed, dtype=f32), nn.BatchNorm2d(8, dtype=f32),
+        nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1, seed=seed + 1, dtype=f32),
+        nn.BatchNorm2d(16, dtype=f32), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(16 * 7 * 7, 10, seed=seed + 2, dtype=f32))
+
+
+def test_what_a_user_keeps_of_a_step_is_not_overwritten_by_the_next_steps():
+    """The data of a layer's output, and a view of another's, kept across training steps
+    of the same shapes, keep their values."""
+    model = _cnn(0)
+    rng = np.random.default_rng(1)
+    x = Value(rng.standard_normal((32, 1, 28, 28)).astype(np.float32), requires_grad=False)
+    labels = rng.integers(0, 10, 32)
+    conv_out = model[0](x).data
+    bn_view = model[1](model[0](x)).data[:, 3]
+    expected = conv_out.copy(), bn_view.copy()
+    optimizer = SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), labels).backward()
+        optimizer.step()
+    assert np.array_equal(conv_out, expected[0]) and np.array_equal(bn_view, expected[1])

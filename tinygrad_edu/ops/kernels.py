@@ -238,7 +238,9 @@ def empty(shape, dtype):
     every page, which costs more than a pass over the array. So every array of at least
     ``_KEEP_FROM`` bytes this function makes is kept (up to ``_KEEP_MOST`` bytes in all)
     and handed out again once only this module refers to it: when freeing it would have
-    let malloc hand out its memory again. Parts running on other threads may call it.
+    let malloc hand out its memory again. A view keeps the array it views alive (its
+    ``base``), so an array a user holds through a view is not handed out either. Parts
+    running on other threads may call it. ``empty_cache`` lets the kept memory go.
     """
     dtype = np.dtype(dtype)
     if math.prod(shape) * dtype.itemsize < _KEEP_FROM:
@@ -254,6 +256,22 @@ def empty(shape, dtype):
             kept.append(array)
             _kept_bytes += array.nbytes
         return array
+
+
+def empty_cache():
+    """Let go of the arrays ``empty`` keeps for reuse, as ``torch.cuda.empty_cache`` lets go
+    of its cached blocks: those no one else refers to are freed, those in use stay with
+    their users. Later calls make their arrays anew."""
+    global _kept_bytes
+    with _kept_lock:
+        _kept.clear()
+        _kept_bytes = 0
+
+
+def memory_reserved():
+    """Bytes of the arrays ``empty`` keeps for reuse, in use or not (as
+    ``torch.cuda.memory_reserved``): memory a step takes though an earlier step made it."""
+    return _kept_bytes
 
 
 def zeros(shape, dtype):
