@@ -7,7 +7,10 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
+
+from tinygrad_edu import Value
 
 # The 784-1024-1024-10 step of benchmarks/bench_mlp_step.py (batch 512), the weights drawn
 # by nn.MLP (whose model stays alive, as the benchmark keeps it), stepped by hand: every
@@ -61,3 +64,29 @@ def test_a_step_by_hand_reuses_its_memory_instead_of_faulting_it_back(dtype):
                           text=True, timeout=300, check=True)
     faults = json.loads(done.stdout.splitlines()[-1])
     assert faults <= AT_MOST, f"{faults:.0f} minor page faults per step"
+
+
+def test_relu_and_its_gradient_take_their_arrays_from_the_kept_ones(monkeypatch):
+    from tinygrad_edu.ops import kernels
+
+    made = []
+    empty = kernels.empty
+    monkeypatch.setattr(kernels, "empty", lambda shape, dtype: made.append(shape) or
+                        empty(shape, dtype))
+    x = Value(np.linspace(-1.0, 1.0, 12).reshape(3, 4))
+    x.relu().sum().backward()
+    assert made == [(3, 4), (3, 4)]
+    np.testing.assert_array_equal(x.grad, (x.data > 0).astype(float))
+
+
+def test_a_relu_output_still_held_is_never_overwritten_by_later_steps():
+    # large enough to be kept for reuse; its data and a view of it stay held across steps
+    x = Value(np.linspace(-1.0, 1.0, 1 << 15))
+    y = x.relu()
+    data, view = y.data, y.data[::3]
+    expected = data.copy()
+    del y
+    for scale in (-1.0, 2.0, -3.0):
+        (x * scale).relu().sum().backward()
+    np.testing.assert_array_equal(data, expected)
+    np.testing.assert_array_equal(view, expected[::3])
