@@ -66,7 +66,9 @@ How to read it:
   step ends pays for it again in the next step.
 - ``peak memory``: what one step allocates at its peak above what was held before it
   (parameters and data), measured with ``tracemalloc``, which sees NumPy's arrays and
-  Python's objects alike: tracing starts just before the step, with no gradients held.
+  Python's objects alike: tracing starts just before the step, with no gradients held
+  and the arrays that ``kernels.empty`` keeps for reuse let go (``empty_cache``), so that
+  memory a step takes from an earlier step's arrays counts as well.
 - Sanity: before anything is timed, every engine takes one step from the same weights.
   Each tinygrad_edu step's loss must match the NumPy step's to a relative 1e-6 and its
   gradients too (the script fails otherwise); PyTorch's differences are printed alongside.
@@ -104,6 +106,7 @@ from _timing import (
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, nn
+from tinygrad_edu.ops import kernels
 from tinygrad_edu.optim import SGD
 
 SEED = 0
@@ -290,9 +293,11 @@ def peak_memory(step: Callable[[], object]) -> int:
     """Bytes allocated at the peak of one ``step()`` above what was held before it.
 
     Tracing starts just before the step, so what existed before (parameters, data) is
-    not counted, and everything the step allocates is: arrays, graph nodes, gradients.
+    not counted, and everything the step allocates is: arrays, graph nodes, gradients,
+    and (the kept arrays let go first) the arrays it would take from ``kernels.empty``.
     """
     gc.collect()
+    kernels.empty_cache()
     tracemalloc.start()
     try:
         step()
