@@ -534,8 +534,7 @@ def _cells(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, out_size: P
     xp = _pad(x, padding, fill)
     cells = kernel[0] * kernel[1]
     if out_size[1] < _SHORT_ROW and cells * math.prod(x.shape[:2] + out_size) <= _INDEX_MOST:
-        index = _cell_index(xp.shape, kernel, stride, out_size)
-        return xp.reshape(-1).take(index, out=kernels.empty(index.shape, x.dtype), mode="clip")
+        return xp.reshape(-1)[_cell_index(xp.shape, kernel, stride, out_size)]
     win = sliding_window_view(xp, kernel, axis=(2, 3))[:, :, ::sh, ::sw]
     out = kernels.empty((cells, *x.shape[:2], *out_size), x.dtype)
     np.copyto(out.reshape(*kernel, *out.shape[1:]), win.transpose(4, 5, 0, 1, 2, 3))
