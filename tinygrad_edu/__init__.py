@@ -14,7 +14,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .ops.kernels import get_num_threads, set_num_threads
+from .ops.kernels import empty_cache, get_num_threads, memory_reserved, set_num_threads
 from .rng import manual_seed
 from .serialization import load, save
 from .train import fit
@@ -31,6 +31,7 @@ __all__ = [
     "data",
     "detect_anomaly",
     "diagnostics",
+    "empty_cache",
     "enable_grad",
     "fit",
     "functional",
@@ -42,6 +43,7 @@ __all__ = [
     "manual_seed",
     "matmul",
     "maximum",
+    "memory_reserved",
     "minimum",
     "nn",
     "no_grad",
