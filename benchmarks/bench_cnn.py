@@ -36,7 +36,9 @@ On a machine shared with other work, wall-clock time is mostly waiting for a cor
 any call that splits across threads waits for each of them; a second table gives the CPU
 time each step used (``time.process_time``: every thread of the process, BLAS workers
 included), ours against PyTorch's on one thread, which a busy machine barely moves. The
-verdict stays on wall-clock time.
+verdict stays on wall-clock time. A third gives the minor page faults per step (memory the system
+had to map in: fresh pages, or pages the C library handed back to the system at the end
+of the previous step), a count that does not depend on the machine's load at all.
 
 Run: ``python benchmarks/bench_cnn.py`` (``make bench`` runs every benchmark). Needs
 PyTorch (``make bench`` installs it); without it only our times are printed.
@@ -54,8 +56,8 @@ from _timing import (
     begin,
     fmt_ratio,
     fmt_time,
+    measure_each,
     optional_import,
-    per_call_each,
     print_table,
     print_targets,
 )
@@ -159,11 +161,12 @@ def check_same_step(ours_after: dict[str, np.ndarray], torch_model: Any,
                              f"{np.abs(data - other).max():.3g}")
 
 
-def per_step(step: Any, steps: int) -> float:
-    """Seconds per step: the best of ``REPEAT`` runs of ``steps`` consecutive steps."""
-    (seconds,) = per_call_each([lambda: [step() for _ in range(steps)]], number=1,
+def per_step(step: Any, steps: int) -> tuple[float, float | None]:
+    """Seconds per step, the best of ``REPEAT`` runs of ``steps`` consecutive steps, and
+    minor page faults per step (median run; None where the platform does not count them)."""
+    (measured,) = measure_each([lambda: [step() for _ in range(steps)]], number=1,
                                repeat=REPEAT)
-    return seconds / steps
+    return measured.best / steps, None if measured.faults is None else measured.faults / steps
 
 
 def cpu_per_step(step: Any, steps: int) -> float:
@@ -178,28 +181,34 @@ def cpu_per_step(step: Any, steps: int) -> float:
     return best / steps
 
 
-def our_times(step: Any, steps: int) -> tuple[float, float, float]:
-    """Our seconds per step on the default threads and on one thread, and our CPU seconds
-    per step (every thread) on the default threads."""
+def our_times(step: Any, steps: int) -> tuple[float, float, float, float | None]:
+    """Our seconds per step on the default threads and on one thread, our CPU seconds
+    per step (every thread) on the default threads, and our page faults per step on the
+    default threads."""
     threads = tinygrad_edu.get_num_threads()
-    default, cpu = per_step(step, steps), cpu_per_step(step, steps)
+    (default, faults), cpu = per_step(step, steps), cpu_per_step(step, steps)
     tinygrad_edu.set_num_threads(1)
     try:
-        return default, per_step(step, steps), cpu
+        return default, per_step(step, steps)[0], cpu, faults
     finally:
         tinygrad_edu.set_num_threads(threads)
 
 
-def torch_times(torch: Any, step: Any, steps: int) -> tuple[float, float, float]:
-    """PyTorch's seconds per step on its default threads and on one thread, and its CPU
-    seconds per step on one thread."""
+def torch_times(torch: Any, step: Any, steps: int) -> tuple[float, float, float, float | None]:
+    """PyTorch's seconds per step on its default threads and on one thread, its CPU
+    seconds per step on one thread, and its page faults per step on its default threads."""
     threads = torch.get_num_threads()
-    default = per_step(step, steps)
+    default, faults = per_step(step, steps)
     torch.set_num_threads(1)
     try:
-        return default, per_step(step, steps), cpu_per_step(step, steps)
+        return default, per_step(step, steps)[0], cpu_per_step(step, steps), faults
     finally:
         torch.set_num_threads(threads)
+
+
+def fmt_faults(faults: float | None) -> str:
+    """Page faults per step as printed ("n/a" where they were not counted)."""
+    return "n/a" if faults is None else f"{faults:.1f}"
 
 
 def main() -> None:
@@ -214,21 +223,22 @@ def main() -> None:
         after = {name: p.data.copy() for name, p in model.named_parameters()}
         measured[net] = first, after, our_times(step, net.steps)
     torch = optional_import("torch", "the comparison with PyTorch")
-    rows, cpu_rows, targets = [], [], []
-    for net, (first, after, (our_time, our_one, our_cpu)) in measured.items():
-        best = torch_cpu = None
+    rows, cpu_rows, fault_rows, targets = [], [], [], []
+    for net, (first, after, (our_time, our_one, our_cpu, our_faults)) in measured.items():
+        best = torch_cpu = torch_faults = None
         torch_cells = ["n/a", "n/a"]
         if torch is not None:
             X, y = data(net)
             copy = theirs(torch, net, ours(net))
             tstep = torch_step(torch, copy, X, y)
             check_same_step(after, copy, (first, tstep()))
-            default, one, torch_cpu = torch_times(torch, tstep, net.steps)
+            default, one, torch_cpu, torch_faults = torch_times(torch, tstep, net.steps)
             best = min(default, one)
             torch_cells = [fmt_time(default), fmt_time(one)]
         cpu_rows.append([net.name, fmt_time(our_cpu),
                          "n/a" if torch_cpu is None else fmt_time(torch_cpu),
                          fmt_ratio(our_cpu, torch_cpu)])
+        fault_rows.append([net.name, fmt_faults(our_faults), fmt_faults(torch_faults)])
         c1, c2 = net.channels
         rows.append([net.name, f"{net.side}x{net.side}, {c1}/{c2} ch, batch {net.batch}",
                      fmt_time(our_time), fmt_time(our_one), *torch_cells,
@@ -245,6 +255,8 @@ def main() -> None:
                                            "/ faster torch"], rows, left_columns=2)
     print_table("CPU time per step (all threads)", ["network", "tinygrad_edu",
                                                     "torch (1 thread)", "ratio"], cpu_rows)
+    print_table("minor page faults per step (default threads, median run)",
+                ["network", "tinygrad_edu", "torch"], fault_rows)
     print_targets(targets)
 
 
