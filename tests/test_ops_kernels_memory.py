@@ -94,6 +94,24 @@ def test_empty_cache_lets_go_of_the_kept_arrays_but_not_of_those_in_use():
     assert (held == 3.0).all() and kernels.memory_reserved() == again.nbytes
 
 
+def test_past_the_byte_limit_the_least_recently_asked_free_arrays_make_room(monkeypatch):
+    nbytes = np.empty(LARGE).nbytes
+    monkeypatch.setattr(kernels, "_KEEP_MOST", 2 * nbytes)
+    shapes = [LARGE, (64, 256), (256, 64)]  # the same bytes each
+    first = kernels.empty(shapes[0], np.float64)
+    first_gone = weakref.ref(first)
+    second = kernels.empty(shapes[1], np.float64)
+    del first, second
+    kernels.empty(shapes[1], np.float64)  # the second shape asked for again: more recent
+    third = kernels.empty(shapes[2], np.float64)
+    assert first_gone() is None and kernels.memory_reserved() == 2 * nbytes
+    assert [len(kernels._kept[(s, np.dtype(np.float64))]) for s in shapes] == [0, 1, 1]
+    held = kernels.empty(shapes[1], np.float64)  # all kept arrays in use: nothing to let go
+    fourth = kernels.empty(shapes[0], np.float64)
+    assert kernels.memory_reserved() == 2 * nbytes
+    assert all(not np.shares_memory(fourth, a) for a in (held, third))
+
+
 def test_zeros_are_zeros_in_reused_memory():
     a = kernels.empty(LARGE, np.float32)
     a.fill(np.nan)

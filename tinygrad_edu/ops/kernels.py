@@ -219,9 +219,9 @@ def in_parts(fn, out, *arrays):
 
 # Arrays of at least this many bytes are kept for reuse (malloc reuses smaller ones well)
 _KEEP_FROM = 1 << 16
-# Most bytes kept in all: past it, new arrays are not kept
+# Most bytes kept in all (see _room_for)
 _KEEP_MOST = 1 << 28
-_kept: dict[tuple, list[np.ndarray]] = {}  # by (shape, dtype)
+_kept: dict[tuple, list[np.ndarray]] = {}  # by (shape, dtype), the most recently asked last
 _kept_bytes = 0
 _kept_lock = threading.Lock()
 
@@ -236,26 +236,43 @@ def empty(shape, dtype):
     system once it exceeds twice the largest block the process has freed, which is less
     than a CNN's activations: the next step maps that memory in again, a page fault for
     every page, which costs more than a pass over the array. So every array of at least
-    ``_KEEP_FROM`` bytes this function makes is kept (up to ``_KEEP_MOST`` bytes in all)
-    and handed out again once only this module refers to it: when freeing it would have
-    let malloc hand out its memory again. A view keeps the array it views alive (its
-    ``base``), so an array a user holds through a view is not handed out either. Parts
-    running on other threads may call it. ``empty_cache`` lets the kept memory go.
+    ``_KEEP_FROM`` bytes this function makes is kept (up to ``_KEEP_MOST`` bytes in all,
+    ``_room_for``) and handed out again once only this module refers to it: when freeing
+    it would have let malloc hand out its memory again. A view keeps the array it views
+    alive (its ``base``), so an array a user holds through a view is not handed out
+    either. Parts running on other threads may call it. ``empty_cache`` lets the kept
+    memory go.
     """
     dtype = np.dtype(dtype)
     if math.prod(shape) * dtype.itemsize < _KEEP_FROM:
         return np.empty(shape, dtype)
     global _kept_bytes
     with _kept_lock:
-        kept = _kept.setdefault((shape, dtype), [])
+        key = (shape, dtype)
+        kept = _kept[key] = _kept.pop(key, [])  # now the most recently asked for
         for array in kept:
             if sys.getrefcount(array) == 3:  # the list, this loop's name, the call's argument
                 return array
         array = np.empty(shape, dtype)
-        if _kept_bytes + array.nbytes <= _KEEP_MOST:
+        if _room_for(array.nbytes):
             kept.append(array)
             _kept_bytes += array.nbytes
         return array
+
+
+def _room_for(nbytes):
+    """Whether ``nbytes`` more fit in ``_KEEP_MOST``, after letting go of kept arrays no
+    one uses, those of the shapes asked for least recently first, as far as needed: a
+    process that moves on to other shapes (another model, another batch size) keeps the
+    memory of its current ones. Called with ``_kept_lock`` held."""
+    global _kept_bytes
+    for kept in list(_kept.values()):
+        if _kept_bytes + nbytes <= _KEEP_MOST:
+            break
+        in_use = [array for array in kept if sys.getrefcount(array) > 3]  # 3 as in empty
+        _kept_bytes -= sum(array.nbytes for array in kept) - sum(a.nbytes for a in in_use)
+        kept[:] = in_use
+    return _kept_bytes + nbytes <= _KEEP_MOST
 
 
 def empty_cache():
