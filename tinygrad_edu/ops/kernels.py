@@ -226,6 +226,16 @@ _kept_bytes = 0
 _kept_lock = threading.Lock()
 
 
+def _refcounts(arrays):
+    """sys.getrefcount of each array in the list ``arrays``."""
+    return [sys.getrefcount(array) for array in arrays]
+
+
+# What _refcounts says of an array only its list refers to: measured, not assumed, as
+# interpreters differ in the references their own frames hold while the count is taken
+_ONLY_LISTED = _refcounts([np.empty(0)])[0]
+
+
 def empty(shape, dtype):
     """``np.empty(shape, dtype)`` (shape a tuple), in the memory of an array that an earlier
     call made of the same shape and dtype and that no one refers to any more, if there is
@@ -250,8 +260,8 @@ def empty(shape, dtype):
     with _kept_lock:
         key = (shape, dtype)
         kept = _kept[key] = _kept.pop(key, [])  # now the most recently asked for
-        for array in kept:
-            if sys.getrefcount(array) == 3:  # the list, this loop's name, the call's argument
+        for array, count in zip(kept, _refcounts(kept)):
+            if count == _ONLY_LISTED:
                 return array
         array = np.empty(shape, dtype)
         if _room_for(array.nbytes):
@@ -269,7 +279,7 @@ def _room_for(nbytes):
     for kept in list(_kept.values()):
         if _kept_bytes + nbytes <= _KEEP_MOST:
             break
-        in_use = [array for array in kept if sys.getrefcount(array) > 3]  # 3 as in empty
+        in_use = [array for array, count in zip(kept, _refcounts(kept)) if count > _ONLY_LISTED]
         _kept_bytes -= sum(array.nbytes for array in kept) - sum(a.nbytes for a in in_use)
         kept[:] = in_use
     return _kept_bytes + nbytes <= _KEEP_MOST
