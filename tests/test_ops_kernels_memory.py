@@ -42,18 +42,54 @@ def test_an_array_is_handed_out_again_only_for_its_shape_and_dtype():
     assert kernels.empty(LARGE, np.dtype("float64")).ctypes.data == address
 
 
-@pytest.mark.parametrize("hold", ["array", "view", "value", "memoryview"])
+def _suspended(a):
+    """A generator suspended with ``a`` as a local of its frame (and no other reference)."""
+    def frame(a):
+        yield
+        yield a
+    gen = frame(a)
+    next(gen)
+    return gen
+
+
+# Each way a user can hold an array, and how to get the array back from what holds it
+HOLDERS = {
+    "a local": (lambda a: a, lambda held: held),
+    "a list": (lambda a: [a], lambda held: held[0]),
+    "a dict": (lambda a: {"data": a}, lambda held: held["data"]),
+    "a view": (lambda a: a[1:, ::2], lambda held: held),
+    "a memoryview": (memoryview, np.asarray),
+    "a Value": (lambda a: Value(a, requires_grad=False), lambda held: held.data),
+    "a suspended frame's local": (_suspended, lambda held: next(held)),
+}
+
+
+@pytest.mark.parametrize("hold", HOLDERS)
 def test_an_array_anyone_still_holds_is_not_handed_out(hold):
+    keep, get = HOLDERS[hold]
     a = kernels.empty(LARGE, np.float64)
     a.fill(1.0)
-    held = {"array": lambda a: a, "view": lambda a: a[1:, ::2],
-            "value": lambda a: Value(a, requires_grad=False), "memoryview": memoryview}[hold](a)
+    held = keep(a)
     del a
     b = kernels.empty(LARGE, np.float64)
     b.fill(2.0)
-    data = held.data if hold == "value" else held
-    assert not np.shares_memory(b, np.asarray(data))
-    assert (np.asarray(data) == 1.0).all()
+    data = get(held)
+    assert not np.shares_memory(b, data)
+    assert (data == 1.0).all()
+
+
+def test_where_reference_counts_cannot_tell_nothing_is_reused(monkeypatch):
+    monkeypatch.setattr(kernels, "_COUNTS_TELL", False)
+    a = kernels.empty(LARGE, np.float64)
+    assert a.shape == LARGE and a.dtype == np.float64
+    assert kernels._kept == {} and kernels.memory_reserved() == 0
+
+
+def test_the_calibrated_counts_tell_an_array_held_elsewhere():
+    alone, tell = kernels._calibrate()
+    assert tell and alone == kernels._ONLY_LISTED
+    held = np.empty(0)
+    assert kernels._refcounts([held, np.empty(0)]) == [alone + 1, alone]
 
 
 def test_every_array_a_caller_holds_is_its_own():

@@ -231,9 +231,21 @@ def _refcounts(arrays):
     return [sys.getrefcount(array) for array in arrays]
 
 
-# What _refcounts says of an array only its list refers to: measured, not assumed, as
-# interpreters differ in the references their own frames hold while the count is taken
-_ONLY_LISTED = _refcounts([np.empty(0)])[0]
+def _calibrate():
+    """What ``_refcounts`` says of an array only its list refers to, and whether it says
+    more of one that is also held elsewhere.
+
+    Measured, not assumed: interpreters differ in the references their own frames hold
+    while the count is taken (CPython 3.14 borrows some that 3.13 took), and an assumed
+    count one too high would hand out arrays still in use. Where the counts cannot tell
+    the two apart, ``empty`` never reuses an array.
+    """
+    held = np.empty(0)
+    alone = _refcounts([np.empty(0)])[0]
+    return alone, _refcounts([held])[0] > alone
+
+
+_ONLY_LISTED, _COUNTS_TELL = _calibrate()
 
 
 def empty(shape, dtype):
@@ -248,13 +260,13 @@ def empty(shape, dtype):
     every page, which costs more than a pass over the array. So every array of at least
     ``_KEEP_FROM`` bytes this function makes is kept (up to ``_KEEP_MOST`` bytes in all,
     ``_room_for``) and handed out again once only this module refers to it: when freeing
-    it would have let malloc hand out its memory again. A view keeps the array it views
-    alive (its ``base``), so an array a user holds through a view is not handed out
-    either. Parts running on other threads may call it. ``empty_cache`` lets the kept
-    memory go.
+    it would have let malloc hand out its memory again (the reference counts that say
+    so are calibrated at import, ``_calibrate``). A view keeps the array it views alive
+    (its ``base``), so an array a user holds through a view is not handed out either.
+    Parts running on other threads may call it. ``empty_cache`` lets the kept memory go.
     """
     dtype = np.dtype(dtype)
-    if math.prod(shape) * dtype.itemsize < _KEEP_FROM:
+    if math.prod(shape) * dtype.itemsize < _KEEP_FROM or not _COUNTS_TELL:
         return np.empty(shape, dtype)
     global _kept_bytes
     with _kept_lock:
