@@ -7,9 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tinygrad_edu.functional as F
 from tinygrad_edu import Value, init, nn
 from tinygrad_edu.nn import MLP, DropConnect, Flatten, Layer, Linear, Neuron, Sequential
-from tinygrad_edu.testing import gradcheck
+from tinygrad_edu.ops.activation import LinearReLU
+from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
 
 
@@ -459,3 +461,106 @@ def test_dropconnect_with_p_zero_is_a_plain_linear_even_on_scalars_in_training()
     layer = DropConnect(2, 2, p=0.0, init="ones")
     assert layer.training
     assert [o.data for o in layer(scalars([1.0, 2.0]))] == [3.0, 3.0]
+
+
+
+# ----------------------------------------------------------------------------------------
+# A Linear followed by a ReLU runs as one op (LinearReLU)
+# ----------------------------------------------------------------------------------------
+
+
+def _layer_by_layer(layers, x):
+    for layer in layers:
+        x = layer(x)
+    return x
+
+
+def _stack(dtype, bias=True):
+    return Sequential(Linear(3, 5, bias=bias, seed=1, dtype=dtype), nn.ReLU(),
+                      Linear(5, 4, bias=bias, seed=2, dtype=dtype), nn.ReLU(),
+                      Linear(4, 2, seed=3, dtype=dtype))
+
+
+def _batch(dtype):
+    rng = np.random.default_rng(0)
+    x = Value(rng.standard_normal((6, 3)), dtype=dtype, requires_grad=False)
+    x.data[0, :] = 0.0  # a row whose first ReLU inputs are the biases alone
+    return x, rng.integers(0, 2, 6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+def test_sequential_runs_linear_relu_as_one_node_with_the_layers_numbers(dtype, bias):
+    model = _stack(dtype, bias)
+    if not bias:  # a unit whose input is exactly 0: ReLU's derivative there is 0
+        model[0].weight.data[0] = 0.0
+    x, y = _batch(dtype)
+    out = model(x)
+    hidden = out.grad_fn.inputs[0]
+    assert type(hidden.grad_fn).__name__ == "LinearReLU"
+    assert type(hidden.grad_fn.inputs[0].grad_fn).__name__ == "LinearReLU"
+    fused = F.cross_entropy(out, y)
+    fused.backward()
+    fused_grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    plain = F.cross_entropy(_layer_by_layer(list(model), x), y)
+    plain.backward()
+    assert fused.data.tobytes() == plain.data.tobytes()
+    for p, g in zip(model.parameters(), fused_grads, strict=True):
+        assert g.dtype == p.dtype and g.tobytes() == p.grad.tobytes()
+    if not bias:
+        assert not model[0].weight.grad[0].any()
+
+
+def test_mlp_runs_its_hidden_layers_as_linear_relu():
+    model = MLP(3, [5, 4, 2], seed=0)
+    x, _ = _batch(np.float64)
+    out = model(x)
+    assert type(out.grad_fn).__name__ == "Linear"
+    assert type(out.grad_fn.inputs[0].grad_fn).__name__ == "LinearReLU"
+    np.testing.assert_array_equal(out.data, _layer_by_layer(model.layers, x).data)
+
+
+@pytest.mark.parametrize("hooked", [0, 1])
+def test_a_hooked_linear_or_relu_runs_layer_by_layer_and_its_hook_sees_its_own_output(hooked):
+    model = _stack(np.float64)
+    seen = []
+    model[hooked].register_forward_hook(lambda m, inputs, output: seen.append(output))
+    x, _ = _batch(np.float64)
+    out = model(x)
+    (made,) = seen
+    assert type(made.grad_fn).__name__ == ("Linear", "ReLU")[hooked]
+    if hooked:  # the output after the ReLU, made from the Linear's own output
+        assert type(made.grad_fn.inputs[0].grad_fn).__name__ == "Linear"
+    assert type(out.grad_fn.inputs[0].grad_fn).__name__ == "LinearReLU"  # the second pair
+
+
+def test_linear_then_another_activation_or_a_scalar_list_runs_layer_by_layer():
+    model = Sequential(Linear(2, 3, seed=0), nn.Tanh(), nn.ReLU())
+    out = model(Value(np.ones((4, 2))))
+    made = [out.grad_fn, out.grad_fn.inputs[0].grad_fn,
+            out.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn]
+    assert [type(op).__name__ for op in made] == ["ReLU", "Tanh", "Linear"]
+    scalar = MLP(2, [3, 1], seed=0)(scalars([0.5, -1.0]))
+    assert isinstance(scalar, Value) and scalar.shape == ()
+
+
+def test_linear_relu_keeps_the_layers_dtype_check_and_shape_error():
+    model = _stack(np.float32)
+    with pytest.raises(TypeError, match="Linear: the input is float64 but the layer's "
+                                        "parameters are float32"):
+        model(Value(np.ones((2, 3))))
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 4\) does not fit a "
+                                         r"weight of shape \(5, 3\)"):
+        model(Value(np.ones((2, 4)), dtype=np.float32))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_relu_first_and_second_derivatives(bias):
+    rng = np.random.default_rng(3)
+    x = Value(rng.standard_normal((4, 3)))
+    w = Value(rng.standard_normal((5, 3)))
+    b = Value(rng.standard_normal(5))
+    args = (x, w, b) if bias else (x, w)
+    gradcheck(lambda *a: LinearReLU.apply(*a), *args)
+    gradgradcheck(lambda *a: (LinearReLU.apply(*a) ** 2).sum(), *args)  # recorded upstream

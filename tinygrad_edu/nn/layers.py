@@ -17,10 +17,11 @@ import numpy as np
 from .. import init as initializers
 from .._checks import dropout_p, integer, is_int
 from ..functional import regularization as R
+from ..ops.activation import LinearReLU
 from ..ops.linalg import Linear as LinearOp
 from ..rng import generator, own_generator
 from ..value import Value, stack
-from .activation import activation_module
+from .activation import ReLU, activation_module
 from .dropout import Dropout
 from .module import Module, Parameter, check_input_dtype
 from .normalization import BatchNorm1d
@@ -55,9 +56,32 @@ def affine_parameters(shape: tuple[int, ...], bias: bool, init: Init, rng: np.ra
     return Parameter(weight, dtype=dtype), Parameter(b, dtype=dtype) if bias else None
 
 
-def _affine(x: Any, weight: Value, bias: Value | None) -> Value:
-    """x W^T + b as one graph node; without a bias the node has no bias input."""
-    return LinearOp.apply(x, weight) if bias is None else LinearOp.apply(x, weight, bias)
+def _affine(x: Any, weight: Value, bias: Value | None, op: type[LinearOp] = LinearOp) -> Value:
+    """x W^T + b as one graph node (``op``: ``Linear``, or ``LinearReLU`` for the ReLU of it
+    too); without a bias the node has no bias input."""
+    return op.apply(x, weight) if bias is None else op.apply(x, weight, bias)
+
+
+def run_layers(layers: Sequence[Module], x: Any) -> Any:
+    """Apply ``layers`` in order to ``x``, as ``nn.MLP`` and ``nn.Sequential`` do.
+
+    A ``Linear`` followed by a ``ReLU`` runs as one op, ``LinearReLU``, on an array input
+    when neither layer has forward hooks: the same numbers as the two layers, one graph
+    node instead of two. (A hook sees each layer's own output, so a hooked pair, as
+    ``viz.trace`` and ``diagnostics.Monitor`` hook them, runs layer by layer.)
+    """
+    i, n = 0, len(layers)
+    while i < n:
+        layer = layers[i]
+        if (type(layer) is Linear and i + 1 < n and type(layers[i + 1]) is ReLU
+                and not isinstance(x, _SCALAR_LIST)
+                and not layer._forward_hooks and not layers[i + 1]._forward_hooks):
+            x = layer._array_forward(x, LinearReLU)
+            i += 2
+        else:
+            x = layer(x)
+            i += 1
+    return x
 
 
 class Linear(Module):
@@ -89,11 +113,15 @@ class Linear(Module):
             w, b = self.weight, self.bias
             return [sum((w[o, i] * xi for i, xi in enumerate(x)), b[o] if b is not None else 0.0)
                     for o in range(self.out_features)]
+        return self._array_forward(x, LinearOp)
+
+    def _array_forward(self, x: Any, op: type[LinearOp]) -> Value:
+        """``op`` (``Linear``, or ``LinearReLU``) on an array input, its dtype checked."""
         weight = self.weight
         # inline, and equal dtypes are as a rule one object: every step passes here
         if getattr(x, "dtype", None) is not weight.dtype:
             check_input_dtype(type(self).__name__, x, weight.dtype)
-        return _affine(x, weight, self.bias)  # the op checks x's shape
+        return _affine(x, weight, self.bias, op)  # the op checks x's shape
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -261,9 +289,7 @@ class Sequential(_Container):
         return Sequential(OrderedDict(named))
 
     def forward(self, x: Any) -> Any:
-        for module in self.children():
-            x = module(x)
-        return x
+        return run_layers(list(self.children()), x)
 
 
 class ModuleList(_Container):
@@ -361,8 +387,7 @@ class MLP(Module):
         self.layers = layers
 
     def forward(self, x: Any) -> Any:
-        for layer in self.layers:
-            x = layer(x)
+        x = run_layers(self.layers, x)
         if isinstance(x, _SCALAR_LIST) and len(x) == 1:
             return x[0]
         return x
