@@ -101,7 +101,7 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
         planes[:, size] = 0
         index = _window_index(x.shape[2:], kernel, stride, padding, dilation, out_size)
         cols = planes.take(index, axis=1, out=kernels.empty((n * c, index.size), x.dtype),
-                           mode="clip")  # (N C, kH kW Ho Wo); "clip": no checked copy
+                           mode="clip")  # (N C, kH kW Ho Wo); "clip": into out unbuffered
         return cols.reshape(n, groups, c // groups * kernel[0] * kernel[1], math.prod(out_size))
     span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
     win = sliding_window_view(_pad(x, padding), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
@@ -691,8 +691,8 @@ def _scatter_picked(g: np.ndarray, choice: np.ndarray, out: np.ndarray, kernel: 
                     stride: Pair) -> None:
     """Into ``out`` (of the padded input's shape): zeros, with g[n, c, i, j] added at the
     cell ``choice`` picks in window (i, j): the cells no window picks are 0, whatever g
-    holds (a product with a 0/1 mask would leave -0.0, or NaN for an
-    infinite g, as PyTorch does not).
+    holds (a product with a 0/1 mask would leave -0.0, or NaN for an infinite g, as
+    PyTorch does not).
 
     Where windows do not overlap, g is written through a flat index of the picked cells
     (``_picked_index``): one write, where a masked write into each kernel cell's strided
