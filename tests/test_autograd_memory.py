@@ -73,10 +73,14 @@ def test_relu_and_its_gradient_take_their_arrays_from_the_kept_ones(monkeypatch)
     empty = kernels.empty
     monkeypatch.setattr(kernels, "empty", lambda shape, dtype: made.append(shape) or
                         empty(shape, dtype))
-    x = Value(np.linspace(-1.0, 1.0, 12).reshape(3, 4))
+    x = Value(np.linspace(-1.0, 1.0, 128 * 128).reshape(128, 128))  # kept: 128 KB
     x.relu().sum().backward()
-    assert made == [(3, 4), (3, 4)]
+    assert made == [(128, 128), (128, 128)]
     np.testing.assert_array_equal(x.grad, (x.data > 0).astype(float))
+    small = Value(np.linspace(-1.0, 1.0, 12).reshape(3, 4))  # not kept: empty is not called
+    small.relu().sum().backward()
+    assert made == [(128, 128), (128, 128)]
+    np.testing.assert_array_equal(small.grad, (small.data > 0).astype(float))
 
 
 def test_a_relu_output_still_held_is_never_overwritten_by_later_steps():

@@ -389,13 +389,16 @@ def matmul_in_slices(a, b, most, out=None):
 
 
 def relu(x):
-    """max(x, 0) elementwise, NaN kept (as ``np.maximum``), into an array from ``empty``.
+    """max(x, 0) elementwise, NaN kept (as ``np.maximum``), a large array into one from
+    ``empty``.
 
     A NumPy scalar is compared in Python instead of calling ``np.maximum``; a large
     contiguous float array is done in parts, shared among threads (``in_parts``).
     """
     if type(x) is not np.ndarray:
         return x if not x <= 0 else x.dtype.type(0)
+    if x.nbytes < _KEEP_FROM:  # not one that empty keeps: skip its call
+        return np.maximum(x, 0)
     out = empty(x.shape, x.dtype)
     if _splits(x):
         return in_parts(_relu_into, out, x)
@@ -417,7 +420,8 @@ def relu_grad(grad, x):
     anything else get the formula.
     """
     if type(grad) is np.ndarray and type(x) is np.ndarray and grad.dtype is x.dtype:
-        mask = empty(x.shape, grad.dtype)
+        # not one that empty keeps: skip its call
+        mask = np.empty(x.shape, x.dtype) if x.nbytes < _KEEP_FROM else empty(x.shape, x.dtype)
         if _splits(x) and grad.flags.c_contiguous:
             return in_parts(_masked, mask, grad, x)
         return _masked(mask, grad, x)
