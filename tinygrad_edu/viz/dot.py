@@ -34,7 +34,7 @@ import numpy as np
 from ..autograd import Function, ValueBase, seed_gradient
 from ..diagnostics.monitor import dead_units, is_saturated, saturated_units
 from ..nn.module import Module, Parameter
-from ..ops.activation import ReLU, Sigmoid, Tanh
+from ..ops.activation import LinearReLU, ReLU, Sigmoid, Tanh
 from .modules import ModuleCall, module_calls
 from .steps import record_backward
 
@@ -452,6 +452,8 @@ def _activation_notes(ctx: Function, out: ValueBase,
     ``diagnostics.dead_units`` and ``saturated_units`` define it."""
     if isinstance(ctx, ReLU):
         return _relu_notes(_array(ctx.inputs[0]), grad)
+    if isinstance(ctx, LinearReLU):  # its output is 0 exactly where the ReLU's input is <= 0
+        return _relu_notes(_array(out), grad)
     if isinstance(ctx, (Tanh, Sigmoid)):
         return _saturation_notes(_array(out), "tanh" if isinstance(ctx, Tanh) else "sigmoid")
     return [], None
