@@ -823,3 +823,16 @@ def test_loaded_betas_are_a_pair_of_python_floats():
     opt.load_state_dict(state)
     assert opt.param_groups[0]["betas"] == (0.8, 0.9)
     assert all(type(b) is float for b in opt.param_groups[0]["betas"])
+
+
+def test_sgd_updates_parameters_of_two_dtypes_in_one_group_in_their_own_dtype():
+    rng = np.random.default_rng(0)
+    p32 = Value(rng.standard_normal((3, 4)), dtype=np.float32)
+    p64 = Value(rng.standard_normal(5))
+    g32, g64 = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal(5)
+    expected32 = p32.data - np.float32(0.3) * g32  # the product rounded in float32
+    expected64 = p64.data - 0.3 * g64
+    p32.grad, p64.grad = g32, g64
+    SGD([p32, p64], lr=0.3).step()
+    assert p32.dtype == np.float32 and p32.data.tobytes() == expected32.tobytes()
+    assert p64.data.tobytes() == expected64.tobytes()

@@ -65,6 +65,25 @@ def weight_decayed(grad: np.ndarray, param: np.ndarray, weight_decay: float) -> 
     return grad + weight_decay * param if weight_decay != 0 else grad
 
 
+class LearningRate:
+    """A group's learning rate as a 0-d array of each parameter's dtype (made once per
+    dtype and step): NumPy multiplies a gradient by such an array without converting a
+    Python float first, as it does on every ``lr * grad``. The same number in the same
+    dtype: the products are the same bits."""
+
+    __slots__ = ("lr", "arrays")
+
+    def __init__(self, lr: float) -> None:
+        self.lr = lr
+        self.arrays: dict[np.dtype, np.ndarray] = {}
+
+    def of(self, dtype: np.dtype) -> np.ndarray:
+        array = self.arrays.get(dtype)
+        if array is None:
+            array = self.arrays[dtype] = np.array(self.lr, dtype)
+        return array
+
+
 def buffer(state: dict[str, Any], name: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
     """``state[name]``, made on first use as an array shaped like ``like`` full of ``fill``."""
     array = state.get(name)
@@ -207,8 +226,9 @@ class Optimizer:
         Works on the arrays only (``p.data``, ``p.grad``): no Value is made, so nothing is
         recorded. ``p.data`` keeps its dtype; ``p.grad`` is only read.
         """
-        state, update = self.state, self._update  # looked up once, not per parameter
+        state = self.state
         for group in self.param_groups:
+            ready = []
             for i, p in enumerate(group["params"]):
                 grad = p.grad
                 if grad is None or not p.requires_grad:
@@ -224,7 +244,8 @@ class Optimizer:
                     buffers = state[p]
                 except KeyError:  # the parameter's first update
                     buffers = state[p] = {}
-                update(param, grad, buffers, group)
+                ready.append((param, grad, buffers))
+            self._update_group(ready, group)
 
     def _gradient(self, p: Value, index: int) -> np.ndarray:
         """``p.grad`` as an array of ``p``'s dtype, checked to have its shape."""
@@ -233,6 +254,15 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}.step: {_describe(p, index)} has "
                              f"shape {p.data.shape} but its grad has shape {grad.shape}")
         return grad.astype(p.data.dtype, copy=False)
+
+    def _update_group(self, ready: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]],
+                      group: dict[str, Any]) -> None:
+        """Move the parameters of one group that have a gradient: ``ready`` holds each one's
+        ``(param, grad, state)``. By default ``_update`` on each; an optimizer may override
+        this to read the group's options once for all of them."""
+        update = self._update  # looked up once, not per parameter
+        for param, grad, buffers in ready:
+            update(param, grad, buffers, group)
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

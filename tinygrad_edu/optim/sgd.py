@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import kernels
-from .optimizer import Optimizer, ParamsT, weight_decayed
+from .optimizer import LearningRate, Optimizer, ParamsT, weight_decayed
 
 
 class SGD(Optimizer):
@@ -36,20 +36,29 @@ class SGD(Optimizer):
                              f"got momentum={options['momentum']!r}, "
                              f"dampening={options['dampening']!r}")
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
-                group: dict[str, Any]) -> None:
-        g = grad
-        if group["weight_decay"] != 0:  # as a rule it is 0: no call then
-            g = weight_decayed(grad, param, group["weight_decay"])
+    def _update_group(self, ready: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]],
+                      group: dict[str, Any]) -> None:
+        decay, mu = group["weight_decay"], group["momentum"]
+        lr = LearningRate(group["lr"])
+        for param, grad, state in ready:
+            g = grad
+            if decay != 0:  # as a rule it is 0: no call then
+                g = weight_decayed(grad, param, decay)
+            if mu != 0:
+                g = self._momentum(g, state, group)
+            kernels.subtract_scaled_(param, lr.of(param.dtype), g)
+
+    @staticmethod
+    def _momentum(g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> np.ndarray:
+        """The step's direction with momentum: the buffer b (updated in place), or g + μ b
+        with Nesterov's."""
         mu = group["momentum"]
-        if mu != 0:
-            b = state.get("momentum_buffer")
-            if b is None:
-                # A new array: g may be the parameter's .grad, which is never written to
-                # (and for a 0-d parameter g may be a NumPy scalar, which cannot be).
-                b = state["momentum_buffer"] = np.array(g)
-            else:
-                b *= mu
-                b += (1 - group["dampening"]) * g
-            g = g + mu * b if group["nesterov"] else b
-        kernels.subtract_scaled_(param, group["lr"], g)
+        b = state.get("momentum_buffer")
+        if b is None:
+            # A new array: g may be the parameter's .grad, which is never written to
+            # (and for a 0-d parameter g may be a NumPy scalar, which cannot be).
+            b = state["momentum_buffer"] = np.array(g)
+        else:
+            b *= mu
+            b += (1 - group["dampening"]) * g
+        return g + mu * b if group["nesterov"] else b
