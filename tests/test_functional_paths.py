@@ -1,6 +1,8 @@
 """What the functional API keeps where its tests looked least (tinygrad_edu.functional): each
-loss names itself in the empty-batch error, fractional max pooling checks the width as the
-height, and stochastic depth drops a row exactly when its draw is below p, in x's dtype."""
+loss names itself in the empty-batch error, cross_entropy checks a training step's labels
+and reduction as any other call's and keeps the input's dtype with probabilities, fractional
+max pooling checks the width as the height, and stochastic depth drops a row exactly when
+its draw is below p, in x's dtype."""
 
 import numpy as np
 import pytest
@@ -22,6 +24,26 @@ def test_every_loss_names_itself_when_asked_the_mean_of_an_empty_batch(name):
                                          rf"undefined \(PyTorch returns nan\); use "
                                          rf"reduction='sum'$"):
         loss(*args)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_cross_entropy_refuses_labels_of_another_length_even_one_that_broadcasts(n):
+    with pytest.raises(ValueError, match=rf"^cross_entropy: input of shape \(2, 3\) needs class "
+                                         rf"labels of shape \(2,\) or class probabilities of "
+                                         rf"shape \(2, 3\); got target of shape \({n},\)$"):
+        F.cross_entropy(Value(np.zeros((2, 3))), np.zeros(n, np.intp))
+
+
+def test_cross_entropy_of_scores_and_index_labels_refuses_a_bad_reduction():
+    with pytest.raises(ValueError, match=r"^cross_entropy: reduction must be 'mean', 'sum' or "
+                                         r"'none'; got 'avg'$"):
+        F.cross_entropy(Value(np.zeros((2, 3))), np.zeros(2, np.intp), reduction="avg")
+
+
+def test_cross_entropy_with_float64_probabilities_keeps_a_float32_input_float32():
+    loss = F.cross_entropy(Value(np.zeros((2, 3), np.float32)), np.full((2, 3), 1 / 3))
+    assert loss.dtype == np.float32
+    assert loss.item() == pytest.approx(np.log(3.0))
 
 
 @pytest.mark.parametrize("size", [(4, 3), (3, 4)])
