@@ -833,3 +833,12 @@ def test_cross_entropy_shifts_each_row_by_its_own_maximum():
     scores = Value([[0.0, 1.0], [1000.0, 1001.0]])
     loss = cross_entropy(scores, np.array([0, 0]), reduction="none")
     np.testing.assert_allclose(loss.data, [np.log1p(np.e)] * 2, rtol=1e-12)
+
+
+def test_binary_cross_entropy_with_logits_of_an_empty_batch_as_the_other_losses():
+    empty = np.zeros(0)
+    assert binary_cross_entropy_with_logits(empty, empty, reduction="sum").data == 0.0
+    assert binary_cross_entropy_with_logits(empty, empty, reduction="none").shape == (0,)
+    with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits: reduction='mean' "
+                                         r"of an empty batch is undefined"):
+        binary_cross_entropy_with_logits(empty, empty)

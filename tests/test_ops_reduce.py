@@ -187,3 +187,16 @@ def test_logsumexp_of_an_infinite_or_nan_maximum_is_it_without_warnings(row, exp
         warnings.simplefilter("error")
         z = Value(np.array([row, [0.0, 0.0]])).logsumexp(axis=1)
     np.testing.assert_array_equal(z.data, [expected, np.log(2.0)])
+
+
+@pytest.mark.parametrize("name", ["max", "min", "logsumexp"])
+def test_an_empty_value_reduced_over_a_non_empty_axis_is_empty_and_over_an_empty_one_an_error(
+        name):
+    x = Value(np.ones((2, 0)))
+    z = getattr(x, name)(axis=0)
+    assert z.shape == (0,)
+    z.sum().backward()
+    assert x.grad.shape == (2, 0)
+    with pytest.raises(ValueError, match=rf"{name}: cannot reduce an empty Value of shape "
+                                         rf"\(2, 0\) over axes \(1,\)"):
+        getattr(x, name)(axis=1)

@@ -26,6 +26,13 @@ def _start(ctx, x, axis, op):
     return ctx.axes
 
 
+def _over_nothing(x, axes):
+    """Whether a reduction of x over ``axes`` reduces some output element over no input
+    element: one of the axes is empty. (An empty x reduced over axes of its other sizes has
+    an empty result, as in NumPy and PyTorch.)"""
+    return any(x.shape[a] == 0 for a in axes)
+
+
 class Sum(Function):
     """z = sum of x over axes;  dz/dx_i = 1 for every reduced element."""
 
@@ -66,8 +73,9 @@ class _Extremum(Function):
     def forward(ctx, x, *, axis=None, keepdims=False):
         op = type(ctx)
         axes = _start(ctx, x, axis, op.label)
-        if x.size == 0:
-            raise ValueError(f"{op.label}: cannot reduce an empty Value of shape {x.shape}")
+        if _over_nothing(x, axes):
+            raise ValueError(f"{op.label}: cannot reduce an empty Value of shape {x.shape} "
+                             f"over axes {axes}")
         z = op.reduce(x, axis=axes, keepdims=keepdims)
         ctx.save_for_backward(x, z)
         return z
@@ -181,8 +189,9 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, *, axis=None, keepdims=False):
         axes = _start(ctx, x, axis, "logsumexp")
-        if x.size == 0:
-            raise ValueError(f"logsumexp: cannot reduce an empty Value of shape {x.shape}")
+        if _over_nothing(x, axes):
+            raise ValueError(f"logsumexp: cannot reduce an empty Value of shape {x.shape} "
+                             f"over axes {axes}")
         m = x.max(axis=axes, keepdims=True)
         finite = np.isfinite(m)
         # where the maximum is inf or nan, so is the result (m + log n): shift by nothing
