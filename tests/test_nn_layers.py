@@ -521,7 +521,7 @@ def test_mlp_runs_its_hidden_layers_as_linear_relu():
     np.testing.assert_array_equal(out.data, _layer_by_layer(model.layers, x).data)
 
 
-@pytest.mark.parametrize("hooked", [0, 1])
+@pytest.mark.parametrize("hooked", [0, 1, 4])
 def test_a_hooked_linear_or_relu_runs_layer_by_layer_and_its_hook_sees_its_own_output(hooked):
     model = _stack(np.float64)
     seen = []
@@ -529,10 +529,13 @@ def test_a_hooked_linear_or_relu_runs_layer_by_layer_and_its_hook_sees_its_own_o
     x, _ = _batch(np.float64)
     out = model(x)
     (made,) = seen
-    assert type(made.grad_fn).__name__ == ("Linear", "ReLU")[hooked]
-    if hooked:  # the output after the ReLU, made from the Linear's own output
+    assert type(made.grad_fn).__name__ == ("ReLU" if hooked == 1 else "Linear")
+    if hooked == 1:  # the output after the ReLU, made from the Linear's own output
         assert type(made.grad_fn.inputs[0].grad_fn).__name__ == "Linear"
-    assert type(out.grad_fn.inputs[0].grad_fn).__name__ == "LinearReLU"  # the second pair
+    if hooked == 4:  # the last layer, alone
+        assert made is out
+    else:
+        assert type(out.grad_fn.inputs[0].grad_fn).__name__ == "LinearReLU"  # the second pair
 
 
 def test_linear_then_another_activation_or_a_scalar_list_runs_layer_by_layer():

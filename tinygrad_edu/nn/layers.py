@@ -73,11 +73,12 @@ def run_layers(layers: Sequence[Module], x: Any) -> Any:
     i, n = 0, len(layers)
     while i < n:
         layer = layers[i]
-        if (type(layer) is Linear and i + 1 < n and type(layers[i + 1]) is ReLU
-                and not isinstance(x, _SCALAR_LIST)
-                and not layer._forward_hooks and not layers[i + 1]._forward_hooks):
-            x = layer._array_forward(x, LinearReLU)
-            i += 2
+        if (type(layer) is Linear and not layer._forward_hooks
+                and not isinstance(x, _SCALAR_LIST)):
+            fused = (i + 1 < n and type(layers[i + 1]) is ReLU
+                     and not layers[i + 1]._forward_hooks)
+            x = layer._array_forward(x, LinearReLU if fused else LinearOp)
+            i += 2 if fused else 1
         else:
             x = layer(x)
             i += 1

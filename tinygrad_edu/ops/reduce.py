@@ -30,7 +30,7 @@ def _over_nothing(x, axes):
     """Whether a reduction of x over ``axes`` reduces some output element over no input
     element: one of the axes is empty. (An empty x reduced over axes of its other sizes has
     an empty result, as in NumPy and PyTorch.)"""
-    return any(x.shape[a] == 0 for a in axes)
+    return 0 in x.shape and any(x.shape[a] == 0 for a in axes)
 
 
 class Sum(Function):
