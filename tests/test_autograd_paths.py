@@ -35,3 +35,14 @@ def test_a_backward_that_fails_part_way_leaves_the_parameters_gradients_as_they_
             loss.backward()
     np.testing.assert_array_equal(w.grad, [0.5, 0.5])
     assert x.grad is None
+
+
+def test_a_hooked_intermediate_keeps_no_grad_when_intermediate_grads_is_false():
+    x = Value([1.0, 2.0])
+    h = x * 3.0
+    seen = []
+    h.register_hook(seen.append)
+    (h * h).sum().backward(intermediate_grads=False)
+    np.testing.assert_array_equal(seen[0], [6.0, 12.0])
+    assert h.grad is None
+    np.testing.assert_array_equal(x.grad, [18.0, 36.0])
