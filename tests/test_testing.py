@@ -23,6 +23,16 @@ class SquareWrongBackward(Function):
         return grad * x
 
 
+class SquareWithoutPlainGradient(SquareWrongBackward):
+    """z = x**2 whose backward gives 2x g when it records (the saved x is then a Value) and
+    no gradient at all on arrays."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 2 * x if isinstance(x, Value) else None
+
+
 class SquareFrozenBackward(Function):
     """z = x**2 with a right first derivative that is not differentiable (uses the data)."""
 
@@ -327,3 +337,12 @@ def test_gradcheck_names_itself_when_fn_stops_returning_a_value_at_a_nudged_inpu
 
     with pytest.raises(TypeError, match=r"^gradcheck: fn must return a Value; got float"):
         gradcheck(fn, Value(1.0), eps=0.5)
+
+
+def test_gradgradcheck_reports_a_gradient_only_the_recording_backward_gives():
+    x = Value(np.array([1.0, -2.0, 0.5]))
+    with pytest.raises(GradcheckError, match=r"^gradgradcheck \(first derivative under "
+                                             r"create_graph\): input 0 \(shape \(3,\)\), "
+                                             r"element \(1,\): analytic -3\.28647 vs plain "
+                                             r"backward 0 \(atol=1e-05, rtol=0\.001\)$"):
+        gradgradcheck(lambda x: SquareWithoutPlainGradient.apply(x), x)
