@@ -14,6 +14,20 @@ def _mT(x):
     return x.swapaxes(-1, -2)
 
 
+def _matmul_error(x, y):
+    """Why NumPy could not multiply x and y, in the words of the shapes."""
+    if x.ndim == 0 or y.ndim == 0:
+        return ValueError(f"matmul: 0-d operands are not allowed (shapes {x.shape} and "
+                          f"{y.shape}); use * for scaling")
+    k_x = x.shape[-1]
+    k_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if k_x != k_y:
+        return ValueError(f"matmul: shapes {x.shape} and {y.shape} are not aligned "
+                          f"({k_x} != {k_y})")
+    return ValueError(f"matmul: the batch axes of shapes {x.shape} and {y.shape} do not "
+                      f"broadcast")
+
+
 class MatMul(Function):
     """z = x @ y;  dz/dx = g @ y^T,  dz/dy = x^T @ g  (over the last two axes).
 
@@ -23,23 +37,10 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        if x.ndim == 0 or y.ndim == 0:
-            raise ValueError(
-                f"matmul: 0-d operands are not allowed (shapes {x.shape} and {y.shape}); "
-                f"use * for scaling"
-            )
-        k_x = x.shape[-1]
-        k_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
-        if k_x != k_y:
-            raise ValueError(
-                f"matmul: shapes {x.shape} and {y.shape} are not aligned ({k_x} != {k_y})"
-            )
         try:
             z = np.matmul(x, y)
         except ValueError:
-            raise ValueError(
-                f"matmul: the batch axes of shapes {x.shape} and {y.shape} do not broadcast"
-            ) from None
+            raise _matmul_error(x, y) from None
         ctx.save_for_backward(x, y)
         return z
 
