@@ -49,11 +49,20 @@ How to read it:
   garbage collector on, as users run. The two tinygrad_edu steps and the NumPy step are
   interleaved run by run, so that a slow spell of the machine hits all alike. On a small
   shared virtual machine single runs differ by up to 1.8x within a process; with 21 runs
-  the ratios stay within a few percent. PyTorch is timed after them on its own (see above;
-  interleaved, its OpenMP threads and NumPy's OpenBLAS threads, each spinning while they
-  wait for work, would also take the cores from each other).
+  the ratios stay within a few percent in that process. PyTorch is timed after them on
+  its own (see above; interleaved, its OpenMP threads and NumPy's OpenBLAS threads, each
+  spinning while they wait for work, would also take the cores from each other).
   ``/ numpy`` is a tinygrad_edu step's time divided by the NumPy floor's (1.00x would be
   a free engine), ``/ torch`` divided by PyTorch's (below 1.00x we are faster).
+- Heap layouts: where malloc places a step's arrays depends on everything the process
+  allocated before, and so does the step's speed (how the arrays share the caches, how
+  they align): at 784-256-128-10 the same code measures from 1.04x to 1.16x the NumPy
+  floor in processes that differ only by some small objects made at the start. So each
+  network and dtype is measured in ``LAYOUTS`` (5) processes, the k-th of which first
+  makes k times ``SHIFT_OBJECTS`` small objects (about 16 kB) and keeps them: the heap
+  then holds the engines' arrays at other places. A ratio is given as the median over
+  the layouts of the ratio measured in each (the targets are checked on it), with its
+  lowest and highest; a time is the median of the layouts' best times.
 - ``page faults per step``: minor page faults (memory the kernel maps in afresh, which it
   must zero first), the median over runs of consecutive steps. An allocator that hands a
   step's memory back to the system and takes it again in the next step shows here;
@@ -112,6 +121,8 @@ from tinygrad_edu.optim import SGD
 SEED = 0
 LR = 0.1
 REPEAT = 21  # timed runs per engine and configuration (see the docstring)
+LAYOUTS = 5  # processes per network and dtype, each with its heap laid out differently
+SHIFT_OBJECTS = 173  # small objects made per layout step before the engines (see shift_heap)
 DTYPES = ("float32", "float64")
 LOSS_RTOL = 1e-6  # first-step loss, ours against the NumPy step
 GRAD_RTOL = {"float32": 1e-4, "float64": 1e-10}  # max |difference| / max |gradient|
@@ -354,12 +365,25 @@ def check_first_step(label: str, dtype: str, engines: dict[str, Any]) -> str:
 
 @dataclass
 class Result:
-    """What was measured for one network and dtype."""
+    """What was measured for one network and dtype (in the first heap layout, and the
+    best times of the engines in each layout)."""
 
     sanity: str
     timings: dict[str, Measured]  # by engine
     memory: dict[str, int]  # peak bytes of one step, by engine
     alone: dict[str, float | None] = field(default_factory=dict)  # faults/step, own process
+    layouts: list[dict[str, float]] = field(default_factory=list)  # best time, by engine
+
+    def time(self, name: str) -> float | None:
+        """The median over the layouts of the engine's best time (None: not measured)."""
+        times = [found[name] for found in self.layouts if name in found]
+        return statistics.median(times) if times else None
+
+    def ratios(self, name: str, baseline: str) -> list[float] | None:
+        """The engine's best time over the baseline's, in each layout."""
+        if any(baseline not in found for found in self.layouts):
+            return None
+        return [found[name] / found[baseline] for found in self.layouts]
 
 
 def build(size: Size, dtype: str) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
@@ -451,12 +475,23 @@ def run_child(*args: str) -> Any:
 
 
 def measure_in_child(size: Size, dtype: str) -> Result:
-    """``measure`` in a fresh Python process (see the module docstring), and each
-    engine's page faults alone in a process of its own."""
-    found = run_child(size.name, dtype)
-    timings = {name: Measured(**t) for name, t in found["timings"].items()}
+    """``measure`` in ``LAYOUTS`` fresh Python processes, each with its heap laid out
+    differently (see the module docstring), and each engine's page faults alone in a
+    process of its own. The first layout's figures are kept whole, the others' best
+    times."""
+    found = [run_child(size.name, dtype, str(layout)) for layout in range(LAYOUTS)]
+    first = found[0]
+    timings = {name: Measured(**t) for name, t in first["timings"].items()}
     alone = {name: run_child(size.name, dtype, name) for name in ("numpy", *OURS)}
-    return Result(found["sanity"], timings, found["memory"], alone)
+    layouts = [{name: t["best"] for name, t in f["timings"].items()} for f in found]
+    return Result(first["sanity"], timings, first["memory"], alone, layouts)
+
+
+def shift_heap(layout: int) -> list[bytes]:
+    """``layout`` times ``SHIFT_OBJECTS`` small objects of a few sizes, to be kept while
+    measuring: malloc places every array made after them elsewhere than in a process
+    without them (layout 0 makes none)."""
+    return [bytes(48 + 16 * (i % 7)) for i in range(layout * SHIFT_OBJECTS)]
 
 
 # ----------------------------------------------------------------------------------------
@@ -474,6 +509,13 @@ def fmt_bytes(n: float) -> str:
 
 def fmt_count(n: float | None) -> str:
     return "n/a" if n is None else f"{n:.0f}"
+
+
+def fmt_spread(ratios: list[float] | None) -> str:
+    """Ratios measured in several heap layouts: their median, lowest and highest."""
+    if ratios is None:
+        return "n/a"
+    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
 
 
 def fmt_faults(timing: Measured | None) -> str:
@@ -503,13 +545,12 @@ def report(results: dict[tuple[str, str], Result]) -> None:
     for (size_name, dtype), r in results.items():
         size = next(s for s in SIZES if s.name == size_name)
         shape = f"{size_name} {'-'.join(map(str, size.widths))} x{size.batch}"
-        t = {name: m.best for name, m in r.timings.items()}
-        torch_time = t.get("torch")
-        time_rows.append([shape, dtype, fmt_time(t["numpy"]),
-                          *(fmt_time(t[name]) for name in OURS),
+        torch_time = r.time("torch")
+        time_rows.append([shape, dtype, fmt_time(r.time("numpy")),
+                          *(fmt_time(r.time(name)) for name in OURS),
                           fmt_time(torch_time) if torch_time else "n/a",
-                          *(fmt_ratio(t[name], t["numpy"]) for name in OURS),
-                          *(fmt_ratio(t[name], torch_time) for name in OURS)])
+                          *(fmt_spread(r.ratios(name, "numpy")) for name in OURS),
+                          *(fmt_spread(r.ratios(name, "torch")) for name in OURS)])
         fault_rows.append([shape, dtype, *(fmt_faults(r.timings.get(name))
                                           for name in ("numpy", *OURS, "torch")),
                            *(fmt_count(r.alone.get(name)) for name in ("numpy", *OURS))])
@@ -517,7 +558,8 @@ def report(results: dict[tuple[str, str], Result]) -> None:
         memory_rows.append([shape, dtype, fmt_bytes(m["numpy"]),
                             *(fmt_bytes(m[name]) for name in OURS),
                             *(fmt_ratio(m[name], m["numpy"]) for name in OURS)])
-    print_table("time per step (best run)",
+    print_table(f"time per step (best run; median over {LAYOUTS} heap layouts, ratios with "
+                f"their lowest-highest)",
                 ["network", "dtype", "numpy (floor)", "modules", "by hand", "torch",
                  "modules / numpy", "by hand / numpy", "modules / torch", "by hand / torch"],
                 time_rows, left_columns=2)
@@ -530,9 +572,8 @@ def report(results: dict[tuple[str, str], Result]) -> None:
 
     def vs(name: str, baseline: str) -> Callable[[Result], float | None]:
         def ratio(r: Result) -> float | None:
-            if baseline not in r.timings:
-                return None
-            return r.timings[name].best / r.timings[baseline].best
+            found = r.ratios(name, baseline)
+            return None if found is None else statistics.median(found)
         return ratio
 
     def memory_ratio(r: Result) -> float:
@@ -559,11 +600,12 @@ def report(results: dict[tuple[str, str], Result]) -> None:
 
 def main() -> None:
     if len(sys.argv) > 1:  # a child process (run_child): results as JSON
-        size = next(s for s in SIZES if s.name == sys.argv[1])
-        if len(sys.argv) == 4:
-            print(json.dumps(faults_alone(size, sys.argv[2], sys.argv[3])))
+        size, dtype, what = next(s for s in SIZES if s.name == sys.argv[1]), *sys.argv[2:]
+        if what in ("numpy", *OURS):
+            print(json.dumps(faults_alone(size, dtype, what)))
             return
-        r = measure(size, sys.argv[2])
+        _shifted = shift_heap(int(what))  # kept while measuring
+        r = measure(size, dtype)
         print(json.dumps({"sanity": r.sanity, "memory": r.memory,
                           "timings": {k: asdict(v) for k, v in r.timings.items()}}))
         return
