@@ -16,7 +16,12 @@ from tinygrad_edu.diagnostics import (
     lr_find,
     verdict,
 )
-from tinygrad_edu.diagnostics.monitor import dead_units, is_saturated, saturated_units
+from tinygrad_edu.diagnostics.monitor import (
+    _units_alike,
+    dead_units,
+    is_saturated,
+    saturated_units,
+)
 from tinygrad_edu.optim import SGD, Adam
 from tinygrad_edu.optim.lr_scheduler import CosineAnnealingLR
 from tinygrad_edu.train import History, fit
@@ -451,6 +456,17 @@ def test_symmetric_units_of_a_zero_initialized_net():
     zeros, _ = monitored(nn.MLP(2, [64, 3], activation="tanh", init="zeros", seed=0), 0.01)
     assert any(w.startswith("layers.1: all 64 units compute the same value (symmetric")
                for w in zeros.warnings)
+
+
+def test_units_are_alike_only_when_every_example_has_all_units_equal():
+    alike = np.tile(np.array([[0.0], [2.0], [-1.0]]), (1, 4))  # each row one value
+    assert _units_alike(alike, 1e-12)
+    first_row_dead = alike.copy()
+    first_row_dead[0] = 0.0
+    first_row_dead[2, 3] = 5.0  # the last example tells the units apart
+    assert not _units_alike(first_row_dead, 1e-12)
+    assert not _units_alike(np.array([[0.0, 1.0], [0.0, 0.0]]), 1e-12)
+    assert _units_alike(np.array([[0.0, 1e-13], [3.0, 3.0]]), 1e-12)  # within tolerance
 
 
 def test_monitor_histogram_and_errors():

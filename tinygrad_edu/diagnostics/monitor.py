@@ -157,6 +157,16 @@ def _mean_std(flat: np.ndarray) -> tuple[float, float]:
     return mean, float(np.sqrt(variance))
 
 
+def _units_alike(rows: np.ndarray, tolerance: float) -> bool:
+    """Whether in every example (row) all units compute the same value, to ``tolerance``.
+
+    The first row as a rule tells units that differ, and then the rest is not read.
+    """
+    if float(np.ptp(rows[0])) > tolerance:
+        return False
+    return float((rows.max(axis=1) - rows.min(axis=1)).max()) <= tolerance
+
+
 def _copy_into(buffer: np.ndarray | None, array: np.ndarray) -> np.ndarray:
     """``array`` copied into ``buffer`` when it fits, else into a new array: reusing the
     same memory every step spares the allocator (and the page faults of fresh memory)."""
@@ -332,8 +342,7 @@ class Monitor:
                        f"activation std {way} {{:.3g}}x from the previous layer (vanishing "
                        f"or exploding activations: check the initialization)")
         if r.units > 1 and r.dead != r.units:  # a layer all dead is warned about above
-            rows = self.latest[name]
-            if float((rows.max(axis=1) - rows.min(axis=1)).max()) <= 1e-12 * (1 + r.std):
+            if _units_alike(self.latest[name], 1e-12 * (1 + r.std)):
                 self._warn(name, "symmetric", r.step, float(r.units),
                            "all {:.0f} units compute the same value (symmetric units: "
                            "weights initialized to one constant, e.g. zero)")
