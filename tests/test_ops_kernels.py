@@ -159,7 +159,7 @@ def test_channel_dot_of_a_value_and_an_array_is_recorded(value_first):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(3, 64), (2, 3, 5), (7,)])
+@pytest.mark.parametrize("shape", [(3, 64), (2, 3, 5), (7,), (300, 64)])  # the last: large
 def test_relu_grad_is_grad_times_x_positive(shape, dtype):
     x = RNG.standard_normal(shape).astype(dtype)
     grad = RNG.standard_normal(shape).astype(dtype)

@@ -413,15 +413,16 @@ def _relu_into(out, x):
 def relu_grad(grad, x):
     """grad * (x > 0): the gradient through ReLU.
 
-    For arrays of one float dtype the mask is made in that dtype and multiplied in place:
-    a float array times a bool array is a loop that converts each bool on the way, much
-    slower than NumPy's vector loop over two arrays of one dtype; large contiguous ones in
-    parts, shared among threads (``in_parts``). Values (under ``create_graph``) and
-    anything else get the formula.
+    For large arrays of one float dtype the mask is made in that dtype and multiplied in
+    place: a float array times a bool array is a loop that converts each bool on the way,
+    much slower than NumPy's vector loop over two arrays of one dtype; large contiguous
+    ones in parts, shared among threads (``in_parts``). Below ``_KEEP_FROM`` bytes the
+    formula costs less (setting up the float mask's cast costs more than it saves), and
+    Values (under ``create_graph``) and anything else get it too.
     """
-    if type(grad) is np.ndarray and type(x) is np.ndarray and grad.dtype is x.dtype:
-        # not one that empty keeps: skip its call
-        mask = np.empty(x.shape, x.dtype) if x.nbytes < _KEEP_FROM else empty(x.shape, x.dtype)
+    if (type(grad) is np.ndarray and type(x) is np.ndarray and grad.dtype is x.dtype
+            and x.nbytes >= _KEEP_FROM):
+        mask = empty(x.shape, x.dtype)
         if _splits(x) and grad.flags.c_contiguous:
             return in_parts(_masked, mask, grad, x)
         return _masked(mask, grad, x)
