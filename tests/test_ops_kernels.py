@@ -89,6 +89,12 @@ def test_max_along_is_the_max_with_keepdims(shape, axis):
     np.testing.assert_array_equal(z, x.max(axis=axis, keepdims=True))
 
 
+def test_max_along_rows_of_one_shape_again_and_of_a_transposed_array():
+    for x in (RNG.standard_normal((5, 3)), RNG.standard_normal((5, 3)),
+              RNG.standard_normal((3, 5)).T):  # the second reuses the first's row starts
+        np.testing.assert_array_equal(kernels.max_along(x, 1), x.max(axis=1, keepdims=True))
+
+
 @pytest.mark.parametrize("axis", [0, 1])
 def test_sum_along_a_2d_array_or_a_value_is_the_sum(axis):
     x = RNG.standard_normal((6, 4))

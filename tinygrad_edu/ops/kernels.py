@@ -482,10 +482,18 @@ def max_along(x, axis):
     For (N, C) rows along axis 1, each row's argmax picked from the flat array: NumPy's
     max reduction costs more than argmax and a take on the few classes of a toy problem.
     """
-    if x.ndim == 2 and axis == 1:
-        starts = np.arange(0, x.size, x.shape[1])
-        return x.take(starts + x.argmax(axis=1)).reshape(x.shape[0], 1)  # take reads x flat
+    if x.ndim == 2 and axis == 1:  # take reads x flat, row after row
+        return x.take(_row_starts(*x.shape) + x.argmax(axis=1)).reshape(x.shape[0], 1)
     return x.max(axis=axis, keepdims=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _row_starts(rows, columns):
+    """Where each row of a (rows, columns) array starts in its flat order, read-only and
+    kept: every batch of one shape has the same."""
+    starts = np.arange(0, rows * columns, columns)
+    starts.flags.writeable = False
+    return starts
 
 
 def softmax_minus_onehot(x, axis, flat, e, total):
