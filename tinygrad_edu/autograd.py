@@ -527,8 +527,7 @@ def _backprop(roots: Sequence[ValueBase], table: dict[ValueBase, tuple],
             options.trace(node, grad, edges)
         if options.release:  # its saved arrays, and inputs no longer needed, can go now
             node._ctx = ctx._released
-    for leaf, (_, grad) in table.items():  # what is left: the deferred leaves' totals
-        _complete(leaf, grad, options)
+    _complete_deferred(table, options)  # what is left: the deferred leaves' totals
 
 
 def _hand_out(ctx: Function, grads: tuple, table: dict[ValueBase, tuple], ready: list[ValueBase],
@@ -603,6 +602,19 @@ def _complete(node: ValueBase, grad: Any, options: _Options) -> Any:
     elif node._ctx is None or not options.leaves_only:
         _store(node, grad, options.create_graph)
     return grad
+
+
+def _complete_deferred(table: dict[ValueBase, tuple], options: _Options) -> None:
+    """``_complete`` for each deferred leaf left in ``table``: such a leaf has no hooks, so
+    its total is only captured or stored."""
+    captured, create_graph = options.captured, options.create_graph
+    for leaf, (_, grad) in table.items():
+        if grad is None:  # nothing reached this leaf (a backward returned None for it)
+            continue
+        if captured is None:
+            _store(leaf, grad, create_graph)
+        else:
+            _capture(captured, leaf, grad, create_graph)
 
 
 def _call_backward(ctx: Function, node: ValueBase, grad: Any, create_graph: bool) -> tuple:

@@ -56,12 +56,6 @@ def affine_parameters(shape: tuple[int, ...], bias: bool, init: Init, rng: np.ra
     return Parameter(weight, dtype=dtype), Parameter(b, dtype=dtype) if bias else None
 
 
-def _affine(x: Any, weight: Value, bias: Value | None, op: type[LinearOp] = LinearOp) -> Value:
-    """x W^T + b as one graph node (``op``: ``Linear``, or ``LinearReLU`` for the ReLU of it
-    too); without a bias the node has no bias input."""
-    return op.apply(x, weight) if bias is None else op.apply(x, weight, bias)
-
-
 def run_layers(layers: Sequence[Module], x: Any) -> Any:
     """Apply ``layers`` in order to ``x``, as ``nn.MLP`` and ``nn.Sequential`` do.
 
@@ -116,13 +110,18 @@ class Linear(Module):
                     for o in range(self.out_features)]
         return self._array_forward(x, LinearOp)
 
-    def _array_forward(self, x: Any, op: type[LinearOp]) -> Value:
-        """``op`` (``Linear``, or ``LinearReLU``) on an array input, its dtype checked."""
-        weight = self.weight
+    def _array_forward(self, x: Any, op: type[LinearOp], weight: Value | None = None) -> Value:
+        """x W^T + b as one graph node of ``op`` (``Linear``, or ``LinearReLU`` for the ReLU
+        of it too), on an array input, its dtype checked; W is ``weight`` if given (a
+        dropped-out copy), else the layer's own. Without a bias the node has no bias
+        input."""
+        if weight is None:
+            weight = self.weight
         # inline, and equal dtypes are as a rule one object: every step passes here
         if getattr(x, "dtype", None) is not weight.dtype:
             check_input_dtype(type(self).__name__, x, weight.dtype)
-        return _affine(x, weight, self.bias, op)  # the op checks x's shape
+        bias = self.bias  # the op checks x's shape
+        return op.apply(x, weight) if bias is None else op.apply(x, weight, bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -146,9 +145,9 @@ class DropConnect(Linear):
             return super().forward(x)
         if isinstance(x, _SCALAR_LIST):
             raise TypeError("DropConnect: give an array Value, not a list of scalars")
-        check_input_dtype("DropConnect", x, self.weight.dtype)
-        return _affine(x, R.dropout(self.weight, self.p, training=True, seed=self._rng),
-                       self.bias)
+        check_input_dtype("DropConnect", x, self.weight.dtype)  # before drawing the mask
+        return self._array_forward(
+            x, LinearOp, R.dropout(self.weight, self.p, training=True, seed=self._rng))
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, p={self.p}"

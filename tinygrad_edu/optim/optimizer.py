@@ -17,6 +17,8 @@ from .._checks import is_real
 from ..nn.module import zero_grads
 from ..value import Value
 
+_ndarray = np.ndarray
+
 ParamsT = Iterable[Value] | Iterable[dict[str, Any]]
 """What an optimizer takes: Values (``model.parameters()``) or parameter-group dicts."""
 
@@ -65,22 +67,20 @@ def weight_decayed(grad: np.ndarray, param: np.ndarray, weight_decay: float) -> 
     return grad + weight_decay * param if weight_decay != 0 else grad
 
 
-class LearningRate:
-    """A group's learning rate as a 0-d array of each parameter's dtype (made once per
-    dtype and step): NumPy multiplies a gradient by such an array without converting a
-    Python float first, as it does on every ``lr * grad``. The same number in the same
-    dtype: the products are the same bits."""
+class LearningRate(dict):
+    """A group's learning rate as a 0-d array of each parameter's dtype, ``rates[dtype]``
+    (made once per dtype and step): NumPy multiplies a gradient by such an array without
+    converting a Python float first, as it does on every ``lr * grad``. The same number in
+    the same dtype: the products are the same bits."""
 
-    __slots__ = ("lr", "arrays")
+    __slots__ = ("lr",)
 
     def __init__(self, lr: float) -> None:
+        super().__init__()
         self.lr = lr
-        self.arrays: dict[np.dtype, np.ndarray] = {}
 
-    def of(self, dtype: np.dtype) -> np.ndarray:
-        array = self.arrays.get(dtype)
-        if array is None:
-            array = self.arrays[dtype] = np.array(self.lr, dtype)
+    def __missing__(self, dtype: np.dtype) -> np.ndarray:
+        array = self[dtype] = np.array(self.lr, dtype)
         return array
 
 
@@ -229,7 +229,7 @@ class Optimizer:
         state = self.state
         for group in self.param_groups:
             ready = []
-            for i, p in enumerate(group["params"]):
+            for p in group["params"]:
                 grad = p.grad
                 if grad is None or not p.requires_grad:
                     continue
@@ -237,9 +237,9 @@ class Optimizer:
                 # As a rule .grad is an ndarray of the parameter's own shape and dtype (one
                 # dtype object per float type): it is used as it is, and only anything else
                 # is converted and checked.
-                if (type(grad) is not np.ndarray or grad.dtype is not param.dtype
+                if (type(grad) is not _ndarray or grad.dtype is not param.dtype
                         or grad.shape != param.shape):
-                    grad = self._gradient(p, i)
+                    grad = self._gradient(p, group["params"])
                 try:
                     buffers = state[p]
                 except KeyError:  # the parameter's first update
@@ -247,10 +247,12 @@ class Optimizer:
                 ready.append((param, grad, buffers))
             self._update_group(ready, group)
 
-    def _gradient(self, p: Value, index: int) -> np.ndarray:
-        """``p.grad`` as an array of ``p``'s dtype, checked to have its shape."""
+    def _gradient(self, p: Value, params: list[Value]) -> np.ndarray:
+        """``p.grad`` as an array of ``p``'s dtype, checked to have its shape (``params``:
+        the group ``p`` is in, which numbers it in the error)."""
         grad = grad_array(p)
         if grad.shape != p.data.shape:
+            index = next(i for i, q in enumerate(params) if q is p)
             raise ValueError(f"{type(self).__name__}.step: {_describe(p, index)} has "
                              f"shape {p.data.shape} but its grad has shape {grad.shape}")
         return grad.astype(p.data.dtype, copy=False)

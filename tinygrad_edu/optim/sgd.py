@@ -46,7 +46,7 @@ class SGD(Optimizer):
                 g = weight_decayed(grad, param, decay)
             if mu != 0:
                 g = self._momentum(g, state, group)
-            kernels.subtract_scaled_(param, lr.of(param.dtype), g)
+            kernels.subtract_scaled_(param, lr[param.dtype], g)
 
     @staticmethod
     def _momentum(g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> np.ndarray:
