@@ -95,7 +95,7 @@ class LinearReLU(Linear):
     @staticmethod
     def forward(ctx, x, w, b=None):
         # NOTE: the mask needs no other array: z > 0 exactly where x W^T + b > 0
-        ctx.z = z = kernels.relu(Linear.forward(ctx, x, w, b))
+        ctx.z = z = kernels.relu_owned(Linear.forward(ctx, x, w, b))
         return z
 
     @staticmethod

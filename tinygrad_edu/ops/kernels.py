@@ -388,6 +388,29 @@ def matmul_in_slices(a, b, most, out=None):
 # ----------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
+def _zero(dtype):
+    """A read-only 0-d zero of ``dtype``, kept for reuse."""
+    zero = np.zeros((), dtype)
+    zero.flags.writeable = False
+    return zero
+
+
+def relu_owned(x):
+    """max(x, 0) of a new float array that only the caller holds (the product in
+    ``LinearReLU``), NaN kept.
+
+    A small one is overwritten, so no second array is made, and compared with a 0-d zero
+    of its dtype, which NumPy need not convert from a Python int first. A large one goes
+    into an array from ``empty``, as ``relu`` does: kept for the next step, that array
+    keeps the top of the heap in use, where the product's own memory, freed at the step's
+    end, would be given back to the system and paid for again in page faults.
+    """
+    if x.nbytes < _KEEP_FROM:
+        return np.maximum(x, _zero(x.dtype), out=x)
+    return relu(x)
+
+
 def relu(x):
     """max(x, 0) elementwise, NaN kept (as ``np.maximum``), a large array into one from
     ``empty``.
