@@ -597,24 +597,25 @@ def _complete(node: ValueBase, grad: Any, options: _Options) -> Any:
         return None
     if node._hooks:
         grad = _run_hooks(node, grad)
-    if options.captured is not None:
-        _capture(options.captured, node, grad, options.create_graph)
-    elif node._ctx is None or not options.leaves_only:
-        _store(node, grad, options.create_graph)
+    _keep(node, grad, options)
     return grad
 
 
 def _complete_deferred(table: dict[ValueBase, tuple], options: _Options) -> None:
     """``_complete`` for each deferred leaf left in ``table``: such a leaf has no hooks, so
-    its total is only captured or stored."""
-    captured, create_graph = options.captured, options.create_graph
+    its total is only kept."""
     for leaf, (_, grad) in table.items():
-        if grad is None:  # nothing reached this leaf (a backward returned None for it)
-            continue
-        if captured is None:
-            _store(leaf, grad, create_graph)
-        else:
-            _capture(captured, leaf, grad, create_graph)
+        if grad is not None:  # None: nothing reached this leaf
+            _keep(leaf, grad, options)
+
+
+def _keep(node: ValueBase, grad: Any, options: _Options) -> None:
+    """Capture a node's complete gradient for ``grad()``, or store it in ``.grad`` (a
+    leaf's always, an intermediate node's unless ``leaves_only``)."""
+    if options.captured is not None:
+        _capture(options.captured, node, grad, options.create_graph)
+    elif node._ctx is None or not options.leaves_only:
+        _store(node, grad, options.create_graph)
 
 
 def _call_backward(ctx: Function, node: ValueBase, grad: Any, create_graph: bool) -> tuple:

@@ -122,8 +122,7 @@ def _window_index(size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilatio
     rows, cols = rows[:, None, :, None] - padding[0], cols[None, :, None, :] - padding[1]
     inside = (rows >= 0) & (rows < size[0]) & (cols >= 0) & (cols < size[1])
     index = np.where(inside, rows * size[1] + cols, size[0] * size[1]).ravel()
-    index.flags.writeable = False
-    return index
+    return kernels.read_only(index)
 
 
 def _col2im(cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: Pair,
@@ -556,8 +555,7 @@ def _cell_index(shape: tuple[int, ...], kernel: Pair, stride: Pair,
     windows = np.arange(out_size[0])[:, None] * (stride[0] * w) + np.arange(out_size[1]) * stride[1]
     index = (_cell_offsets(kernel, w)[:, None, None, None] + planes[:, None, None] + windows
              ).reshape(kernel[0] * kernel[1], *shape[:2], *out_size)
-    index.flags.writeable = False
-    return index
+    return kernels.read_only(index)
 
 
 def _cell_offsets(kernel: Pair, width: int) -> np.ndarray:

@@ -388,12 +388,17 @@ def matmul_in_slices(a, b, most, out=None):
 # ----------------------------------------------------------------------------------------
 
 
+def read_only(array):
+    """``array``, made read-only: for an array kept and shared by every later call (a
+    constant vector, an index) that no caller may write into."""
+    array.flags.writeable = False
+    return array
+
+
 @functools.lru_cache(maxsize=16)
 def _zero(dtype):
     """A read-only 0-d zero of ``dtype``, kept for reuse."""
-    zero = np.zeros((), dtype)
-    zero.flags.writeable = False
-    return zero
+    return read_only(np.zeros((), dtype))
 
 
 def relu_owned(x):
@@ -478,9 +483,7 @@ def sigmoid(x):
 @functools.lru_cache(maxsize=64)
 def _ones(n, dtype):
     """A read-only vector of n ones, kept for reuse."""
-    ones = np.ones(n, dtype)
-    ones.flags.writeable = False
-    return ones
+    return read_only(np.ones(n, dtype))
 
 
 def sum_along(x, axis):
@@ -506,17 +509,15 @@ def max_along(x, axis):
     max reduction costs more than argmax and a take on the few classes of a toy problem.
     """
     if x.ndim == 2 and axis == 1:  # take reads x flat, row after row
-        return x.take(_row_starts(*x.shape) + x.argmax(axis=1)).reshape(x.shape[0], 1)
+        return x.take(row_starts(*x.shape) + x.argmax(axis=1)).reshape(x.shape[0], 1)
     return x.max(axis=axis, keepdims=True)
 
 
 @functools.lru_cache(maxsize=64)
-def _row_starts(rows, columns):
-    """Where each row of a (rows, columns) array starts in its flat order, read-only and
-    kept: every batch of one shape has the same."""
-    starts = np.arange(0, rows * columns, columns)
-    starts.flags.writeable = False
-    return starts
+def row_starts(rows, columns):
+    """Where each row of a (rows, columns) array starts in its flat order (with one
+    column: the row numbers), read-only and kept: every batch of one shape has the same."""
+    return read_only(np.arange(0, rows * columns, columns))
 
 
 def softmax_minus_onehot(x, axis, flat, e, total):

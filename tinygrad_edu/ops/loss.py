@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from ..autograd import Function
@@ -13,17 +11,9 @@ from . import kernels
 def label_index(labels, axis):
     """The index that picks each sample's labelled class: ``x[index]`` has labels' shape."""
     if labels.ndim == 1 and axis == 1:  # (N, C) scores, the common case
-        return (_rows(len(labels)), labels)
+        return (kernels.row_starts(len(labels), 1), labels)
     grid = np.indices(labels.shape, sparse=True)
     return (*grid[:axis], labels, *grid[axis:])
-
-
-@functools.lru_cache(maxsize=16)
-def _rows(n):
-    """The row numbers 0..n-1, read-only and kept: every batch of n samples has the same."""
-    rows = np.arange(n)
-    rows.flags.writeable = False
-    return rows
 
 
 class SoftmaxCrossEntropy(Function):
