@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, init, nn
 from tinygrad_edu.nn import MLP, DropConnect, Flatten, Layer, Linear, Neuron, Sequential
-from tinygrad_edu.ops.activation import LinearReLU
+from tinygrad_edu.ops.linalg import LinearStack
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as ts
 
@@ -465,7 +465,7 @@ def test_dropconnect_with_p_zero_is_a_plain_linear_even_on_scalars_in_training()
 
 
 # ----------------------------------------------------------------------------------------
-# A Linear followed by a ReLU runs as one op (LinearReLU)
+# A run of Linear layers, each maybe followed by a ReLU, runs as one op (LinearStack)
 # ----------------------------------------------------------------------------------------
 
 
@@ -490,15 +490,16 @@ def _batch(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("bias", [True, False])
-def test_sequential_runs_linear_relu_as_one_node_with_the_layers_numbers(dtype, bias):
+def test_sequential_runs_its_linear_relu_layers_as_one_node_with_the_layers_numbers(dtype,
+                                                                                     bias):
     model = _stack(dtype, bias)
     if not bias:  # a unit whose input is exactly 0: ReLU's derivative there is 0
         model[0].weight.data[0] = 0.0
     x, y = _batch(dtype)
     out = model(x)
-    hidden = out.grad_fn.inputs[0]
-    assert type(hidden.grad_fn).__name__ == "LinearReLU"
-    assert type(hidden.grad_fn.inputs[0].grad_fn).__name__ == "LinearReLU"
+    assert type(out.grad_fn).__name__ == "LinearStack"
+    assert out.grad_fn.relu == (True, True, False)
+    assert out.grad_fn.inputs[0] is x
     fused = F.cross_entropy(out, y)
     fused.backward()
     fused_grads = [p.grad for p in model.parameters()]
@@ -512,17 +513,17 @@ def test_sequential_runs_linear_relu_as_one_node_with_the_layers_numbers(dtype, 
         assert not model[0].weight.grad[0].any()
 
 
-def test_mlp_runs_its_hidden_layers_as_linear_relu():
+def test_mlp_runs_all_its_layers_as_one_linear_stack():
     model = MLP(3, [5, 4, 2], seed=0)
     x, _ = _batch(np.float64)
     out = model(x)
-    assert type(out.grad_fn).__name__ == "Linear"
-    assert type(out.grad_fn.inputs[0].grad_fn).__name__ == "LinearReLU"
+    assert type(out.grad_fn).__name__ == "LinearStack"
+    assert out.grad_fn.inputs == (x, *model.parameters())
     np.testing.assert_array_equal(out.data, _layer_by_layer(model.layers, x).data)
 
 
 @pytest.mark.parametrize("hooked", [0, 1, 4])
-def test_a_hooked_linear_or_relu_runs_layer_by_layer_and_its_hook_sees_its_own_output(hooked):
+def test_a_hooked_linear_or_relu_runs_alone_and_its_hook_sees_its_own_output(hooked):
     model = _stack(np.float64)
     seen = []
     model[hooked].register_forward_hook(lambda m, inputs, output: seen.append(output))
@@ -532,10 +533,11 @@ def test_a_hooked_linear_or_relu_runs_layer_by_layer_and_its_hook_sees_its_own_o
     assert type(made.grad_fn).__name__ == ("ReLU" if hooked == 1 else "Linear")
     if hooked == 1:  # the output after the ReLU, made from the Linear's own output
         assert type(made.grad_fn.inputs[0].grad_fn).__name__ == "Linear"
-    if hooked == 4:  # the last layer, alone
+    if hooked == 4:  # the last layer, alone, after the other four as one node
         assert made is out
-    else:
-        assert type(out.grad_fn.inputs[0].grad_fn).__name__ == "LinearReLU"  # the second pair
+        assert out.grad_fn.inputs[0].grad_fn.relu == (True, True)
+    else:  # the layers after the hooked one, as one node
+        assert out.grad_fn.relu == (True, False)
 
 
 def test_linear_then_another_activation_or_a_scalar_list_runs_layer_by_layer():
@@ -548,7 +550,7 @@ def test_linear_then_another_activation_or_a_scalar_list_runs_layer_by_layer():
     assert isinstance(scalar, Value) and scalar.shape == ()
 
 
-def test_linear_relu_keeps_the_layers_dtype_check_and_shape_error():
+def test_a_linear_stack_keeps_the_layers_dtype_check_and_shape_error():
     model = _stack(np.float32)
     with pytest.raises(TypeError, match="Linear: the input is float64 but the layer's "
                                         "parameters are float32"):
@@ -556,14 +558,48 @@ def test_linear_relu_keeps_the_layers_dtype_check_and_shape_error():
     with pytest.raises(ValueError, match=r"linear: input of shape \(2, 4\) does not fit a "
                                          r"weight of shape \(5, 3\)"):
         model(Value(np.ones((2, 4)), dtype=np.float32))
+    mixed = Sequential(Linear(3, 5, dtype=np.float32), nn.ReLU(), Linear(5, 2))
+    with pytest.raises(TypeError, match="Linear: the input is float32 but the layer's "
+                                        "parameters are float64"):
+        mixed(Value(np.ones((2, 3)), dtype=np.float32))
+
+
+def _stack_inputs(bias, x_grad=True, batch=(4,)):
+    rng = np.random.default_rng(3)
+    x = Value(rng.standard_normal((*batch, 3)), requires_grad=x_grad)
+    layers = [(Value(rng.standard_normal((n_out, n_in))),
+               Value(rng.standard_normal(n_out)) if bias else None)
+              for n_in, n_out in ((3, 5), (5, 4), (4, 2))]
+    return x, [p for layer in layers for p in layer]
 
 
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear_relu_first_and_second_derivatives(bias):
-    rng = np.random.default_rng(3)
-    x = Value(rng.standard_normal((4, 3)))
-    w = Value(rng.standard_normal((5, 3)))
-    b = Value(rng.standard_normal(5))
-    args = (x, w, b) if bias else (x, w)
-    gradcheck(lambda *a: LinearReLU.apply(*a), *args)
-    gradgradcheck(lambda *a: (LinearReLU.apply(*a) ** 2).sum(), *args)  # recorded upstream
+@pytest.mark.parametrize("relu", [(True, True, False), (False, True, True)])
+@pytest.mark.parametrize("batch", [(4,), (2, 3)])
+def test_linear_stack_first_and_second_derivatives(bias, relu, batch):
+    x, params = _stack_inputs(bias, batch=batch)
+    present = [p for p in params if p is not None]
+
+    def stack(x, *given):
+        values = iter(given)
+        return LinearStack.apply(x, *(None if p is None else next(values) for p in params),
+                                 relu=relu)
+
+    gradcheck(stack, x, *present)
+    gradgradcheck(lambda *a: (stack(*a) ** 2).sum(), x, *present)  # recorded upstream
+
+
+def test_a_linear_stack_gives_frozen_layers_and_a_constant_input_no_gradient():
+    x, params = _stack_inputs(bias=True)
+    relu = (True, True, False)
+    LinearStack.apply(x, *params, relu=relu).sum().backward()
+    expected = [p.grad for p in params]
+    for v in (x, *params):
+        v.grad = None
+    x.requires_grad_(False)
+    for p in params[:2]:  # the first layer frozen, as in transfer learning
+        p.requires_grad_(False)
+    LinearStack.apply(x, *params, relu=relu).sum().backward()
+    assert x.grad is None and params[0].grad is None and params[1].grad is None
+    for p, g in zip(params[2:], expected[2:], strict=True):
+        np.testing.assert_array_equal(p.grad, g)

@@ -254,19 +254,19 @@ def test_relu_dead_units_are_counted_per_unit_over_the_batch():
     assert "dead" not in alive
 
 
-def test_dead_units_are_counted_on_the_fused_linear_relu_of_an_mlp():
-    # nn.MLP runs a Linear and the ReLU after it as one node: its dead units are noted there
+def test_dead_units_are_counted_per_layer_on_the_linear_stack_of_an_mlp():
+    # nn.MLP runs its layers as one node: the dead units of each ReLU layer are noted there
     model = nn.MLP(2, [4, 2], seed=0)
     model.layers[0].bias.data[...] = -100.0
     model.layers[0].bias.data[1] = 100.0
     x = Value(np.random.default_rng(0).standard_normal((6, 2)), requires_grad=False)
     line = op_line(to_dot(F.cross_entropy(model(x), np.zeros(6, int)), legend=False),
-                   "LinearReLU")
-    assert "3/4 dead" in line and MARK_COLOURS["dead ReLU"] not in line
+                   "LinearStack")
+    assert "layer 1: 3/4 dead" in line and MARK_COLOURS["dead ReLU"] not in line
     model.layers[0].bias.data[1] = -100.0
     line = op_line(to_dot(F.cross_entropy(model(x), np.zeros(6, int)), legend=False),
-                   "LinearReLU")
-    assert "4/4 dead" in line and f'color="{MARK_COLOURS["dead ReLU"]}"' in line
+                   "LinearStack")
+    assert "layer 1: 4/4 dead" in line and f'color="{MARK_COLOURS["dead ReLU"]}"' in line
 
 
 def test_tanh_and_sigmoid_saturation_is_counted_per_unit():

@@ -17,8 +17,8 @@ import numpy as np
 from .. import init as initializers
 from .._checks import dropout_p, integer, is_int
 from ..functional import regularization as R
-from ..ops.activation import LinearReLU
 from ..ops.linalg import Linear as LinearOp
+from ..ops.linalg import LinearStack
 from ..rng import generator, own_generator
 from ..value import Value, stack
 from .activation import ReLU, activation_module
@@ -59,24 +59,48 @@ def affine_parameters(shape: tuple[int, ...], bias: bool, init: Init, rng: np.ra
 def run_layers(layers: Sequence[Module], x: Any) -> Any:
     """Apply ``layers`` in order to ``x``, as ``nn.MLP`` and ``nn.Sequential`` do.
 
-    A ``Linear`` followed by a ``ReLU`` runs as one op, ``LinearReLU``, on an array input
-    when neither layer has forward hooks: the same numbers as the two layers, one graph
-    node instead of two. (A hook sees each layer's own output, so a hooked pair, as
-    ``viz.trace`` and ``diagnostics.Monitor`` hook them, runs layer by layer.)
+    On an array input, a run of ``Linear`` layers, each maybe followed by a ``ReLU`` (all
+    of an MLP of ReLUs), runs as one op, ``LinearStack``: the same numbers as the layers
+    one by one, one graph node instead of one or two per layer. A layer with forward
+    hooks is not part of a run (a hook sees the layer's own output, so hooked layers, as
+    ``viz.trace`` and ``diagnostics.Monitor`` hook them, run one by one), nor one whose
+    weight is not of x's dtype (run alone, it says what is wrong), nor a lone ``Linear``.
     """
-    i, n = 0, len(layers)
-    while i < n:
-        layer = layers[i]
-        if (type(layer) is Linear and not layer._forward_hooks
-                and not isinstance(x, _SCALAR_LIST)):
-            fused = (i + 1 < n and type(layers[i + 1]) is ReLU
-                     and not layers[i + 1]._forward_hooks)
-            x = layer._array_forward(x, LinearReLU if fused else LinearOp)
-            i += 2 if fused else 1
+    i = 0
+    while i < len(layers):
+        if isinstance(x, _SCALAR_LIST):
+            end = i
         else:
-            x = layer(x)
+            params, relu, end = _linear_run(layers, i, getattr(x, "dtype", None))
+        if end - i >= 2:
+            x = LinearStack.apply(x, *params, relu=relu)
+            i = end
+        else:
+            x = layers[i](x)
             i += 1
     return x
+
+
+def _linear_run(layers: Sequence[Module], start: int,
+                dtype: Any) -> tuple[list[Any], tuple[bool, ...], int]:
+    """The run of ``Linear`` layers (each with the ``ReLU`` after it, if there is one)
+    from ``layers[start]`` that ``LinearStack`` can run on an input of ``dtype``: their
+    weights and biases in order, whether each is followed by a ReLU, and where the run
+    ends."""
+    params, relu = [], []
+    i = start
+    while (i < len(layers) and _unhooked(layers[i], Linear)
+           and layers[i].weight.dtype is dtype):  # equal dtypes are as a rule one object
+        activated = i + 1 < len(layers) and _unhooked(layers[i + 1], ReLU)
+        params += (layers[i].weight, layers[i].bias)
+        relu.append(activated)
+        i += 2 if activated else 1
+    return params, tuple(relu), i
+
+
+def _unhooked(layer: Module, kind: type[Module]) -> bool:
+    """Whether ``layer`` is a ``kind`` itself (not a subclass) without forward hooks."""
+    return type(layer) is kind and not layer._forward_hooks
 
 
 class Linear(Module):
@@ -108,20 +132,19 @@ class Linear(Module):
             w, b = self.weight, self.bias
             return [sum((w[o, i] * xi for i, xi in enumerate(x)), b[o] if b is not None else 0.0)
                     for o in range(self.out_features)]
-        return self._array_forward(x, LinearOp)
+        return self._array_forward(x)
 
-    def _array_forward(self, x: Any, op: type[LinearOp], weight: Value | None = None) -> Value:
-        """x W^T + b as one graph node of ``op`` (``Linear``, or ``LinearReLU`` for the ReLU
-        of it too), on an array input, its dtype checked; W is ``weight`` if given (a
-        dropped-out copy), else the layer's own. Without a bias the node has no bias
-        input."""
+    def _array_forward(self, x: Any, weight: Value | None = None) -> Value:
+        """x W^T + b as one graph node, on an array input, its dtype checked; W is
+        ``weight`` if given (a dropped-out copy), else the layer's own. Without a bias the
+        node has no bias input."""
         if weight is None:
             weight = self.weight
         # inline, and equal dtypes are as a rule one object: every step passes here
         if getattr(x, "dtype", None) is not weight.dtype:
             check_input_dtype(type(self).__name__, x, weight.dtype)
         bias = self.bias  # the op checks x's shape
-        return op.apply(x, weight) if bias is None else op.apply(x, weight, bias)
+        return LinearOp.apply(x, weight) if bias is None else LinearOp.apply(x, weight, bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -147,7 +170,7 @@ class DropConnect(Linear):
             raise TypeError("DropConnect: give an array Value, not a list of scalars")
         check_input_dtype("DropConnect", x, self.weight.dtype)  # before drawing the mask
         return self._array_forward(
-            x, LinearOp, R.dropout(self.weight, self.p, training=True, seed=self._rng))
+            x, R.dropout(self.weight, self.p, training=True, seed=self._rng))
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, p={self.p}"

@@ -19,7 +19,6 @@ import numpy as np
 from ..autograd import Function
 from . import kernels
 from .axes import normalize_axes
-from .linalg import Linear
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -79,28 +78,6 @@ class ReLU(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return kernels.relu_grad(grad, x)
-
-
-class LinearReLU(Linear):
-    """z = max(x W^T + b, 0): a fully connected layer and the ReLU after it, as one node;
-    with m = 1 where z > 0, else 0 (the ReLU's derivative, taken from the output):
-    dz/dx = (g m) W,  dz/dW = (g m)^T x,  dz/db = g m summed over the batch axes.
-
-    ``nn.MLP`` and ``nn.Sequential`` run a ``Linear`` followed by a ``ReLU`` as this op
-    (see ``nn.layers.run_layers``): one recorded node instead of two saves a step of a
-    small network much of its time, and the numbers are those of the two ops. ``b`` may
-    be None.
-    """
-
-    @staticmethod
-    def forward(ctx, x, w, b=None):
-        # NOTE: the mask needs no other array: z > 0 exactly where x W^T + b > 0
-        ctx.z = z = kernels.relu_owned(Linear.forward(ctx, x, w, b))
-        return z
-
-    @staticmethod
-    def backward(ctx, grad):
-        return Linear.backward(ctx, kernels.relu_grad(grad, ctx.z))
 
 
 # ----------------------------------------------------------------------------------------

@@ -339,9 +339,9 @@ def matmul(a, b):
     threads (and the rest of the machine) need. In one-thread slices on our threads,
     nothing waits in a loop. Values (under ``create_graph``) get the recorded ``@``.
     """
-    # the first test (a.size b.size is at least the multiply-adds) costs a small product
-    # little: the step of a tiny network makes many
-    if a.size * b.size >= ONE_THREAD and _in_slices(a, b):
+    # the first test (a.size times b's columns: the multiply-adds of all of a's matrices)
+    # costs a small product little: the step of a tiny network makes many
+    if a.size * b.shape[-1] >= ONE_THREAD and _in_slices(a, b):
         return matmul_in_slices(a, b, ONE_THREAD)
     return a @ b
 
@@ -402,8 +402,8 @@ def _zero(dtype):
 
 
 def relu_owned(x):
-    """max(x, 0) of a new float array that only the caller holds (the product in
-    ``LinearReLU``), NaN kept.
+    """max(x, 0) of a new float array that only the caller holds (a layer's product in
+    ``LinearStack``), NaN kept.
 
     A small one is overwritten, so no second array is made, and compared with a 0-d zero
     of its dtype, which NumPy need not convert from a Python int first. A large one goes

@@ -34,7 +34,8 @@ import numpy as np
 from ..autograd import Function, ValueBase, seed_gradient
 from ..diagnostics.monitor import dead_units, is_saturated, saturated_units
 from ..nn.module import Module, Parameter
-from ..ops.activation import LinearReLU, ReLU, Sigmoid, Tanh
+from ..ops.activation import ReLU, Sigmoid, Tanh
+from ..ops.linalg import LinearStack
 from .modules import ModuleCall, module_calls
 from .steps import record_backward
 
@@ -452,8 +453,8 @@ def _activation_notes(ctx: Function, out: ValueBase,
     ``diagnostics.dead_units`` and ``saturated_units`` define it."""
     if isinstance(ctx, ReLU):
         return _relu_notes(_array(ctx.inputs[0]), grad)
-    if isinstance(ctx, LinearReLU):  # its output is 0 exactly where the ReLU's input is <= 0
-        return _relu_notes(_array(out), grad)
+    if isinstance(ctx, LinearStack):
+        return _stack_notes(ctx, grad)
     if isinstance(ctx, (Tanh, Sigmoid)):
         return _saturation_notes(_array(out), "tanh" if isinstance(ctx, Tanh) else "sigmoid")
     return [], None
@@ -477,6 +478,20 @@ def _relu_notes(x: np.ndarray, grad: Any) -> tuple[list[tuple[str, str]], str | 
     if grad is not None and not np.any(_array(grad)):
         return [*notes, ("dead ReLU", "dead ReLU: grad 0")], "dead ReLU"
     return notes, None
+
+
+def _stack_notes(ctx: LinearStack, grad: Any) -> tuple[list[tuple[str, str]], str | None]:
+    """The dead units of each ReLU layer of a ``LinearStack`` (``layer 1: 3/16 dead``),
+    counted on its output, which is 0 exactly where its input is <= 0; marked as
+    ``_relu_notes`` marks a ReLU, for any of them (the gradient is the last layer's)."""
+    notes, mark = [], None
+    last = len(ctx.relu) - 1
+    for i, activated in enumerate(ctx.relu):
+        if activated:
+            found, marked = _relu_notes(ctx.activations[i], grad if i == last else None)
+            notes += [(kind, f"layer {i + 1}: {text}") for kind, text in found]
+            mark = mark or marked
+    return notes, mark
 
 
 def _saturation_notes(z: np.ndarray, kind: str) -> tuple[list[tuple[str, str]], str | None]:
