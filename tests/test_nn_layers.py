@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, init, nn
 from tinygrad_edu.nn import MLP, DropConnect, Flatten, Layer, Linear, Neuron, Sequential
-from tinygrad_edu.ops.linalg import LinearStack
-from tinygrad_edu.testing import gradcheck, gradgradcheck
+from tinygrad_edu.testing import gradcheck
 from tinygrad_edu.testing import strategies as ts
 
 
@@ -562,44 +561,3 @@ def test_a_linear_stack_keeps_the_layers_dtype_check_and_shape_error():
     with pytest.raises(TypeError, match="Linear: the input is float32 but the layer's "
                                         "parameters are float64"):
         mixed(Value(np.ones((2, 3)), dtype=np.float32))
-
-
-def _stack_inputs(bias, x_grad=True, batch=(4,)):
-    rng = np.random.default_rng(3)
-    x = Value(rng.standard_normal((*batch, 3)), requires_grad=x_grad)
-    layers = [(Value(rng.standard_normal((n_out, n_in))),
-               Value(rng.standard_normal(n_out)) if bias else None)
-              for n_in, n_out in ((3, 5), (5, 4), (4, 2))]
-    return x, [p for layer in layers for p in layer]
-
-
-@pytest.mark.parametrize("bias", [True, False])
-@pytest.mark.parametrize("relu", [(True, True, False), (False, True, True)])
-@pytest.mark.parametrize("batch", [(4,), (2, 3)])
-def test_linear_stack_first_and_second_derivatives(bias, relu, batch):
-    x, params = _stack_inputs(bias, batch=batch)
-    present = [p for p in params if p is not None]
-
-    def stack(x, *given):
-        values = iter(given)
-        return LinearStack.apply(x, *(None if p is None else next(values) for p in params),
-                                 relu=relu)
-
-    gradcheck(stack, x, *present)
-    gradgradcheck(lambda *a: (stack(*a) ** 2).sum(), x, *present)  # recorded upstream
-
-
-def test_a_linear_stack_gives_frozen_layers_and_a_constant_input_no_gradient():
-    x, params = _stack_inputs(bias=True)
-    relu = (True, True, False)
-    LinearStack.apply(x, *params, relu=relu).sum().backward()
-    expected = [p.grad for p in params]
-    for v in (x, *params):
-        v.grad = None
-    x.requires_grad_(False)
-    for p in params[:2]:  # the first layer frozen, as in transfer learning
-        p.requires_grad_(False)
-    LinearStack.apply(x, *params, relu=relu).sum().backward()
-    assert x.grad is None and params[0].grad is None and params[1].grad is None
-    for p, g in zip(params[2:], expected[2:], strict=True):
-        np.testing.assert_array_equal(p.grad, g)

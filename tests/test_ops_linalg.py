@@ -1,8 +1,11 @@
-"""matmul with NumPy's rules: 1-D, 2-D, batched with broadcast batch axes."""
+"""matmul with NumPy's rules (1-D, 2-D, batched with broadcast batch axes), and the fully
+connected ops: Linear, and LinearStack (Linear layers with ReLUs as one node)."""
+
+from itertools import pairwise
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
@@ -181,3 +184,93 @@ def test_linear_op_backward_computes_nothing_for_an_input_that_needs_no_gradient
     Linear.apply(*live).backward(upstream)
     for i in {0, 1, 2} - {frozen}:
         np.testing.assert_allclose(grads[i], live[i].grad, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------
+# LinearStack: Linear layers, each followed by a ReLU or by nothing, as one node
+# ----------------------------------------------------------------------------------------
+
+
+@st.composite
+def linear_stacks(draw):
+    """A LinearStack's inputs: x of a batch shape (none, size 1, N-D), 1 to 3 layers of 1
+    to 3 units, each with or without a bias and a ReLU."""
+    batch = draw(st.sampled_from([(), (1,), (3,), (2, 3)]))
+    widths = draw(st.lists(st.integers(1, 3), min_size=2, max_size=4))
+    x = Value(draw(ts.arrays((*batch, widths[0]))))
+    params = []
+    for n_in, n_out in pairwise(widths):
+        params.append(Value(draw(ts.arrays((n_out, n_in)))))
+        params.append(Value(draw(ts.arrays((n_out,)))) if draw(st.booleans()) else None)
+    relu = tuple(draw(st.booleans()) for _ in widths[1:])
+    return x, params, relu
+
+
+@given(stack=linear_stacks())
+def test_linear_stack_is_its_layers_one_by_one_with_their_derivatives(stack):
+    from tinygrad_edu.ops.linalg import Linear, LinearStack
+
+    x, params, relu = stack
+    h, kinks = x, []
+    for i, activated in enumerate(relu):
+        h = Linear.apply(h, params[2 * i], params[2 * i + 1])
+        if activated:
+            kinks.append(np.abs(h.data).min())
+            h = h.relu()
+    assume(all(distance > 1e-3 for distance in kinks))  # finite differences across no kink
+    z = LinearStack.apply(x, *params, relu=relu)
+    assert z.data.tobytes() == h.data.tobytes()
+    present = [p for p in params if p is not None]
+
+    def stack_of(x, *given):
+        values = iter(given)
+        return LinearStack.apply(x, *(None if p is None else next(values) for p in params),
+                                 relu=relu)
+
+    gradcheck(stack_of, x, *present)
+    gradgradcheck(stack_of, x, *present)
+
+
+def _layers_inputs(bias, x_grad=True, batch=(4,)):
+    rng = np.random.default_rng(3)
+    x = Value(rng.standard_normal((*batch, 3)), requires_grad=x_grad)
+    layers = [(Value(rng.standard_normal((n_out, n_in))),
+               Value(rng.standard_normal(n_out)) if bias else None)
+              for n_in, n_out in ((3, 5), (5, 4), (4, 2))]
+    return x, [p for layer in layers for p in layer]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("relu", [(True, True, False), (False, True, True)])
+@pytest.mark.parametrize("batch", [(4,), (2, 3)])
+def test_linear_stack_first_and_second_derivatives(bias, relu, batch):
+    from tinygrad_edu.ops.linalg import LinearStack
+
+    x, params = _layers_inputs(bias, batch=batch)
+    present = [p for p in params if p is not None]
+
+    def stack(x, *given):
+        values = iter(given)
+        return LinearStack.apply(x, *(None if p is None else next(values) for p in params),
+                                 relu=relu)
+
+    gradcheck(stack, x, *present)
+    gradgradcheck(lambda *a: (stack(*a) ** 2).sum(), x, *present)  # recorded upstream
+
+
+def test_a_linear_stack_gives_frozen_layers_and_a_constant_input_no_gradient():
+    from tinygrad_edu.ops.linalg import LinearStack
+
+    x, params = _layers_inputs(bias=True)
+    relu = (True, True, False)
+    LinearStack.apply(x, *params, relu=relu).sum().backward()
+    expected = [p.grad for p in params]
+    for v in (x, *params):
+        v.grad = None
+    x.requires_grad_(False)
+    for p in params[:2]:  # the first layer frozen, as in transfer learning
+        p.requires_grad_(False)
+    LinearStack.apply(x, *params, relu=relu).sum().backward()
+    assert x.grad is None and params[0].grad is None and params[1].grad is None
+    for p, g in zip(params[2:], expected[2:], strict=True):
+        np.testing.assert_array_equal(p.grad, g)
