@@ -274,3 +274,15 @@ def test_a_linear_stack_gives_frozen_layers_and_a_constant_input_no_gradient():
     assert x.grad is None and params[0].grad is None and params[1].grad is None
     for p, g in zip(params[2:], expected[2:], strict=True):
         np.testing.assert_array_equal(p.grad, g)
+
+
+def test_linear_stack_refuses_parameters_that_do_not_make_its_layers():
+    from tinygrad_edu.ops.linalg import LinearStack
+
+    x, params = _layers_inputs(bias=True)
+    with pytest.raises(ValueError, match=r"LinearStack: got 5 weights and biases for 3 "
+                                         r"layers \(relu=\(True, True, False\)\); "
+                                         r"expected a weight and a bias \(or None\) per layer"):
+        LinearStack.apply(x, *params[:5], relu=(True, True, False))
+    with pytest.raises(ValueError, match="got 6 weights and biases for 2 layers"):
+        LinearStack.apply(x, *params, relu=(True, False))

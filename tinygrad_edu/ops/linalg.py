@@ -134,6 +134,10 @@ class LinearStack(Function):
 
     @staticmethod
     def forward(ctx, x, *params, relu):
+        if len(params) != 2 * len(relu):
+            raise ValueError(f"LinearStack: got {len(params)} weights and biases for "
+                             f"{len(relu)} layers (relu={relu!r}); expected a weight and a "
+                             f"bias (or None) per layer")
         ctx.relu = relu
         activations = []  # h_1 .. h_n
         h = x
