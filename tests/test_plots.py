@@ -79,6 +79,7 @@ def test_figures_show_below_the_cell_in_a_jupyter_kernel(tmp_path, monkeypatch):
     kernel = types.SimpleNamespace(kernel=object())
     ipython = types.ModuleType("IPython")
     ipython.get_ipython = lambda: kernel
+    ipython.version_info = (8, 30, 0)  # matplotlib reads it when it makes its first canvas
     display = types.ModuleType("IPython.display")
     display.Image = lambda filename: ("image", filename)
     display.display = shown.append
