@@ -140,7 +140,7 @@ class Linear(Module):
         node has no bias input."""
         if weight is None:
             weight = self.weight
-        # inline, and equal dtypes are as a rule one object: every step passes here
+        # inline, and equal dtypes are as a rule one object: every call passes here
         if getattr(x, "dtype", None) is not weight.dtype:
             check_input_dtype(type(self).__name__, x, weight.dtype)
         bias = self.bias  # the op checks x's shape
