@@ -220,20 +220,27 @@ def test_linear_stack_is_its_layers_one_by_one_with_their_derivatives(stack):
     assume(all(distance > 1e-3 for distance in kinks))  # finite differences across no kink
     z = LinearStack.apply(x, *params, relu=relu)
     assert z.data.tobytes() == h.data.tobytes()
-    present = [p for p in params if p is not None]
+    stack_of, present = _stack_of(params, relu)
+    gradcheck(stack_of, x, *present)
+    gradgradcheck(stack_of, x, *present)
+
+
+def _stack_of(params, relu):
+    """``LinearStack`` as a function of x and the parameters that are not None (as
+    gradcheck takes them), and those parameters."""
+    from tinygrad_edu.ops.linalg import LinearStack
 
     def stack_of(x, *given):
         values = iter(given)
         return LinearStack.apply(x, *(None if p is None else next(values) for p in params),
                                  relu=relu)
 
-    gradcheck(stack_of, x, *present)
-    gradgradcheck(stack_of, x, *present)
+    return stack_of, [p for p in params if p is not None]
 
 
-def _layers_inputs(bias, x_grad=True, batch=(4,)):
+def _layers_inputs(bias, batch=(4,)):
     rng = np.random.default_rng(3)
-    x = Value(rng.standard_normal((*batch, 3)), requires_grad=x_grad)
+    x = Value(rng.standard_normal((*batch, 3)))
     layers = [(Value(rng.standard_normal((n_out, n_in))),
                Value(rng.standard_normal(n_out)) if bias else None)
               for n_in, n_out in ((3, 5), (5, 4), (4, 2))]
@@ -244,16 +251,8 @@ def _layers_inputs(bias, x_grad=True, batch=(4,)):
 @pytest.mark.parametrize("relu", [(True, True, False), (False, True, True)])
 @pytest.mark.parametrize("batch", [(4,), (2, 3)])
 def test_linear_stack_first_and_second_derivatives(bias, relu, batch):
-    from tinygrad_edu.ops.linalg import LinearStack
-
     x, params = _layers_inputs(bias, batch=batch)
-    present = [p for p in params if p is not None]
-
-    def stack(x, *given):
-        values = iter(given)
-        return LinearStack.apply(x, *(None if p is None else next(values) for p in params),
-                                 relu=relu)
-
+    stack, present = _stack_of(params, relu)
     gradcheck(stack, x, *present)
     gradgradcheck(lambda *a: (stack(*a) ** 2).sum(), x, *present)  # recorded upstream
 
