@@ -706,6 +706,16 @@ def test_a_scalars_gradient_is_a_0d_array():
     assert type(x.grad) is np.ndarray and x.grad.shape == ()
 
 
+def test_a_scalars_gradient_stays_a_0d_array_when_a_second_backward_adds_to_it():
+    x = Value(2.0)
+    y = x * x
+    y.backward()
+    y.backward()  # NumPy's sum of two 0-d arrays is a scalar, not a 0-d array
+    for v in (x, y):
+        assert type(v.grad) is np.ndarray and v.grad.shape == ()
+    assert x.grad == 8.0 and y.grad == 2.0
+
+
 def test_gradients_accumulated_by_two_create_graph_backwards_stay_differentiable():
     x = Value(2.0)
     for _ in range(2):

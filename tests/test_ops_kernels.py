@@ -122,7 +122,7 @@ def test_subtract_scaled_is_param_minus_lr_times_g_in_place(shape, dtype):
     g = RNG.standard_normal(shape).astype(dtype)
     expected = param - dtype(0.1) * g
     same = param
-    kernels.subtract_scaled_(param, 0.1, g)
+    kernels.subtract_scaled_([(param, 0.1, g)])
     assert param is same and param.dtype == dtype
     np.testing.assert_array_equal(param, expected)
 
@@ -131,7 +131,7 @@ def test_subtract_scaled_of_a_strided_parameter_is_the_formula():
     base = RNG.standard_normal((100, 400))
     param, g = base[:, ::2], RNG.standard_normal((100, 200))  # not contiguous
     expected = param - 0.5 * g
-    kernels.subtract_scaled_(param, 0.5, g)
+    kernels.subtract_scaled_([(param, 0.5, g)])
     np.testing.assert_array_equal(param, expected)
     np.testing.assert_array_equal(base[:, ::2], expected)  # written through the view
 
@@ -493,9 +493,23 @@ def test_matmul_in_slices_of_an_empty_or_a_small_product_is_one_call(monkeypatch
     assert len(calls) == 3
 
 
+@pytest.mark.parametrize(("a", "b"), [
+    (RNG.standard_normal((100, 16)), RNG.standard_normal((16, 16)).T),  # a transposed view
+    (np.asfortranarray(RNG.standard_normal((7, 3))), RNG.standard_normal((3, 2))),
+    (RNG.standard_normal((4, 3)).astype(np.float32), RNG.standard_normal((3, 5))),
+    (np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4)),
+    (np.zeros((0, 3)), np.ones((3, 2))),
+])
+def test_matmul_of_two_small_matrices_is_exactly_numpys_product(a, b):
+    z = kernels.matmul(a, b)  # np.dot, the same BLAS call as @
+    assert z.dtype == (a @ b).dtype and z.flags.c_contiguous
+    np.testing.assert_array_equal(z, a @ b)
+
+
+@pytest.mark.parametrize("shape", [(64, 1568), (5, 3)])
 @pytest.mark.parametrize("value_first", [True, False])
-def test_matmul_of_a_value_and_an_array_is_recorded(value_first):
-    a, b = RNG.standard_normal((64, 1568)), RNG.standard_normal((1568, 10))
+def test_matmul_of_a_value_and_an_array_is_recorded(value_first, shape):
+    a, b = RNG.standard_normal(shape), RNG.standard_normal((shape[1], 10))
     recorded = kernels.matmul(*((Value(a), b) if value_first else (a, Value(b))))
     assert isinstance(recorded, Value) and recorded.requires_grad
     np.testing.assert_allclose(recorded.data, a @ b, rtol=0, atol=1e-13 * np.abs(a @ b).max())

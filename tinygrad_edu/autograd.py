@@ -695,7 +695,7 @@ def _store(node: ValueBase, grad: Any, create_graph: bool) -> None:
                          f"{getattr(total, 'shape', type(total).__name__)}; set it to None "
                          f"(zero_grad()) or to an array of the Value's shape")
     else:
-        node.grad = total + _as_gradient(grad, create_graph)
+        node.grad = _as_gradient(total + grad, create_graph)  # 0-d + 0-d is a NumPy scalar
     if node._ctx is None:
         _keep_until_next(node, create_graph)
 

@@ -90,7 +90,7 @@ def _linear_run(layers: Sequence[Module], start: int,
     params, relu = [], []
     i = start
     while (i < len(layers) and _unhooked(layers[i], Linear)
-           and layers[i].weight.dtype is dtype):  # equal dtypes are as a rule one object
+           and layers[i].weight._data.dtype is dtype):  # equal dtypes: as a rule one object
         activated = i + 1 < len(layers) and _unhooked(layers[i + 1], ReLU)
         params += (layers[i].weight, layers[i].bias)
         relu.append(activated)

@@ -337,12 +337,18 @@ def matmul(a, b):
     OpenBLAS would split such a product among its own threads, wait for all of them, and
     then leave them busy-waiting for its next call, on the cores that ``parallel_map``'s
     threads (and the rest of the machine) need. In one-thread slices on our threads,
-    nothing waits in a loop. Values (under ``create_graph``) get the recorded ``@``.
+    nothing waits in a loop.
+
+    Two 2-D arrays go to ``np.dot``: the same BLAS call as ``@``, reached with less setup
+    than the matmul ufunc's, which is much of the time of a tiny network's products.
+    Values (under ``create_graph``) get the recorded ``@``.
     """
     # the first test (a.size times b's columns: the multiply-adds of all of a's matrices)
     # costs a small product little: the step of a tiny network makes many
     if a.size * b.shape[-1] >= ONE_THREAD and _in_slices(a, b):
         return matmul_in_slices(a, b, ONE_THREAD)
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim:
+        return np.dot(a, b)
     return a @ b
 
 
@@ -566,20 +572,31 @@ def channel_dot(a, b):
 _UPDATE_BLOCK_BYTES = 1 << 17
 
 
-def subtract_scaled_(param, lr, g):
-    """param -= lr * g, in place (``param`` an ndarray, ``g`` of its shape).
+def subtract_scaled_(updates):
+    """param -= lr * g in place, for each ``(param, lr, g)`` of ``updates`` (``param`` an
+    ndarray, ``g`` of its shape).
 
-    A contiguous parameter larger than one block is updated block by block, so lr * g is
-    never a new parameter-sized array. Such an array, made and freed in every step, is
-    what can leave the top of glibc's heap free and over its trim threshold at the end of
-    a step: malloc then hands that memory back to the system and the next step takes it
-    again, a page fault for every page. Each block's product is small, stays in the
-    cache, and its memory is reused by the next block.
+    One call for every parameter of a step, as PyTorch's foreach kernels: a small
+    network has many small parameters, and a call for each would cost about as much as
+    its update. A contiguous parameter larger than one block is updated block by block
+    (``_subtract_scaled_in_blocks``).
     """
-    if (param.nbytes <= _UPDATE_BLOCK_BYTES
-            or not (param.flags.c_contiguous and g.flags.c_contiguous)):
-        param -= lr * g
-        return
+    for param, lr, g in updates:
+        if (param.nbytes <= _UPDATE_BLOCK_BYTES
+                or not (param.flags.c_contiguous and g.flags.c_contiguous)):
+            param -= lr * g
+        else:
+            _subtract_scaled_in_blocks(param, lr, g)
+
+
+def _subtract_scaled_in_blocks(param, lr, g):
+    """param -= lr * g for contiguous arrays, block by block, so lr * g is never a new
+    parameter-sized array. Such an array, made and freed in every step, is what can leave
+    the top of glibc's heap free and over its trim threshold at the end of a step: malloc
+    then hands that memory back to the system and the next step takes it again, a page
+    fault for every page. Each block's product is small, stays in the cache, and its
+    memory is reused by the next block.
+    """
     flat_param, flat_g = param.reshape(-1), g.reshape(-1)
     step = _UPDATE_BLOCK_BYTES // param.itemsize
     for start in range(0, flat_param.size, step):

@@ -8,6 +8,7 @@ here, once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from .._checks import is_real
 from ..nn.module import zero_grads
+from ..ops import kernels
 from ..value import Value
 
 _ndarray = np.ndarray
@@ -67,21 +69,13 @@ def weight_decayed(grad: np.ndarray, param: np.ndarray, weight_decay: float) -> 
     return grad + weight_decay * param if weight_decay != 0 else grad
 
 
-class LearningRate(dict):
-    """A group's learning rate as a 0-d array of each parameter's dtype, ``rates[dtype]``
-    (made once per dtype and step): NumPy multiplies a gradient by such an array without
-    converting a Python float first, as it does on every ``lr * grad``. The same number in
-    the same dtype: the products are the same bits."""
-
-    __slots__ = ("lr",)
-
-    def __init__(self, lr: float) -> None:
-        super().__init__()
-        self.lr = lr
-
-    def __missing__(self, dtype: np.dtype) -> np.ndarray:
-        array = self[dtype] = np.array(self.lr, dtype)
-        return array
+@functools.lru_cache(maxsize=64)
+def learning_rate(lr: float, dtype: np.dtype) -> np.ndarray:
+    """``lr`` as a read-only 0-d array of ``dtype``, kept for reuse by every step with that
+    rate: NumPy multiplies a gradient by such an array without converting a Python float
+    first, as it does on every ``lr * grad``. The same number in the same dtype: the
+    products are the same bits."""
+    return kernels.read_only(np.array(lr, dtype))
 
 
 def buffer(state: dict[str, Any], name: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import kernels
-from .optimizer import LearningRate, Optimizer, ParamsT, weight_decayed
+from .optimizer import Optimizer, ParamsT, learning_rate, weight_decayed
 
 
 class SGD(Optimizer):
@@ -38,15 +38,26 @@ class SGD(Optimizer):
 
     def _update_group(self, ready: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]],
                       group: dict[str, Any]) -> None:
-        decay, mu = group["weight_decay"], group["momentum"]
-        lr = LearningRate(group["lr"])
-        for param, grad, state in ready:
-            g = grad
-            if decay != 0:  # as a rule it is 0: no call then
-                g = weight_decayed(grad, param, decay)
-            if mu != 0:
-                g = self._momentum(g, state, group)
-            kernels.subtract_scaled_(param, lr[param.dtype], g)
+        lr = float(group["lr"])
+        if group["weight_decay"] == 0 and group["momentum"] == 0:  # plain SGD: g itself
+            kernels.subtract_scaled_([(param, learning_rate(lr, param.dtype), grad)
+                                      for param, grad, _ in ready])
+            return
+        # a generator: each direction is made as the update reaches its parameter
+        kernels.subtract_scaled_((param, learning_rate(lr, param.dtype),
+                                  self._direction(param, grad, state, group))
+                                 for param, grad, state in ready)
+
+    def _direction(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                   group: dict[str, Any]) -> np.ndarray:
+        """The step's direction for one parameter: its gradient, with the group's weight
+        decay and momentum."""
+        g = grad
+        if group["weight_decay"] != 0:
+            g = weight_decayed(grad, param, group["weight_decay"])
+        if group["momentum"] != 0:
+            g = self._momentum(g, state, group)
+        return g
 
     @staticmethod
     def _momentum(g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> np.ndarray:
