@@ -506,6 +506,45 @@ def test_matmul_of_two_small_matrices_is_exactly_numpys_product(a, b):
     np.testing.assert_array_equal(z, a @ b)
 
 
+@pytest.mark.parametrize(("rows", "n_in", "n_out"), [(100, 16, 16), (300, 784, 64)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_affine_is_the_product_plus_the_bias(rows, n_in, n_out, dtype):
+    x = RNG.standard_normal((rows, n_in)).astype(dtype)  # the second: a product in slices
+    w = RNG.standard_normal((n_out, n_in)).astype(dtype)
+    b = RNG.standard_normal(n_out).astype(dtype)
+    expected = x @ w.T + b
+    tolerance = (2e-5 if dtype == np.float32 else 1e-13) * np.abs(expected).max()
+    for bias, want in ((b, expected), (None, expected - b)):
+        z = kernels.affine(x, w, bias)
+        assert z.dtype == dtype and z.shape == (rows, n_out)
+        np.testing.assert_allclose(z, want, rtol=0, atol=tolerance)
+
+
+def test_affine_of_a_single_sample_or_a_broadcast_bias_is_the_formula():
+    x, w = RNG.standard_normal(3), RNG.standard_normal((4, 3))
+    np.testing.assert_array_equal(kernels.affine(x, w, np.ones(4)), x @ w.T + 1)
+    batch = RNG.standard_normal((5, 3))
+    column = RNG.standard_normal((5, 1))  # not the layer's own bias: added out of place
+    np.testing.assert_array_equal(kernels.affine(batch, w, column), batch @ w.T + column)
+
+
+@pytest.mark.parametrize(("rows", "n_in", "n_out"), [(100, 16, 2), (256, 784, 64)])
+def test_affine_grads_are_g_w_g_transposed_x_and_the_column_sums(rows, n_in, n_out):
+    g, x = RNG.standard_normal((rows, n_out)), RNG.standard_normal((rows, n_in))
+    w = RNG.standard_normal((n_out, n_in))
+    gx, gw, gb = kernels.affine_grads(g, x, w, True, True, True)
+    for got, want in ((gx, g @ w), (gw, g.T @ x), (gb, g.sum(axis=0))):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * np.abs(want).max())
+    assert kernels.affine_grads(g, x, w, False, True, False)[::2] == (None, None)
+
+
+def test_affine_grads_of_values_are_recorded():
+    g, x, w = (Value(RNG.standard_normal(shape)) for shape in ((6, 2), (6, 3), (2, 3)))
+    grads = kernels.affine_grads(g, x, w, True, True, True)
+    assert all(isinstance(v, Value) and v.requires_grad for v in grads)
+    np.testing.assert_allclose(grads[1].data, g.data.T @ x.data, rtol=1e-12)
+
+
 @pytest.mark.parametrize("shape", [(64, 1568), (5, 3)])
 @pytest.mark.parametrize("value_first", [True, False])
 def test_matmul_of_a_value_and_an_array_is_recorded(value_first, shape):

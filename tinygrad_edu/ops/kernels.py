@@ -358,6 +358,41 @@ def _in_slices(a, b):
             and ONE_THREAD <= a.shape[-2] * a.shape[-1] * b.shape[-1] < _THREADS_PAY)
 
 
+def affine(x, w, b):
+    """x @ w.T + b for arrays, ``b`` None or of w's rows: a fully connected layer.
+
+    The product as ``matmul`` computes it, with its size test made once, on x's rows times
+    w's size (its multiply-adds): a small one goes straight to ``np.dot``. The bias is
+    added into the product's own memory, so no second output-sized array is made.
+    """
+    if x.ndim == 2 and x.shape[0] * w.size < ONE_THREAD:
+        z = np.dot(x, w.T)
+    else:
+        z = matmul(x, w.T)
+    if b is None:
+        return z
+    if b.dtype is z.dtype and b.shape == w.shape[:1]:  # the layer's own bias
+        z += b
+        return z
+    return z + b
+
+
+def affine_grads(g, x, w, need_x, need_w, need_b):
+    """(g @ w, g.T @ x, g summed over its rows) for 2-D g and x, each None where not
+    needed: the gradients of x @ w.T + b for the output's gradient g.
+
+    Both products have g's rows times w's size multiply-adds, so one test sends a small
+    layer's three straight to ``np.dot`` (the sum as a product with ones, as
+    ``sum_along``); a larger one, or Values (under ``create_graph``), go through
+    ``matmul`` and ``sum_along``.
+    """
+    if type(g) is np.ndarray and g.shape[0] * w.size < ONE_THREAD:
+        return (np.dot(g, w) if need_x else None, np.dot(g.T, x) if need_w else None,
+                np.dot(_ones(g.shape[0], g.dtype), g) if need_b else None)
+    return (matmul(g, w) if need_x else None, matmul(g.T, x) if need_w else None,
+            sum_along(g, 0) if need_b else None)
+
+
 def matmul_in_slices(a, b, most, out=None):
     """``np.matmul(a, b, out=out)`` for arrays of two or more axes, as the products of
     near-equal slices of a's rows or b's columns (whichever are more), each of fewer than
@@ -454,8 +489,8 @@ def relu_grad(grad, x):
     formula costs less (setting up the float mask's cast costs more than it saves), and
     Values (under ``create_graph``) and anything else get it too.
     """
-    if (type(grad) is np.ndarray and type(x) is np.ndarray and grad.dtype is x.dtype
-            and x.nbytes >= _KEEP_FROM):
+    if (type(x) is np.ndarray and x.nbytes >= _KEEP_FROM and type(grad) is np.ndarray
+            and grad.dtype is x.dtype):
         mask = empty(x.shape, x.dtype)
         if _splits(x) and grad.flags.c_contiguous:
             return in_parts(_masked, mask, grad, x)

@@ -72,23 +72,18 @@ def _affine(x, w, b):
             f"linear: input of shape {np.shape(x)} does not fit a weight of shape {w.shape} "
             f"(the input's last axis must be in_features={w.shape[-1]})"
         )
-    z = kernels.matmul(x, w.T)
-    if b is None:
-        return z
-    if b.dtype is z.dtype and b.shape == w.shape[:1]:  # the layer's own bias
-        z += b  # into the product's own memory: no second output-sized array
-        return z
-    return z + b
+    return kernels.affine(x, w, b)
 
 
 def _affine_grads(grad, x, w, need_x, need_w, need_b):
     """The gradients of x W^T + b for its output's gradient ``grad``: g W, g^T x and g
     summed over the batch axes (each None where not needed)."""
-    gx = kernels.matmul(grad, w) if need_x else None
-    if grad.ndim != 2:  # every batch axis as one
-        grad, x = grad.reshape((-1, grad.shape[-1])), x.reshape((-1, x.shape[-1]))
-    gw = kernels.matmul(grad.T, x) if need_w else None
-    return gx, gw, kernels.sum_along(grad, 0) if need_b else None
+    if grad.ndim == 2:
+        return kernels.affine_grads(grad, x, w, need_x, need_w, need_b)
+    # every batch axis as one, given back to g W
+    gx, gw, gb = kernels.affine_grads(grad.reshape((-1, grad.shape[-1])),
+                                      x.reshape((-1, x.shape[-1])), w, need_x, need_w, need_b)
+    return None if gx is None else gx.reshape(grad.shape[:-1] + (w.shape[1],)), gw, gb
 
 
 class Linear(Function):
