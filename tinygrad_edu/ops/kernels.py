@@ -339,16 +339,19 @@ def matmul(a, b):
     threads (and the rest of the machine) need. In one-thread slices on our threads,
     nothing waits in a loop.
 
-    Two 2-D arrays go to ``np.dot``: the same BLAS call as ``@``, reached with less setup
-    than the matmul ufunc's, which is much of the time of a tiny network's products.
-    Values (under ``create_graph``) get the recorded ``@``.
+    A product of two 2-D arrays below ``ONE_THREAD`` goes to ``np.dot``: the same BLAS
+    call as ``@``, reached with less setup than the matmul ufunc's, which is much of the
+    time of a tiny network's products (larger ones are faster through ``@``, whose call
+    suits BLAS better for a transposed operand). Values (under ``create_graph``) get the
+    recorded ``@``.
     """
     # the first test (a.size times b's columns: the multiply-adds of all of a's matrices)
     # costs a small product little: the step of a tiny network makes many
-    if a.size * b.shape[-1] >= ONE_THREAD and _in_slices(a, b):
+    if a.size * b.shape[-1] < ONE_THREAD:
+        if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim:
+            return np.dot(a, b)
+    elif _in_slices(a, b):
         return matmul_in_slices(a, b, ONE_THREAD)
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim:
-        return np.dot(a, b)
     return a @ b
 
 
