@@ -506,6 +506,25 @@ def test_matmul_of_two_small_matrices_is_exactly_numpys_product(a, b):
     np.testing.assert_array_equal(z, a @ b)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(100, 16), (1024, 2048)])  # the second: in parts
+def test_relu_grad_owned_is_the_formula_written_into_the_gradient(shape, dtype):
+    x = RNG.standard_normal(shape).astype(dtype)
+    x[0, :3] = [0.0, np.nan, -0.0]  # the kink and NaN: no gradient through them
+    grad = RNG.standard_normal(shape).astype(dtype)
+    expected = grad * (x > 0)
+    out = kernels.relu_grad_owned(grad, x)
+    assert out is grad and out.dtype == dtype
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_relu_grad_owned_of_a_value_is_recorded():
+    grad, x = Value(RNG.standard_normal((4, 3))), RNG.standard_normal((4, 3))
+    out = kernels.relu_grad_owned(grad, x)
+    assert isinstance(out, Value) and out.requires_grad and out is not grad
+    np.testing.assert_array_equal(out.data, grad.data * (x > 0))
+
+
 @pytest.mark.parametrize(("rows", "n_in", "n_out"), [(100, 16, 16), (300, 784, 64)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_affine_is_the_product_plus_the_bias(rows, n_in, n_out, dtype):

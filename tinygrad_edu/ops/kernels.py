@@ -501,6 +501,25 @@ def relu_grad(grad, x):
     return grad * (x > 0)
 
 
+def relu_grad_owned(grad, x):
+    """grad * (x > 0) of a float array grad that only the caller holds (the gradient a
+    layer of ``LinearStack`` just made), written into grad itself: no new array, and one
+    pass that multiplies by the comparison's bools as they come. Large contiguous arrays
+    in parts, shared among threads (``in_parts``); Values (under ``create_graph``) get
+    the formula, recorded.
+    """
+    if type(grad) is not np.ndarray:
+        return grad * (x > 0)
+    if _splits(grad) and grad.flags.c_contiguous and x.flags.c_contiguous:
+        return in_parts(_times_mask, grad, grad, x)
+    return _times_mask(grad, grad, x)
+
+
+def _times_mask(out, grad, x):
+    """out = grad * (x > 0), from the bools of the comparison."""
+    return np.multiply(grad, x > 0, out=out)
+
+
 def _masked(out, grad, x):
     """out = grad * (x > 0), the mask made in ``out`` (of grad's float dtype)."""
     np.greater(x, 0, out=out, casting="unsafe")

@@ -158,8 +158,9 @@ class LinearStack(Function):
         grads = [None] * len(needs)
         g = grad
         for i in reversed(range(first, len(ctx.relu))):
-            if ctx.relu[i]:
-                g = kernels.relu_grad(g, outputs[i])
+            if ctx.relu[i]:  # g is this op's own array once a layer above has made it
+                g = (kernels.relu_grad(g, outputs[i]) if g is grad
+                     else kernels.relu_grad_owned(g, outputs[i]))
             at = 2 * i + 1  # W's position among the inputs, b's next
             below = i > first or needs[0]  # whether g W is needed: h_(i-1) leads to one
             g, grads[at], grads[at + 1] = _affine_grads(g, inputs[i], params[at - 1], below,
