@@ -485,45 +485,33 @@ def _relu_into(out, x):
 def relu_grad(grad, x):
     """grad * (x > 0): the gradient through ReLU.
 
-    For large arrays of one float dtype the mask is made in that dtype and multiplied in
-    place: a float array times a bool array is a loop that converts each bool on the way,
-    much slower than NumPy's vector loop over two arrays of one dtype; large contiguous
-    ones in parts, shared among threads (``in_parts``). Below ``_KEEP_FROM`` bytes the
-    formula costs less (setting up the float mask's cast costs more than it saves), and
-    Values (under ``create_graph``) and anything else get it too.
+    A large array of one float dtype is written into an array from ``empty`` (kept for the
+    next step: see there); smaller ones, Values (under ``create_graph``) and anything else
+    get the formula.
     """
     if (type(x) is np.ndarray and x.nbytes >= _KEEP_FROM and type(grad) is np.ndarray
             and grad.dtype is x.dtype):
-        mask = empty(x.shape, x.dtype)
-        if _splits(x) and grad.flags.c_contiguous:
-            return in_parts(_masked, mask, grad, x)
-        return _masked(mask, grad, x)
+        return _times_mask(empty(x.shape, x.dtype), grad, x)
     return grad * (x > 0)
 
 
 def relu_grad_owned(grad, x):
     """grad * (x > 0) of a float array grad that only the caller holds (the gradient a
-    layer of ``LinearStack`` just made), written into grad itself: no new array, and one
-    pass that multiplies by the comparison's bools as they come. Large contiguous arrays
-    in parts, shared among threads (``in_parts``); Values (under ``create_graph``) get
-    the formula, recorded.
+    layer of ``LinearStack`` just made), written into grad itself: no new array. Values
+    (under ``create_graph``) get the formula, recorded.
     """
     if type(grad) is not np.ndarray:
         return grad * (x > 0)
-    if _splits(grad) and grad.flags.c_contiguous and x.flags.c_contiguous:
-        return in_parts(_times_mask, grad, grad, x)
     return _times_mask(grad, grad, x)
 
 
 def _times_mask(out, grad, x):
-    """out = grad * (x > 0), from the bools of the comparison."""
+    """out = grad * (x > 0) in one pass, multiplying by the comparison's bools as they
+    come; large contiguous arrays in parts, shared among threads (``in_parts``; a part is
+    too small to be split again)."""
+    if _splits(x) and grad.flags.c_contiguous and out.flags.c_contiguous:
+        return in_parts(_times_mask, out, grad, x)
     return np.multiply(grad, x > 0, out=out)
-
-
-def _masked(out, grad, x):
-    """out = grad * (x > 0), the mask made in ``out`` (of grad's float dtype)."""
-    np.greater(x, 0, out=out, casting="unsafe")
-    return np.multiply(grad, out, out=out)
 
 
 def sigmoid(x):
