@@ -447,17 +447,13 @@ def _zero(dtype):
 
 def relu_owned(x):
     """max(x, 0) of a new float array that only the caller holds (a layer's product in
-    ``LinearStack``), NaN kept.
-
-    A small one is overwritten, so no second array is made, and compared with a 0-d zero
-    of its dtype, which NumPy need not convert from a Python int first. A large one goes
-    into an array from ``empty``, as ``relu`` does: kept for the next step, that array
-    keeps the top of the heap in use, where the product's own memory, freed at the step's
-    end, would be given back to the system and paid for again in page faults.
+    ``LinearStack``), NaN kept, written into x itself: no second array is made. Compared
+    with a 0-d zero of its dtype, which NumPy need not convert from a Python int first;
+    a large contiguous array in parts, shared among threads (``in_parts``).
     """
-    if x.nbytes < _KEEP_FROM:
-        return np.maximum(x, _zero(x.dtype), out=x)
-    return relu(x)
+    if _splits(x):
+        return in_parts(_relu_into, x, x)
+    return np.maximum(x, _zero(x.dtype), out=x)
 
 
 def relu(x):
