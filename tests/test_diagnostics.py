@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+import tinygrad_edu.functional as F
 from tinygrad_edu import Value, manual_seed, nn
 from tinygrad_edu.data import DataLoader, spiral, train_test_split
 from tinygrad_edu.diagnostics import (
@@ -22,6 +23,7 @@ from tinygrad_edu.diagnostics.monitor import (
     is_saturated,
     saturated_units,
 )
+from tinygrad_edu.ops.linalg import LinearStack
 from tinygrad_edu.optim import SGD, Adam
 from tinygrad_edu.optim.lr_scheduler import CosineAnnealingLR
 from tinygrad_edu.train import History, fit
@@ -331,6 +333,24 @@ def test_monitor_memory_is_bounded_and_every_skips_steps():
         fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), (X, Y),
             progress=False, on_batch_end=monitor)  # after the with block
     assert monitor.steps == 60 and len(monitor.params["layers.0.weight"]) == 3
+
+
+def test_steps_the_monitor_does_not_record_run_the_layers_as_one_op():
+    model = nn.MLP(2, [8, 8, 3], seed=0)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    x, labels = Value(X[:20], requires_grad=False), Y[:20]
+    with Monitor(model, every=3) as monitor:
+        for step in range(7):
+            optimizer.zero_grad()
+            scores = model(x)
+            recorded = step % 3 == 0  # hooked layers run one by one; unhooked, fused
+            assert isinstance(scores._ctx, LinearStack) == (not recorded)
+            assert any(layer._forward_hooks for layer in model.layers) == recorded
+            F.cross_entropy(scores, labels).backward()
+            optimizer.step()
+            monitor.step()
+    assert [r.step for r in monitor.layers["layers.1"]] == [0, 3, 6]
+    assert not any(layer._forward_hooks for layer in model.layers + [model])  # detached
 
 
 def test_monitor_in_a_loop_of_your_own_records_norms_and_ratios():

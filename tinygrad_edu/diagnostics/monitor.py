@@ -214,7 +214,8 @@ class Monitor:
                        if (kind := _kind(m)) is not None}
         self._named = list(model.named_parameters())
         self._warnings: dict[tuple[str, str], _Warning] = {}
-        self._handles: list[Any] = []
+        self._handles: list[Any] = []  # the model's hook, while attached
+        self._layer_handles: list[Any] = []  # the activation layers' hooks (_watch_layers)
         self._count = 0  # steps seen
         self._saved: list[np.ndarray | None] = [None] * len(self._named)  # weights before
         self._armed = False  # the weights of the current step are saved
@@ -229,16 +230,28 @@ class Monitor:
         """Put the forward hooks on (``with Monitor(...)`` does it); returns self."""
         if not self._handles:
             self._handles.append(self.model.register_forward_hook(self._on_model))
-            for name, module in self.model.named_modules():
-                if name in self._kinds:
-                    self._handles.append(module.register_forward_hook(self._layer_hook(name)))
+            self._watch_layers(self._count % self.every == 0)
         return self
 
     def detach(self) -> None:
         """Take the hooks off; what was recorded stays."""
+        self._watch_layers(False)
         for handle in self._handles:
             handle.remove()
         self._handles = []
+
+    def _watch_layers(self, on: bool) -> None:
+        """Hook the activation layers for a step that records (``on``), and unhook them for
+        one that does not: a hooked layer runs on its own, and ``nn.MLP`` runs the layers
+        between hooks as one op, so the steps in between run as fast as unmonitored."""
+        if on and not self._layer_handles:
+            self._layer_handles = [module.register_forward_hook(self._layer_hook(name))
+                                   for name, module in self.model.named_modules()
+                                   if name in self._kinds]
+        elif not on:
+            for handle in self._layer_handles:
+                handle.remove()
+            self._layer_handles = []
 
     def __enter__(self) -> Monitor:
         return self.attach()
@@ -301,6 +314,7 @@ class Monitor:
                                "training, or monitor.attach()")
         step = self._count
         self._count += 1
+        self._watch_layers(self._count % self.every == 0)  # for the next step
         if not self._armed:  # not a monitored step (or no training forward ran)
             self._pending = []
             return
