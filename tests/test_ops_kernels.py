@@ -475,6 +475,61 @@ def test_matmul_of_middling_size_is_the_product_in_one_thread_slices(sa, sb, dty
     assert max(calls) - min(calls) <= max(calls) // 10
 
 
+def test_matmul_of_exactly_one_thread_of_multiply_adds_is_sliced(monkeypatch):
+    a, b = RNG.standard_normal((64, 1536)), RNG.standard_normal((1536, 10))
+    assert a.size * b.shape[1] == kernels.ONE_THREAD
+    calls = _matmul_spy(monkeypatch)
+    kernels.matmul(a, b)
+    assert len(calls) == 2 and max(calls) < kernels.ONE_THREAD
+
+
+def _dot_spy(monkeypatch):
+    """Record the shapes of every np.dot call."""
+    calls = []
+    real = np.dot
+
+    def spy(a, b, *args):
+        calls.append((a.shape, b.shape))
+        return real(a, b, *args)
+
+    monkeypatch.setattr(np, "dot", spy)
+    return calls
+
+
+@pytest.mark.parametrize(("sa", "sb", "dot"), [
+    ((100, 16), (16, 16), True),  # two small matrices: np.dot
+    ((3, 100, 16), (16, 16), False),  # a batch of matrices: @
+    ((100, 16), (16,), False),  # a matrix by a vector: @
+    ((16,), (16, 100), False),
+])
+def test_matmul_sends_two_small_matrices_and_nothing_else_to_np_dot(sa, sb, dot, monkeypatch):
+    a, b = RNG.standard_normal(sa), RNG.standard_normal(sb)
+    expected = a @ b
+    calls = _dot_spy(monkeypatch)
+    np.testing.assert_array_equal(kernels.matmul(a, b), expected)
+    assert calls == ([(sa, sb)] if dot else [])
+
+
+def test_affine_grads_of_a_middling_layer_computes_its_products_in_slices(monkeypatch):
+    g, x = RNG.standard_normal((64, 32)), RNG.standard_normal((64, 784))
+    w = RNG.standard_normal((32, 784))
+    assert kernels.ONE_THREAD <= g.shape[0] * w.size < kernels._THREADS_PAY
+    calls = _matmul_spy(monkeypatch)
+    gx, gw, gb = kernels.affine_grads(g, x, w, True, True, True)
+    assert len(calls) >= 4 and max(calls) < kernels.ONE_THREAD  # both products in slices
+    for got, want in ((gx, g @ w), (gw, g.T @ x), (gb, g.sum(axis=0))):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * np.abs(want).max())
+
+
+def test_relu_grad_of_exactly_the_kept_size_takes_a_kept_array(monkeypatch):
+    monkeypatch.setattr(kernels, "_kept", {})
+    monkeypatch.setattr(kernels, "_kept_bytes", 0)
+    x = RNG.standard_normal(kernels._KEEP_FROM // 8)  # float64: exactly _KEEP_FROM bytes
+    out = kernels.relu_grad(np.ones_like(x), x)
+    assert any(out is kept for kept in kernels._kept[(x.shape, x.dtype)])
+    np.testing.assert_array_equal(out, x > 0)
+
+
 @pytest.mark.parametrize(("sa", "sb"), [((64, 1568), (1568, 100)), ((3, 5), (5, 2)),
                                         ((4, 3), (3,)), ((3,), (3, 4))])
 def test_matmul_of_a_large_or_small_product_is_left_whole(sa, sb, monkeypatch):

@@ -275,6 +275,56 @@ def test_a_linear_stack_gives_frozen_layers_and_a_constant_input_no_gradient():
         np.testing.assert_array_equal(p.grad, g)
 
 
+def test_a_linear_stack_with_a_frozen_first_layer_still_gives_its_input_a_gradient():
+    from tinygrad_edu.ops.linalg import LinearStack
+
+    x, params = _layers_inputs(bias=True)
+    relu = (True, True, False)
+    LinearStack.apply(x, *params, relu=relu).sum().backward()
+    expected = x.grad
+    x.grad = None
+    for p in params[:2]:
+        p.requires_grad_(False)
+    LinearStack.apply(x, *params, relu=relu).sum().backward()
+    np.testing.assert_array_equal(x.grad, expected)
+
+
+@pytest.mark.parametrize(("frozen", "x_needs"), [(0, False), (1, False), (2, False), (0, True)])
+def test_linear_stack_backward_works_only_from_the_lowest_layer_that_needs_it(
+        frozen, x_needs, monkeypatch):
+    """Layers below the lowest one with a gradient to give get no products at all, and the
+    lowest computes g W only when x needs a gradient; only the top layer's ReLU gradient,
+    whose g is the caller's, gets an array of its own."""
+    from tinygrad_edu.ops import kernels
+    from tinygrad_edu.ops.linalg import LinearStack
+
+    calls, owned = [], []
+    real_grads, real_owned = kernels.affine_grads, kernels.relu_grad_owned
+    monkeypatch.setattr(kernels, "affine_grads",
+                        lambda g, x, w, *needs: calls.append(needs) or real_grads(g, x, w, *needs))
+    monkeypatch.setattr(kernels, "relu_grad_owned",
+                        lambda g, x: owned.append(g.shape) or real_owned(g, x))
+    x, params = _layers_inputs(bias=True)
+    x.requires_grad_(x_needs)
+    for p in params[:2 * frozen]:  # the lowest `frozen` layers
+        p.requires_grad_(False)
+    LinearStack.apply(x, *params, relu=(True, True, True)).sum().backward()
+    assert len(calls) == 3 - frozen if not x_needs else len(calls) == 3
+    assert calls[-1][0] == x_needs  # the lowest layer run: g W only for x
+    assert len(owned) == len(calls) - 1  # every ReLU below the top one
+
+
+def test_linear_stack_backward_never_writes_into_the_gradient_it_is_given():
+    from tinygrad_edu.ops.linalg import LinearStack
+
+    x, params = _layers_inputs(bias=True)
+    z = LinearStack.apply(x, *params, relu=(True, True, True))  # the top layer has a ReLU
+    upstream = np.random.default_rng(4).standard_normal(z.shape)
+    given = upstream.copy()
+    z.backward(given)
+    np.testing.assert_array_equal(given, upstream)
+
+
 def test_linear_stack_refuses_parameters_that_do_not_make_its_layers():
     from tinygrad_edu.ops.linalg import LinearStack
 
