@@ -510,15 +510,55 @@ def test_matmul_sends_two_small_matrices_and_nothing_else_to_np_dot(sa, sb, dot,
     assert calls == ([(sa, sb)] if dot else [])
 
 
-def test_affine_grads_of_a_middling_layer_computes_its_products_in_slices(monkeypatch):
-    g, x = RNG.standard_normal((64, 32)), RNG.standard_normal((64, 784))
-    w = RNG.standard_normal((32, 784))
-    assert kernels.ONE_THREAD <= g.shape[0] * w.size < kernels._THREADS_PAY
-    calls = _matmul_spy(monkeypatch)
-    gx, gw, gb = kernels.affine_grads(g, x, w, True, True, True)
-    assert len(calls) >= 4 and max(calls) < kernels.ONE_THREAD  # both products in slices
-    for got, want in ((gx, g @ w), (gw, g.T @ x), (gb, g.sum(axis=0))):
+# (rows of x or g, w's shape, how the products go): rows x w.size multiply-adds decide
+ROUTES = [
+    (100, (16, 16), "dot"),  # small
+    (64, (10, 1536), "slices"),  # exactly ONE_THREAD
+    (640, (100, 16), "slices"),  # middling by its rows, small by its features
+    (6400, (100, 16), "whole"),  # from _THREADS_PAY: left to BLAS whole (@, not spied)
+]
+SLICES = {"dot": 0, "slices": 2, "whole": 0}  # np.matmul calls per product
+
+
+@pytest.mark.parametrize(("rows", "w_shape", "route"), ROUTES)
+def test_affine_sends_each_product_its_own_way(rows, w_shape, route, monkeypatch):
+    x, w = RNG.standard_normal((rows, w_shape[1])), RNG.standard_normal(w_shape)
+    expected = x @ w.T
+    dots, products = _dot_spy(monkeypatch), _matmul_spy(monkeypatch)
+    z = kernels.affine(x, w, None)
+    np.testing.assert_allclose(z, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+    assert len(dots) == (route == "dot")
+    assert len(products) == SLICES[route]
+
+
+def test_affine_of_a_batch_of_matrices_goes_through_matmul(monkeypatch):
+    x, w = RNG.standard_normal((3, 100, 16)), RNG.standard_normal((16, 16))
+    dots = _dot_spy(monkeypatch)
+    np.testing.assert_array_equal(kernels.affine(x, w, None), x @ w.T)
+    assert dots == []
+
+
+@pytest.mark.parametrize(("rows", "w_shape", "route"), ROUTES)
+@pytest.mark.parametrize("needs", [(True, True, True), (False, True, False),
+                                   (True, False, True)])
+def test_affine_grads_send_the_products_their_way_and_skip_what_is_not_needed(
+        rows, w_shape, route, needs, monkeypatch):
+    g, x = RNG.standard_normal((rows, w_shape[0])), RNG.standard_normal((rows, w_shape[1]))
+    w = RNG.standard_normal(w_shape)
+    products = _matmul_spy(monkeypatch)
+    grads = kernels.affine_grads(g, x, w, *needs)
+    for got, want, needed in zip(grads, (g @ w, g.T @ x, g.sum(axis=0)), needs, strict=True):
+        if not needed:
+            assert got is None
+            continue
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * np.abs(want).max())
+    assert len(products) == SLICES[route] * (needs[0] + needs[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_affine_grads_keep_the_dtype(dtype):
+    g, x, w = (RNG.standard_normal(s).astype(dtype) for s in ((100, 2), (100, 16), (2, 16)))
+    assert all(v.dtype == dtype for v in kernels.affine_grads(g, x, w, True, True, True))
 
 
 def test_relu_grad_of_exactly_the_kept_size_takes_a_kept_array(monkeypatch):
