@@ -55,14 +55,19 @@ How to read it:
   ``/ numpy`` is a tinygrad_edu step's time divided by the NumPy floor's (1.00x would be
   a free engine), ``/ torch`` divided by PyTorch's (below 1.00x we are faster).
 - Heap layouts: where malloc places a step's arrays depends on everything the process
-  allocated before, and so does the step's speed (how the arrays share the caches, how
-  they align): at 784-256-128-10 the same code measures from 1.04x to 1.16x the NumPy
-  floor in processes that differ only by some small objects made at the start. So each
-  network and dtype is measured in ``LAYOUTS`` (5) processes, the k-th of which first
-  makes k times ``SHIFT_OBJECTS`` small objects (about 16 kB) and keeps them: the heap
-  then holds the engines' arrays at other places. A ratio is given as the median over
-  the layouts of the ratio measured in each (the targets are checked on it), with its
-  lowest and highest; a time is the median of the layouts' best times.
+  allocated before, and so does the step's speed (which arrays share the caches, which
+  memory was freed last and is still in them, where each array starts within a cache
+  line): at 784-256-128-10 the same code measured from 1.02x to 1.21x the NumPy floor in
+  processes that differed only by a few blocks of memory taken at the start, as users'
+  processes differ (by the size of their environment, say); most of that spread came
+  from where malloc put the parameters, which tinygrad_edu now aligns to a cache line
+  (``kernels.aligned_empty``). So each network and dtype is measured in ``LAYOUTS`` (7)
+  processes, the k-th of which first takes k blocks of ``SHIFT_BYTES`` from the C
+  library's malloc, before anything else (Python's own allocator serves objects of 512
+  bytes or less, so only larger ones move what malloc hands out later), and keeps them.
+  A ratio is given as the median over the layouts of the ratio measured in each (the
+  targets are checked on it), with its lowest and highest; a time is the median of the
+  layouts' best times.
 - ``page faults per step``: minor page faults (memory the kernel maps in afresh, which it
   must zero first), the median over runs of consecutive steps. An allocator that hands a
   step's memory back to the system and takes it again in the next step shows here;
@@ -91,6 +96,7 @@ import contextlib
 import gc
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -121,8 +127,8 @@ from tinygrad_edu.optim import SGD
 SEED = 0
 LR = 0.1
 REPEAT = 21  # timed runs per engine and configuration (see the docstring)
-LAYOUTS = 5  # processes per network and dtype, each with its heap laid out differently
-SHIFT_OBJECTS = 173  # small objects made per layout step before the engines (see shift_heap)
+LAYOUTS = 7  # processes per network and dtype, each with its heap laid out differently
+SHIFT_BYTES = 1040  # per block of malloc's taken before anything else (see run_child)
 DTYPES = ("float32", "float64")
 LOSS_RTOL = 1e-6  # first-step loss, ours against the NumPy step
 GRAD_RTOL = {"float32": 1e-4, "float64": 1e-10}  # max |difference| / max |gradient|
@@ -461,11 +467,22 @@ def faults_alone(size: Size, dtype: str, name: str) -> float | None:
     return statistics.median(per_step)
 
 
-def run_child(*args: str) -> Any:
-    """Run this script with ``args`` in a fresh Python process (same environment) and
-    return the JSON it prints last; lines before it (a skipped baseline) are shown."""
-    child = subprocess.run([sys.executable, __file__, *args], check=False,
-                           capture_output=True, text=True)
+# A child process: ``layout`` blocks taken from malloc first, then this script as __main__
+_CHILD = """import runpy, sys
+kept = [bytes({size}) for _ in range(int(sys.argv[1]))]
+sys.argv = sys.argv[2:]
+sys.path.insert(0, {folder!r})
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def run_child(*args: str, layout: int = 0) -> Any:
+    """Run this script with ``args`` in a fresh Python process (same environment) whose
+    heap is laid out as the ``layout``-th (see the module docstring), and return the JSON
+    it prints last; lines before it (a skipped baseline) are shown."""
+    code = _CHILD.format(size=SHIFT_BYTES, folder=os.path.dirname(os.path.abspath(__file__)))
+    child = subprocess.run([sys.executable, "-c", code, str(layout), __file__, *args],
+                           check=False, capture_output=True, text=True)
     if child.returncode:
         raise RuntimeError(f"measuring {' '.join(args)} failed:\n{child.stderr}")
     *notes, last = child.stdout.splitlines()
@@ -479,19 +496,12 @@ def measure_in_child(size: Size, dtype: str) -> Result:
     differently (see the module docstring), and each engine's page faults alone in a
     process of its own. The first layout's figures are kept whole, the others' best
     times."""
-    found = [run_child(size.name, dtype, str(layout)) for layout in range(LAYOUTS)]
+    found = [run_child(size.name, dtype, "time", layout=layout) for layout in range(LAYOUTS)]
     first = found[0]
     timings = {name: Measured(**t) for name, t in first["timings"].items()}
     alone = {name: run_child(size.name, dtype, name) for name in ("numpy", *OURS)}
     layouts = [{name: t["best"] for name, t in f["timings"].items()} for f in found]
     return Result(first["sanity"], timings, first["memory"], alone, layouts)
-
-
-def shift_heap(layout: int) -> list[bytes]:
-    """``layout`` times ``SHIFT_OBJECTS`` small objects of a few sizes, to be kept while
-    measuring: malloc places every array made after them elsewhere than in a process
-    without them (layout 0 makes none)."""
-    return [bytes(48 + 16 * (i % 7)) for i in range(layout * SHIFT_OBJECTS)]
 
 
 # ----------------------------------------------------------------------------------------
@@ -604,7 +614,6 @@ def main() -> None:
         if what in ("numpy", *OURS):
             print(json.dumps(faults_alone(size, dtype, what)))
             return
-        _shifted = shift_heap(int(what))  # kept while measuring
         r = measure(size, dtype)
         print(json.dumps({"sanity": r.sanity, "memory": r.memory,
                           "timings": {k: asdict(v) for k, v in r.timings.items()}}))
