@@ -17,6 +17,7 @@ import numpy as np
 from . import autograd
 from ._checks import float_dtype
 from .autograd import RemovableHandle, ValueBase
+from .ops import kernels
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .ops.axes import normalize_axes, torch_axis_args
 from .ops.elementwise import (
@@ -43,13 +44,15 @@ from .ops.reduce import LogSumExp, Max, Mean, Min, Std, Sum, Var
 from .ops.shape import BroadcastTo, Concatenate, GetItem, Pad, Reshape, Stack, Transpose
 
 _new = object.__new__
+_FLOAT64 = np.dtype(np.float64)
 
 _KIND_NAMES = {"c": "complex", "U": "string", "S": "bytes", "O": "object", "M": "datetime",
                "m": "timedelta", "V": "structured"}
 
 
 def _to_array(data: Any, dtype: Any, op: str = "Value") -> np.ndarray:
-    """Validate and copy user data into a float ndarray; errors name ``op``."""
+    """Validate and copy user data into a float ndarray (a large one aligned to a cache
+    line, ``kernels.aligned_copy``); errors name ``op``."""
     if dtype is not None:
         dtype = float_dtype(op, dtype)
     if isinstance(data, ValueBase):
@@ -58,20 +61,18 @@ def _to_array(data: Any, dtype: Any, op: str = "Value") -> np.ndarray:
         raise TypeError(f"{op}: got a list that contains Values; use "
                         "tinygrad_edu.stack(values) to combine them and keep the graph")
     try:
-        array = np.array(data)
+        array = np.asarray(data)
     except ValueError as e:
         raise ValueError(f"{op}: data must be a number, a regular nested list of numbers "
                          f"or an ndarray; {e}") from None
     kind = array.dtype.kind
     if kind in "biu":
-        return array.astype(dtype or np.float64)
-    if kind != "f":
+        dtype = dtype or _FLOAT64
+    elif kind != "f":
         name = _KIND_NAMES.get(kind, str(array.dtype))
         raise TypeError(f"{op}: data must be real numbers; got {name} data "
                         f"(dtype {array.dtype}): {_preview(array)}")
-    if dtype is not None and array.dtype != dtype:
-        return array.astype(dtype)
-    return array
+    return kernels.aligned_copy(array, dtype or array.dtype)
 
 
 def _set_data(v: Value, data: Any) -> None:

@@ -79,10 +79,12 @@ def learning_rate(lr: float, dtype: np.dtype) -> np.ndarray:
 
 
 def buffer(state: dict[str, Any], name: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
-    """``state[name]``, made on first use as an array shaped like ``like`` full of ``fill``."""
+    """``state[name]``, made on first use as an array shaped like ``like`` full of ``fill``
+    (aligned to a cache line, as the parameters: ``kernels.aligned_empty``)."""
     array = state.get(name)
     if array is None:
-        array = state[name] = np.full_like(like, fill)
+        array = state[name] = kernels.aligned_empty(like.shape, like.dtype)
+        array.fill(fill)
     return array
 
 
@@ -350,4 +352,4 @@ def _load(value: Any, p: Value, where: str) -> Any:
     if value.shape != p.data.shape:
         raise ValueError(f"{where} has shape {value.shape} in the state but the parameter "
                          f"has shape {p.data.shape}")
-    return value.astype(p.data.dtype)
+    return kernels.aligned_copy(value, p.data.dtype)
