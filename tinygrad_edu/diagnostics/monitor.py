@@ -8,6 +8,7 @@ computes is changed: the hooks return nothing and draw no random numbers.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from .. import nn
 from .._checks import integer
 from ..autograd import is_grad_enabled
 from ..nn.module import Module
+from ..ops import kernels
 from ..value import Value
 
 # The activations whose units can die (input <= 0 for every example: no gradient flows)
@@ -142,7 +144,7 @@ def _rows(a: np.ndarray) -> np.ndarray:
 
 def _norm(a: np.ndarray) -> float:
     flat = a.reshape(-1)
-    return float(np.sqrt(np.dot(flat, flat)))
+    return math.sqrt(np.dot(flat, flat))
 
 
 def _mean_std(flat: np.ndarray) -> tuple[float, float]:
@@ -168,10 +170,11 @@ def _units_alike(rows: np.ndarray, tolerance: float) -> bool:
 
 
 def _copy_into(buffer: np.ndarray | None, array: np.ndarray) -> np.ndarray:
-    """``array`` copied into ``buffer`` when it fits, else into a new array: reusing the
-    same memory every step spares the allocator (and the page faults of fresh memory)."""
+    """``array`` copied into ``buffer`` when it fits, else into a new array, aligned as the
+    parameters are (``kernels.aligned_copy``): reusing the same memory every step spares
+    the allocator (and the page faults of fresh memory)."""
     if buffer is None or buffer.shape != array.shape or buffer.dtype != array.dtype:
-        return array.copy()
+        return kernels.aligned_copy(array, array.dtype)
     np.copyto(buffer, array)
     return buffer
 
@@ -218,6 +221,7 @@ class Monitor:
         self._layer_handles: list[Any] = []  # the activation layers' hooks (_watch_layers)
         self._count = 0  # steps seen
         self._saved: list[np.ndarray | None] = [None] * len(self._named)  # weights before
+        self._weight_norms: list[float] = []  # ... and their norms
         self._armed = False  # the weights of the current step are saved
         self._pending: list[tuple[str, LayerRecord]] = []
         self._input_std: float | None = None
@@ -276,6 +280,8 @@ class Monitor:
         if self._due() and not self._armed:
             self._saved = [_copy_into(saved, p.data)
                            for saved, (_, p) in zip(self._saved, self._named)]
+            # each copy's norm now, while the copy is still in the cache
+            self._weight_norms = [_norm(saved) for saved in self._saved]
             self._armed = True
             x = inputs[0] if inputs else None
             data = x.data if isinstance(x, Value) else x
@@ -324,8 +330,7 @@ class Monitor:
             previous = record.std
             self.layers.setdefault(name, deque(maxlen=self.keep)).append(record)
             self._check_layer(name, record)
-        for (name, p), saved in zip(self._named, self._saved):
-            weight = _norm(saved)
+        for (name, p), saved, weight in zip(self._named, self._saved, self._weight_norms):
             g = p.grad.data if isinstance(p.grad, Value) else p.grad
             grad = None if g is None else _norm(np.asarray(g))
             np.subtract(p.data, saved, out=saved)  # the update, in the saved copy's memory
