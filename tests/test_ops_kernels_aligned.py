@@ -55,6 +55,9 @@ def test_an_aligned_copy_holds_the_values_in_new_memory(order):
         assert offset(copy) == 0 and copy.dtype == dtype and copy.shape == source.shape
         np.testing.assert_array_equal(copy, source.astype(dtype))
         assert not np.shares_memory(copy, source)
+    at_threshold = [kernels.aligned_copy(np.ones(kernels._ALIGN_FROM // 8), np.dtype(np.float64))
+                    for _ in range(8)]  # successive blocks from malloc start 16 bytes apart
+    assert all(offset(a) == 0 for a in at_threshold)
     small = kernels.aligned_copy(source[:2, :3], np.dtype(np.float32))
     assert small.dtype == np.float32 and not np.shares_memory(small, source)
     np.testing.assert_array_equal(small, source[:2, :3].astype(np.float32))
