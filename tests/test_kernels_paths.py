@@ -3,6 +3,8 @@ reference counts cannot tell an array held elsewhere from one only its list hold
 _calibrate says so (empty then reuses no array); the helper threads are daemons, so a
 script ends without joining them; relu_grad keeps a large float32 gradient float32."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -10,13 +12,20 @@ from tinygrad_edu.ops import kernels
 
 
 def test_calibrate_says_when_reference_counts_cannot_tell_held_from_alone(monkeypatch):
-    monkeypatch.setattr(kernels, "_refcounts", lambda arrays: [2] * len(arrays))
-    assert kernels._calibrate() == (2, False)
+    monkeypatch.setattr(kernels, "_counts", lambda arrays: [(2, 2)] * len(arrays))
+    assert kernels._calibrate() == ((2, 2), False)
+
+
+def test_calibrate_says_so_when_they_cannot_tell_memory_held_through_a_view(monkeypatch):
+    # the array's own count tells a held array apart; its memory block's count says nothing
+    monkeypatch.setattr(kernels, "_counts",
+                        lambda arrays: [(sys.getrefcount(a), 2) for a in arrays])
+    assert kernels._calibrate()[1] is False
 
 
 def test_calibrate_tells_them_apart_on_this_interpreter():
-    alone, tells = kernels._calibrate()
-    assert tells and (alone, tells) == (kernels._ONLY_LISTED, kernels._COUNTS_TELL)
+    unused, tells = kernels._calibrate()
+    assert tells and (unused, tells) == (kernels._UNUSED, kernels._COUNTS_TELL)
 
 
 def test_helper_threads_are_daemons_so_a_script_ends_without_joining_them(monkeypatch):

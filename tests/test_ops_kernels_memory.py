@@ -85,11 +85,17 @@ def test_where_reference_counts_cannot_tell_nothing_is_reused(monkeypatch):
     assert kernels._kept == {} and kernels.memory_reserved() == 0
 
 
-def test_the_calibrated_counts_tell_an_array_held_elsewhere():
-    alone, tell = kernels._calibrate()
-    assert tell and alone == kernels._ONLY_LISTED
-    held = np.empty(0)
-    assert kernels._refcounts([held, np.empty(0)]) == [alone + 1, alone]
+def test_the_calibrated_counts_tell_an_array_held_elsewhere_or_through_a_view():
+    unused, tell = kernels._calibrate()
+    assert tell and unused == kernels._UNUSED
+
+    kept = [kernels.aligned_empty(LARGE, np.dtype(np.float64)) for _ in range(3)]
+    held = kept[0]
+    view = kept[1][::2]  # refers to the memory block, not to the array it was made from
+    assert view.base is kept[1].base
+    assert kernels._counts(kept) == [(unused[0] + 1, unused[1]), (unused[0], unused[1] + 1),
+                                     unused]
+    assert held is kept[0]
 
 
 def test_every_array_a_caller_holds_is_its_own():

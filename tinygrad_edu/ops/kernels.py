@@ -268,26 +268,33 @@ _kept_bytes = 0
 _kept_lock = threading.Lock()
 
 
-def _refcounts(arrays):
-    """sys.getrefcount of each array in the list ``arrays``."""
-    return [sys.getrefcount(array) for array in arrays]
+def _counts(arrays):
+    """For each array of the list ``arrays`` (each a view of a memory block of its own, as
+    ``aligned_empty`` makes them): sys.getrefcount of the array and of its block."""
+    return [(sys.getrefcount(array), sys.getrefcount(array.base)) for array in arrays]
 
 
 def _calibrate():
-    """What ``_refcounts`` says of an array only its list refers to, and whether it says
-    more of one that is also held elsewhere.
+    """What ``_counts`` says of a kept array that only its list refers to, and whether it
+    says more of one that is also held elsewhere, and of one whose memory a view holds
+    (a view of a view refers to the memory block, not to the array it was made from).
 
     Measured, not assumed: interpreters differ in the references their own frames hold
     while the count is taken (CPython 3.14 borrows some that 3.13 took), and an assumed
     count one too high would hand out arrays still in use. Where the counts cannot tell
-    the two apart, ``empty`` never reuses an array.
+    these apart, ``empty`` never reuses an array.
     """
-    held = np.empty(0)
-    alone = _refcounts([np.empty(0)])[0]
-    return alone, _refcounts([held])[0] > alone
+    def kept():
+        return aligned_empty((_ALIGN_FROM,), np.dtype(np.uint8))
+
+    unused = _counts([kept()])[0]
+    held = kept()
+    viewed = [kept()]  # only the list refers to this array; the view below, to its memory
+    view_and_counts = (viewed[0][1:], _counts(viewed)[0])  # the view alive while counted
+    return unused, _counts([held])[0] != unused and view_and_counts[1] != unused
 
 
-_ONLY_LISTED, _COUNTS_TELL = _calibrate()
+_UNUSED, _COUNTS_TELL = _calibrate()
 
 
 def empty(shape, dtype):
@@ -301,11 +308,13 @@ def empty(shape, dtype):
     than a CNN's activations: the next step maps that memory in again, a page fault for
     every page, which costs more than a pass over the array. So every array of at least
     ``_KEEP_FROM`` bytes this function makes is kept (up to ``_KEEP_MOST`` bytes in all,
-    ``_room_for``) and handed out again once only this module refers to it: when freeing
-    it would have let malloc hand out its memory again (the reference counts that say
-    so are calibrated at import, ``_calibrate``). A view keeps the array it views alive
-    (its ``base``), so an array a user holds through a view is not handed out either.
-    Parts running on other threads may call it. ``empty_cache`` lets the kept memory go.
+    ``_room_for``) and handed out again once only this module refers to it, or to its
+    memory: when freeing it would have let malloc hand out its memory again (the
+    reference counts that say so are calibrated at import, ``_calibrate``). A view refers
+    to the memory it views, so an array a user holds through a view is not handed out
+    either. The kept arrays are written in every step, so they start on a cache line
+    (``aligned_empty``). Parts running on other threads may call it. ``empty_cache`` lets
+    the kept memory go.
     """
     dtype = np.dtype(dtype)
     if math.prod(shape) * dtype.itemsize < _KEEP_FROM or not _COUNTS_TELL:
@@ -314,10 +323,10 @@ def empty(shape, dtype):
     with _kept_lock:
         key = (shape, dtype)
         kept = _kept[key] = _kept.pop(key, [])  # now the most recently asked for
-        for array, count in zip(kept, _refcounts(kept)):
-            if count == _ONLY_LISTED:
+        for array, counts in zip(kept, _counts(kept)):
+            if counts == _UNUSED:
                 return array
-        array = np.empty(shape, dtype)
+        array = aligned_empty(shape, dtype)
         if _room_for(array.nbytes):
             kept.append(array)
             _kept_bytes += array.nbytes
@@ -333,7 +342,7 @@ def _room_for(nbytes):
     for kept in list(_kept.values()):
         if _kept_bytes + nbytes <= _KEEP_MOST:
             break
-        in_use = [array for array, count in zip(kept, _refcounts(kept)) if count > _ONLY_LISTED]
+        in_use = [array for array, counts in zip(kept, _counts(kept)) if counts != _UNUSED]
         _kept_bytes -= sum(array.nbytes for array in kept) - sum(a.nbytes for a in in_use)
         kept[:] = in_use
     return _kept_bytes + nbytes <= _KEEP_MOST
