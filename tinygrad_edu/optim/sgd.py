@@ -68,8 +68,8 @@ class SGD(Optimizer):
         if b is None:
             # A new array: g may be the parameter's .grad, which is never written to
             # (and for a 0-d parameter g may be a NumPy scalar, which cannot be).
-            g = np.asarray(g)
-            b = state["momentum_buffer"] = kernels.aligned_copy(g, g.dtype)
+            first = np.asarray(g)
+            b = state["momentum_buffer"] = kernels.aligned_copy(first, first.dtype)
         else:
             b *= mu
             b += (1 - group["dampening"]) * g
